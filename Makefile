@@ -1,0 +1,47 @@
+# make run   - set up and start the development server on http://127.0.0.1:5000
+# make test  - set up and run the whole test suite
+# make serve - run gunicorn with gunicorn.conf.py (settings from the environment or .env)
+# make lint  - ruff check and format check
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OIDC_PROVIDER := tests/support/oidc_provider
+
+.PHONY: run test serve lint format migrate
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.run-deps
+
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.json
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error
+
+run: $(VENV)/.run-deps
+	APP_ENV=development $(BIN)/flask --app wsgi db upgrade
+	APP_ENV=development $(BIN)/flask --app wsgi run --debug --host 127.0.0.1 --port 5000
+
+migrate: $(VENV)/.run-deps
+	$(BIN)/flask --app wsgi db upgrade
+
+serve: $(VENV)/.run-deps
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
+test: $(VENV)/.dev-deps $(OIDC_PROVIDER)/node_modules/.package-lock.json
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-deps
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

@@ -1,0 +1,31 @@
+"""The application factory: configuration, storage, security, sign-in, pages, guard."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from app import auth, errors, guard, security, storage, web
+from config import load_config
+from config.settings import VERSION
+
+__version__ = VERSION
+
+
+def create_app(environ: Mapping[str, str] | None = None) -> Flask:
+    """Create the application from environment-style settings (default: `os.environ`).
+
+    Raises `config.ConfigError`, naming every missing or unsafe setting, before
+    anything is bound.
+    """
+    app = Flask(__name__, template_folder="../templates")
+    app.config.from_mapping(load_config(os.environ if environ is None else environ, app.instance_path))
+    storage.init_app(app)  # database, migrations, server-side sessions
+    security.init_app(app)  # proxy headers, CSRF, response headers
+    auth.init_app(app)  # upstream providers, sign-in routes, user loader
+    web.init_app(app)  # home, health and status
+    guard.init_app(app)  # sign-in required outside public paths
+    errors.init_app(app)  # HTML or JSON error pages
+    return app

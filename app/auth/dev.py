@@ -1,0 +1,41 @@
+"""The development sign-in: pick a name and an e-mail, no password.
+
+It exists only when `dev` is a configured provider, which the production checks
+refuse, so it can never let anyone into a production deployment.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, render_template
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import EmailField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from app.auth import providers as registry
+from app.auth.routes import bp
+from app.auth.signin import finish_sign_in
+from app.auth.users import Profile, upsert_user
+
+
+class DevSignInForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=255)])
+    # Any address shape will do (me@localhost included): nothing is ever sent to it.
+    email = EmailField(
+        "E-mail",
+        validators=[DataRequired(), Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an e-mail address."), Length(max=320)],
+    )
+
+
+@bp.route("/dev", methods=["GET", "POST"])
+def dev_login() -> Response | str:
+    """Show the development sign-in form, and sign in whoever it names."""
+    enabled = any(p.type == "dev" for p in registry.providers().values())
+    if not enabled or current_app.config["APP_ENV"] == "production":
+        abort(404)
+    form = DevSignInForm()
+    if not form.validate_on_submit():
+        return render_template("auth/dev_login.html", form=form), 400 if form.errors else 200
+    email = form.email.data.strip().lower()
+    profile = Profile(subject=email, email=email, name=form.name.data.strip())
+    return finish_sign_in(upsert_user("dev", profile))

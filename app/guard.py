@@ -1,0 +1,36 @@
+"""Sign-in required everywhere except public paths, sign-in paths and the MCP endpoint."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.errors import error_response, wants_json
+
+#: Always open: liveness and readiness, assets, discovery documents, sign-in itself.
+PUBLIC_PATHS = ("/health", "/status", "/favicon.ico", "/static/", "/.well-known/", "/auth/")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(require_sign_in)
+
+
+def is_public(path: str) -> bool:
+    """Return whether `path` is open; entries ending in / are prefixes, others exact."""
+    mcp_path = current_app.config["MCP_PATH"]
+    if path == mcp_path or path.startswith(mcp_path.rstrip("/") + "/"):
+        return True  # the MCP endpoint answers for itself, and never with a redirect
+    for entry in (*PUBLIC_PATHS, *current_app.config["PUBLIC_PATHS"]):
+        if path == entry or (entry.endswith("/") and path.startswith(entry)):
+            return True
+    return False
+
+
+def require_sign_in() -> Response | None:
+    """Let public paths and signed-in people through; send everyone else to sign in."""
+    if is_public(request.path) or current_user.is_authenticated:
+        return None
+    if wants_json():
+        return error_response(401, "unauthorized", "Sign in first: " + url_for("auth.login", _external=True))
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -1,0 +1,60 @@
+"""Server-side browser sessions with Flask-Session: in the database, or in Redis.
+
+The cookie holds only a random session id; the data lives in the shared store, so
+any worker of any instance serves any request.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import redis
+from flask import Flask
+from flask_session.base import ServerSideSessionInterface
+from flask_session.redis import RedisSessionInterface
+from flask_session.sqlalchemy import SqlAlchemySessionInterface
+from sqlalchemy import DateTime, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+
+class SessionRecord(db.Model):
+    """One browser session, as Flask-Session's SQLAlchemy backend stores it."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(255), unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    expiry: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DatabaseSessionInterface(SqlAlchemySessionInterface):
+    """Flask-Session's SQLAlchemy backend over the model above.
+
+    The stock backend defines its model anew for every app and creates the table at
+    start-up; here the model is defined once and the table comes from the migrations,
+    so several apps can share `db` and start-up touches no database. Expired rows go
+    at each sign-in (and with `flask session_cleanup`), not at random on any request.
+    """
+
+    def __init__(self, app: Flask, **options) -> None:
+        self.client = db
+        self.sql_session_model = SessionRecord
+        ServerSideSessionInterface.__init__(self, app, **options)
+
+    def regenerate(self, session) -> None:
+        super().regenerate(session)
+        self._delete_expired_sessions()
+
+
+def init_app(app: Flask) -> None:
+    """Install the session interface: Redis when `REDIS_URL` is set, else the database."""
+    options = {"key_prefix": "session:", "permanent": True, "sid_length": 32}
+    if app.config["REDIS_URL"]:
+        client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=5)
+        app.extensions["redis"] = client
+        app.session_interface = RedisSessionInterface(app, client=client, **options)
+    else:
+        app.session_interface = DatabaseSessionInterface(app, **options)

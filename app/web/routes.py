@@ -1,0 +1,44 @@
+"""Pages for people, and the liveness and readiness probes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from app.auth.providers import providers
+from app.extensions import db
+from config.settings import VERSION
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template("web/home.html", providers=providers().values())
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Liveness: the process answers. Touches nothing, so a store outage never kills it."""
+    return jsonify(status="ok")
+
+
+@bp.get("/status")
+def status() -> tuple[Response, int]:
+    """Readiness: the database and the session store answer (503 if one does not)."""
+    checks = {"database": _check(lambda: db.session.execute(text("SELECT 1")))}
+    redis_client = current_app.extensions.get("redis")
+    checks["sessions"] = _check(redis_client.ping) if redis_client else checks["database"]
+    healthy = all(result == "ok" for result in checks.values())
+    body = {"status": "ok" if healthy else "unavailable", "version": VERSION, "checks": checks}
+    return jsonify(body), 200 if healthy else 503
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+    except Exception as error:  # any failure of a store means "not ready", never a 500
+        current_app.logger.warning("readiness check failed: %s", type(error).__name__)
+        return "unavailable"
+    return "ok"

@@ -1,0 +1,64 @@
+"""Refuse to start with settings that are missing, malformed or unsafe.
+
+Every problem is collected first, so one start-up error names all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.settings import APP_ENVS
+
+MIN_SECRET_LENGTH = 32
+#: Values seen in tutorials and templates; a key equal to one of them is no secret.
+KNOWN_WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "you-will-never-guess", "replace-me"}
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot run the application; the message lists each problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"refusing to start, fix these settings:\n{lines}")
+
+
+def find_problems(config: dict[str, Any]) -> list[str]:
+    """Return what is wrong with `config` in any environment, plus production's extra rules."""
+    if config["APP_ENV"] not in APP_ENVS:
+        return [f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {config['APP_ENV']!r}"]
+    problems = _provider_problems(config["OAUTH_PROVIDERS"])
+    if not config["MCP_PATH"].startswith("/"):
+        problems.append("MCP_PATH must start with /")
+    if config["APP_ENV"] == "production":
+        problems += _production_problems(config)
+    return problems
+
+
+def _provider_problems(providers: list) -> list[str]:
+    problems = [provider.problem for provider in providers if provider.problem]
+    names = [provider.name for provider in providers]
+    problems += [f"provider {name!r} is listed twice" for name in set(names) if names.count(name) > 1]
+    for provider in providers:
+        if provider.type != "dev" and not provider.problem:
+            missing = [f for f in ("client_id", "client_secret") if not getattr(provider, f)]
+            problems += [f"provider {provider.name!r} has no {field}" for field in missing]
+    return problems
+
+
+def _production_problems(config: dict[str, Any]) -> list[str]:
+    problems = []
+    secret = config["SECRET_KEY"]
+    if not secret:
+        problems.append("SECRET_KEY (or SESSION_SECRET) is not set")
+    elif len(secret) < MIN_SECRET_LENGTH or secret.lower() in KNOWN_WEAK_SECRETS:
+        problems.append(f"SECRET_KEY is weak: use at least {MIN_SECRET_LENGTH} random characters")
+    if not config["PUBLIC_URL"].startswith("https://"):
+        problems.append("PUBLIC_URL must be the https:// address people and clients use")
+    if not config["OAUTH_PROVIDERS"]:
+        problems.append("no identity provider: set OAUTH_PROVIDER or OAUTH_PROVIDERS")
+    if any(provider.type == "dev" for provider in config["OAUTH_PROVIDERS"]):
+        problems.append("the dev sign-in (OAUTH_PROVIDER=dev) is enabled; it lets anyone in")
+    if not config["SESSION_COOKIE_SECURE"]:
+        problems.append("SESSION_COOKIE_SECURE is off; session cookies would travel over http")
+    return problems

@@ -1,0 +1,81 @@
+"""Turn environment-style settings into the Flask configuration of one app."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from config.checks import ConfigError, find_problems
+from config.providers import read_providers
+from config.settings import SETTINGS
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Return Flask config keys for `environ`, or raise ConfigError naming every problem."""
+    values = {s.name: environ.get(s.name, "").strip() or s.default for s in SETTINGS}
+    app_env = values["APP_ENV"].lower()
+    config = {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "testing",
+        "SECRET_KEY": values["SECRET_KEY"] or values["SESSION_SECRET"],
+        "PUBLIC_URL": values["PUBLIC_URL"].rstrip("/"),
+        "OAUTH_PROVIDERS": read_providers(environ, app_env),
+        "REDIS_URL": values["REDIS_URL"],
+        "PUBLIC_PATHS": _split(values["PUBLIC_PATHS"]),
+        "API_PREFIXES": _split(values["API_PREFIXES"]),
+        "MCP_PATH": values["MCP_PATH"],
+        "LOG_LEVEL": values["LOG_LEVEL"].upper(),
+        **_storage(values, instance_path),
+        **_cookies(values, app_env),
+    }
+    problems = find_problems(config)
+    if problems:
+        raise ConfigError(problems)
+    if not config["SECRET_KEY"]:
+        # Development and tests only (find_problems refuses this in production): a
+        # random key per process, never a fixed one.
+        config["SECRET_KEY"] = secrets.token_urlsafe(48)
+    return config
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _int(values: dict[str, str], name: str) -> int:
+    try:
+        return int(values[name])
+    except ValueError:
+        raise ConfigError([f"{name} must be a whole number, not {values[name]!r}"]) from None
+
+
+def _storage(values: dict[str, str], instance_path: str) -> dict[str, Any]:
+    """Database and request-size settings."""
+    url = values["DATABASE_URL"] or f"sqlite:///{Path(instance_path) / 'app.db'}"
+    # Hosting platforms hand out postgres:// URLs; psycopg 3 is the driver installed.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url.removeprefix(prefix)
+    return {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": _int(values, "MAX_CONTENT_LENGTH"),
+        "TRUSTED_PROXY_HOPS": _int(values, "TRUSTED_PROXY_HOPS"),
+    }
+
+
+def _cookies(values: dict[str, str], app_env: str) -> dict[str, Any]:
+    """Session cookie settings: HttpOnly, SameSite=Lax, Secure outside development."""
+    secure = values["SESSION_COOKIE_SECURE"].lower()
+    return {
+        "SESSION_COOKIE_NAME": values["SESSION_COOKIE_NAME"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure in TRUE_WORDS if secure else app_env != "development",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(values, "SESSION_LIFETIME_HOURS")),
+    }

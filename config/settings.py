@@ -1,0 +1,68 @@
+"""Every setting of the application, defined once: its name, default and meaning.
+
+Settings are read from the environment (and `.env`, which only `wsgi.py` and the
+`flask` command load). `config.loader` turns them into Flask configuration;
+`config.checks` refuses unsafe combinations. The README's configuration table and
+`.env.example` list the same names, and a test keeps the three in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable the application reads."""
+
+    name: str
+    help: str
+    default: str = ""
+
+
+#: Suffixes of the provider variables. With one provider they follow `OAUTH_`
+#: (`OAUTH_CLIENT_ID`); with several they follow `OAUTH_<NAME>_`
+#: (`OAUTH_GITHUB_CLIENT_ID`).
+PROVIDER_FIELDS: dict[str, str] = {
+    "TYPE": "provider type when the name is not one (several providers only)",
+    "CLIENT_ID": "client id registered with the provider",
+    "CLIENT_SECRET": "client secret registered with the provider",
+    "CALLBACK_URL": "redirect URI registered with the provider (default: PUBLIC_URL + /auth/callback)",
+    "ISSUER": "OIDC issuer URL; discovery reads <issuer>/.well-known/openid-configuration",
+    "SERVER_METADATA_URL": "OIDC discovery document URL, instead of OAUTH_ISSUER",
+    "DOMAIN": "tenant host for auth0 and okta (or a GitHub Enterprise host)",
+    "AUTHORIZATION_URL": "authorization endpoint, overriding discovery or the built-in one",
+    "TOKEN_URL": "token endpoint, overriding discovery or the built-in one",
+    "USER_INFO_URL": "user info endpoint, overriding discovery or the built-in one",
+    "AUDIENCE": "API audience sent with the authorization request (auth0)",
+    "SCOPE": "scopes to request (default: openid profile email; github: read:user user:email)",
+}
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("APP_ENV", "development, testing or production; production refuses unsafe settings", "production"),
+    Setting("SECRET_KEY", "long random secret for CSRF tokens and signing; required in production"),
+    Setting("SESSION_SECRET", "alias of SECRET_KEY (the name the original guide uses)"),
+    Setting("PUBLIC_URL", "externally visible base URL, e.g. https://mcp.example.com; https in production"),
+    Setting("DATABASE_URL", "SQLAlchemy URL; default: SQLite file instance/app.db; postgresql://... for PostgreSQL"),
+    Setting("REDIS_URL", "redis://host:6379/0 to keep browser sessions in Redis instead of the database"),
+    Setting("SESSION_LIFETIME_HOURS", "how long a browser session lasts", "168"),
+    Setting("SESSION_COOKIE_NAME", "name of the session cookie", "session"),
+    Setting("SESSION_COOKIE_SECURE", "send the session cookie over https only (default: true outside development)"),
+    Setting("TRUSTED_PROXY_HOPS", "number of reverse proxies whose X-Forwarded-* headers are trusted", "0"),
+    Setting("MAX_CONTENT_LENGTH", "largest request body accepted, in bytes", "1048576"),
+    Setting("PUBLIC_PATHS", "extra paths open without sign-in, comma-separated; a trailing / means a prefix"),
+    Setting("API_PREFIXES", "path prefixes answered with JSON 401 instead of a sign-in redirect", "/api/"),
+    Setting("MCP_PATH", "path of the MCP endpoint; it has its own guard and never redirects", "/mcp"),
+    Setting("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO"),
+    Setting("OAUTH_PROVIDER", "one provider: auth0, google, okta, github, keycloak, oidc or dev"),
+    Setting("OAUTH_PROVIDERS", "several providers, comma-separated names, each with OAUTH_<NAME>_* variables"),
+    *(Setting(f"OAUTH_{field}", help) for field, help in PROVIDER_FIELDS.items() if field != "TYPE"),
+)
+
+#: Provider types this application knows how to sign in with.
+PROVIDER_TYPES = ("auth0", "google", "okta", "github", "keycloak", "oidc", "dev")
+
+#: The version `/status` reports.
+VERSION = "0.1.0"
+
+APP_ENVS = ("development", "testing", "production")

@@ -1,0 +1,20 @@
+"""gunicorn settings, read from the environment (GUNICORN_CMD_ARGS still overrides)."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Which proxy addresses may set X-Forwarded-*; the app's TRUSTED_PROXY_HOPS decides
+# how many hops it believes.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Load the app once in the master: a settings error stops start-up with its message,
+# and workers share the loaded code.
+preload_app = True
+accesslog = "-"
+errorlog = "-"
+# %(U)s is the path without its query string: sign-in callbacks carry codes there.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'

@@ -1,0 +1,37 @@
+"""Every setting is documented in `.env.example` and the README, and nothing else is."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from config.settings import PROVIDER_FIELDS, SETTINGS
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMES = {setting.name for setting in SETTINGS}
+
+
+def test_env_example_lists_every_setting_with_a_comment():
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    assignment = re.compile(r"^(?:# )?([A-Z][A-Z0-9_]+)=")
+    commented = {
+        match[1]
+        for before, line in zip(lines, lines[1:], strict=False)
+        if (match := assignment.match(line)) and before.startswith("# ") and not assignment.match(before)
+    }
+    assert NAMES <= commented, f"missing or without a comment: {sorted(NAMES - commented)}"
+
+
+def test_env_example_holds_placeholders_only():
+    text = (ROOT / ".env.example").read_text()
+    for line in text.splitlines():
+        if re.match(r"^(SECRET_KEY|SESSION_SECRET|OAUTH_\w*SECRET)=", line):
+            assert line.split("=", 1)[1] in ("", "replace-me"), line
+
+
+def test_readme_documents_every_setting():
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in NAMES if f"`{name}`" not in readme]
+    assert not missing, f"missing from the README: {missing}"
+    for field in PROVIDER_FIELDS:
+        assert f"`OAUTH_<NAME>_{field}`" in readme, field

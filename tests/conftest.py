@@ -1,0 +1,142 @@
+"""Fixtures: apps made from environment-style settings, clients, and a sign-in helper."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.extensions import db
+from tests.support import services
+from tests.support.oidc import OidcProvider, start_oidc_provider
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(html: str) -> str:
+    """Return the CSRF token of the first form in `html`."""
+    match = CSRF_FIELD.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def make_app(tmp_path) -> Iterator[Callable[..., Flask]]:
+    """Return a factory of migrated test apps; keyword arguments are settings."""
+    made: list[Flask] = []
+
+    def make(**settings: str) -> Flask:
+        environ = {
+            "APP_ENV": "testing",
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+            "OAUTH_PROVIDER": "dev",
+            "SESSION_COOKIE_SECURE": "false",
+            **settings,
+        }
+        app = create_app(environ)
+        with app.app_context():
+            flask_migrate.upgrade()
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:  # close pooled connections, so none outlives its test
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
+        if "redis" in app.extensions:
+            app.extensions["redis"].close()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class AuthActions:
+    """Sign in and out through the real pages, CSRF tokens included."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def dev_sign_in(self, name: str = "Ada Lovelace", email: str = "ada@example.test", next: str | None = None):
+        if next is not None:
+            self._client.get("/auth/login", query_string={"next": next})
+        page = self._client.get("/auth/dev")
+        data = {"name": name, "email": email, "csrf_token": csrf_token(page.text)}
+        return self._client.post("/auth/dev", data=data)
+
+    def sign_out(self):
+        page = self._client.get("/auth/logout")
+        return self._client.post("/auth/logout", data={"csrf_token": csrf_token(page.text)})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """Return a URL of the machine's PostgreSQL, on a schema of this test's own."""
+    services.require(services.listening("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    url = services.POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{services.POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """Return a URL of the machine's Redis, on a database emptied for this test."""
+    import redis
+
+    services.require(services.listening("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
+    client = redis.Redis.from_url(services.REDIS_URL)
+    client.flushdb()
+    yield services.REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+#: Redirect URIs the test provider's client accepts: the Flask test client's callbacks.
+TEST_CLIENT_CALLBACKS = ["http://localhost/auth/callback", "http://localhost/auth/callback/corp"]
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[OidcProvider]:
+    """Run the real OpenID provider of tests/support/oidc_provider for the session."""
+    services.require(services.have_node(), "Node.js and npm (for the test OpenID provider)")
+    provider = start_oidc_provider(TEST_CLIENT_CALLBACKS)
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def oidc_settings(oidc_provider: OidcProvider) -> dict[str, str]:
+    """Settings that sign in through the test provider with discovery."""
+    return {
+        "OAUTH_PROVIDER": "oidc",
+        "OAUTH_ISSUER": oidc_provider.issuer,
+        "OAUTH_CLIENT_ID": oidc_provider.client_id,
+        "OAUTH_CLIENT_SECRET": oidc_provider.client_secret,
+    }

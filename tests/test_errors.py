@@ -1,0 +1,55 @@
+"""Errors: HTML for people, JSON for API callers, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def signed_in(client, auth):
+    auth.dev_sign_in()
+    return client
+
+
+def test_404_html_and_json(signed_in):
+    page = signed_in.get("/nowhere")
+    assert page.status_code == 404 and "text/html" in page.content_type
+    assert "Not found" in page.text
+    data = signed_in.get("/nowhere", headers={"Accept": "application/json"})
+    assert data.status_code == 404
+    assert data.json["error"] == "not_found"
+
+
+def test_405_keeps_allow_header(signed_in):
+    response = signed_in.post("/health", headers={"Accept": "application/json"})
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert response.json["error"] == "method_not_allowed"
+
+
+def test_413_for_oversize_body(make_app):
+    client = make_app(MAX_CONTENT_LENGTH="1000").test_client()
+    response = client.post("/auth/dev", data={"name": "x" * 5000}, headers={"Accept": "application/json"})
+    assert response.status_code == 413
+    assert response.json["error"] == "request_entity_too_large"
+
+
+def test_400_for_missing_csrf_token(signed_in):
+    response = signed_in.post("/auth/logout")
+    assert response.status_code == 400
+    assert "CSRF" in response.text
+
+
+def test_500_hides_the_traceback(app, auth, client, caplog):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    auth.dev_sign_in()
+    page = client.get("/boom")
+    data = client.get("/boom", headers={"Accept": "application/json"})
+    assert page.status_code == data.status_code == 500
+    assert "secret internals" not in page.text + data.text
+    assert "Traceback" not in page.text
+    assert data.json["error"] == "internal_server_error"
+    assert "secret internals" in caplog.text  # the log keeps it for the operator

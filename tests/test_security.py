@@ -1,0 +1,48 @@
+"""Security headers, cookie flags, and trust in proxy headers only when configured."""
+
+from __future__ import annotations
+
+from tests.test_factory import PRODUCTION
+
+
+def test_security_headers(client):
+    headers = client.get("/health").headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "Strict-Transport-Security" not in headers
+
+
+def test_hsts_over_https(client):
+    assert "max-age=" in client.get("/health", base_url="https://localhost").headers["Strict-Transport-Security"]
+
+
+def test_forwarded_headers_ignored_without_trusted_hops(client):
+    response = client.get("/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"})
+    assert "Strict-Transport-Security" not in response.headers
+    assert "evil.example" not in (response.location or "")
+
+
+def test_forwarded_headers_trusted_with_hops(make_app):
+    from tests.conftest import AuthActions
+
+    client = make_app(TRUSTED_PROXY_HOPS="1").test_client()
+    AuthActions(client).dev_sign_in()
+    response = client.get("/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "mcp.example.com"})
+    assert "Strict-Transport-Security" in response.headers
+    assert "https://mcp.example.com/mcp" in response.text
+
+
+def test_session_cookie_flags_in_production(make_app):
+    settings = {**PRODUCTION, "OAUTH_PROVIDER": "dev", "APP_ENV": "testing", "SESSION_COOKIE_SECURE": "true"}
+    client = make_app(**settings).test_client()
+    cookie = client.get("/auth/login?next=/x", base_url="https://localhost").headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_cookie_is_secure_by_default():
+    from app import create_app
+
+    assert create_app(PRODUCTION).config["SESSION_COOKIE_SECURE"] is True
