@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import re
 import secrets
-import uuid
 from collections.abc import Callable, Iterator
 
 import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db
-from tests.support import services
+from tests.support import services, stores
 from tests.support.oidc import OidcProvider, start_oidc_provider
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -93,29 +91,15 @@ def auth(client: FlaskClient) -> AuthActions:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """Return a URL of the machine's PostgreSQL, on a schema of this test's own."""
-    services.require(services.listening("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    url = services.POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{services.POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
+    with stores.postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """Return a URL of the machine's Redis, on a database emptied for this test."""
-    import redis
-
-    services.require(services.listening("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
-    client = redis.Redis.from_url(services.REDIS_URL)
-    client.flushdb()
-    yield services.REDIS_URL
-    client.flushdb()
-    client.close()
+    with stores.redis_database() as url:
+        yield url
 
 
 #: Redirect URIs the test provider's client accepts: the Flask test client's callbacks.

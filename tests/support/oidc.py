@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -33,6 +32,8 @@ from typing import IO
 from urllib.parse import urljoin, urlsplit
 
 import requests
+
+from tests.support.services import free_port
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 STARTUP_TIMEOUT = 20.0  # seconds until the discovery document must answer
@@ -75,13 +76,6 @@ class OidcProvider:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-def _free_port() -> int:
-    """Ask the OS for a currently unused TCP port on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ensure_node_modules() -> None:
@@ -133,7 +127,7 @@ def start_oidc_provider(redirect_uris: list[str], port: int | None = None) -> Oi
         raise RuntimeError("node is not on PATH; it is needed to run the test OIDC provider")
     _ensure_node_modules()
 
-    port = port or _free_port()
+    port = port or free_port()
     issuer = f"http://127.0.0.1:{port}"
     client_id = "test-client"
     client_secret = secrets.token_urlsafe(24)

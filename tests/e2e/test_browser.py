@@ -1,0 +1,131 @@
+"""A person signs in with Chromium: through a real OpenID provider, and the dev sign-in.
+
+The app runs under gunicorn with two workers, once on SQLite with database sessions
+and once on PostgreSQL with Redis sessions. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.support import services, stores
+from tests.support.oidc import OidcProvider, start_oidc_provider
+from tests.support.servers import ROOT, gunicorn_app
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class Deployment:
+    url: str
+    database_url: str
+    log_path: Path
+    provider: OidcProvider
+    storage: str
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql+redis"])
+def deployment(request, tmp_path_factory) -> Iterator[Deployment]:
+    """Start the test provider and the app under gunicorn (-w 2) on one storage setup."""
+    services.require(services.have_node(), "Node.js and npm (for the test OpenID provider)")
+    port = services.free_port()
+    tmp = tmp_path_factory.mktemp(request.param.replace("+", "-"))
+    with ExitStack() as stack:
+        provider = stack.enter_context(start_oidc_provider([f"http://127.0.0.1:{port}/auth/callback/oidc"]))
+        settings = {
+            "APP_ENV": "testing",
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "SESSION_COOKIE_SECURE": "false",
+            "OAUTH_PROVIDERS": "oidc,dev",
+            "OAUTH_OIDC_ISSUER": provider.issuer,
+            "OAUTH_OIDC_CLIENT_ID": provider.client_id,
+            "OAUTH_OIDC_CLIENT_SECRET": provider.client_secret,
+            "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
+            "REDIS_URL": "",
+        }
+        if request.param == "postgresql+redis":
+            settings["DATABASE_URL"] = stack.enter_context(stores.postgres_schema())
+            settings["REDIS_URL"] = stack.enter_context(stores.redis_database())
+        log_path = tmp / "gunicorn.log"
+        url = stack.enter_context(gunicorn_app(settings, port, log_path))
+        yield Deployment(url, settings["DATABASE_URL"], log_path, provider, request.param)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    services.require(services.have_chromium(), f"Chromium at {services.CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=services.CHROMIUM, args=services.CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def users(database_url: str) -> list[tuple[str, str, str | None]]:
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT provider, subject, email FROM users ORDER BY id")).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_sign_in_through_the_oidc_provider(deployment, page):
+    callbacks: list[str] = []
+    page.on("request", lambda request: callbacks.append(request.url) if "/auth/callback/" in request.url else None)
+    page.goto(f"{deployment.url}/?from=browser")
+    assert "/auth/login" in page.url
+    page.get_by_role("link", name="Continue with Oidc").click()
+    assert page.url.startswith(deployment.provider.issuer)
+    page.get_by_label("Login").fill("carol.jones")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(f"{deployment.url}/?from=browser")
+    assert page.get_by_role("heading", name="Welcome, Carol Jones").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"signed-in-oidc-{deployment.storage}.png", full_page=True)
+    assert ("oidc", "carol.jones", "carol.jones@example.test") in users(deployment.database_url)
+
+    # Nothing secret reached the logs: not the code, the state, the cookie or the client secret.
+    [callback] = callbacks
+    query = parse_qs(urlsplit(callback).query)
+    cookie = next(c["value"] for c in page.context.cookies() if c["name"] == "session")
+    log = deployment.log_path.read_text()
+    assert "GET /auth/callback/oidc" in log
+    for secret in (query["code"][0], query["state"][0], cookie, deployment.provider.client_secret):
+        assert secret not in log
+
+
+def test_dev_sign_in_and_sign_out(deployment, page):
+    page.goto(f"{deployment.url}/auth/login")
+    page.get_by_role("link", name="Continue with Dev").click()
+    page.get_by_label("Name").fill("Grace Hopper")
+    page.get_by_label("E-mail").fill("grace@example.test")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", name="You are signed in").is_visible()
+    page.get_by_role("link", name="Continue").click()
+    assert page.get_by_role("heading", name="Welcome, Grace Hopper").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"signed-in-dev-{deployment.storage}.png", full_page=True)
+    page.get_by_role("main").get_by_role("button", name="Sign out").click()
+    assert page.get_by_role("heading", name="You are signed out").is_visible()
+    page.goto(f"{deployment.url}/")
+    assert "/auth/" in page.url
+    assert ("dev", "grace@example.test", "grace@example.test") in users(deployment.database_url)
