@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import abort
 
 
 @pytest.fixture
@@ -53,3 +54,20 @@ def test_500_hides_the_traceback(app, auth, client, caplog):
     assert "Traceback" not in page.text
     assert data.json["error"] == "internal_server_error"
     assert "secret internals" in caplog.text  # the log keeps it for the operator
+
+
+@pytest.mark.parametrize("code", [400, 401, 403, 404, 405, 413, 429, 500])
+def test_every_error_code_has_a_page_and_json(make_app, code):
+    app = make_app(PUBLIC_PATHS="/fail")
+
+    @app.get("/fail")
+    def fail():
+        abort(code)
+
+    client = app.test_client()
+    page = client.get("/fail")
+    assert page.status_code == code
+    assert f'<p class="status">{code}</p>' in page.text
+    data = client.get("/fail", headers={"Accept": "application/json"})
+    assert data.status_code == code
+    assert set(data.json) == {"error", "message"}

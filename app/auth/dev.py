@@ -28,7 +28,7 @@ class DevSignInForm(FlaskForm):
 
 
 @bp.route("/dev", methods=["GET", "POST"])
-def dev_login() -> Response | str:
+def dev_login() -> Response | tuple[str, int]:
     """Show the development sign-in form, and sign in whoever it names."""
     enabled = any(p.type == "dev" for p in registry.providers().values())
     if not enabled or current_app.config["APP_ENV"] == "production":

@@ -85,6 +85,6 @@ def _github_profile(provider: ProviderConfig, client, token: dict) -> Profile:
         raise ProfileError("provider_error")
     emails = client.get(f"{provider.user_info_url}/emails", token=token)
     addresses = emails.json() if emails.ok else []
-    verified = [e["email"] for e in addresses if e.get("primary") and e.get("verified")]
+    verified = [e.get("email") for e in addresses if e.get("primary") and e.get("verified") and e.get("email")]
     name = user.get("name") or user.get("login")
     return Profile(str(user["id"]), verified[0] if verified else None, name, user.get("avatar_url"))
