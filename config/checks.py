@@ -28,8 +28,10 @@ def find_problems(config: dict[str, Any]) -> list[str]:
     if config["APP_ENV"] not in APP_ENVS:
         return [f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {config['APP_ENV']!r}"]
     problems = _provider_problems(config["OAUTH_PROVIDERS"])
-    if not config["MCP_PATH"].startswith("/"):
-        problems.append("MCP_PATH must start with /")
+    if not config["MCP_PATH"].startswith("/") or config["MCP_PATH"] == "/":
+        problems.append("MCP_PATH must be a path below /, such as /mcp")
+    if config["MCP_PAGE_SIZE"] < 1:
+        problems.append("MCP_PAGE_SIZE must be at least 1")
     if config["APP_ENV"] == "production":
         problems += _production_problems(config)
     return problems
@@ -59,6 +61,8 @@ def _production_problems(config: dict[str, Any]) -> list[str]:
         problems.append("no identity provider: set OAUTH_PROVIDER or OAUTH_PROVIDERS")
     if any(provider.type == "dev" for provider in config["OAUTH_PROVIDERS"]):
         problems.append("the dev sign-in (OAUTH_PROVIDER=dev) is enabled; it lets anyone in")
+    if config["MCP_STATIC_TOKENS"]:
+        problems.append("MCP_STATIC_TOKENS is set; fixed tokens are for development and tests")
     if not config["SESSION_COOKIE_SECURE"]:
         problems.append("SESSION_COOKIE_SECURE is off; session cookies would travel over http")
     return problems

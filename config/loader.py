@@ -28,10 +28,10 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any
         "REDIS_URL": values["REDIS_URL"],
         "PUBLIC_PATHS": _split(values["PUBLIC_PATHS"]),
         "API_PREFIXES": _split(values["API_PREFIXES"]),
-        "MCP_PATH": values["MCP_PATH"],
         "LOG_LEVEL": values["LOG_LEVEL"].upper(),
         **_storage(values, instance_path),
         **_cookies(values, app_env),
+        **_mcp(values),
     }
     problems = find_problems(config)
     if problems:
@@ -66,6 +66,22 @@ def _storage(values: dict[str, str], instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": _int(values, "MAX_CONTENT_LENGTH"),
         "TRUSTED_PROXY_HOPS": _int(values, "TRUSTED_PROXY_HOPS"),
+    }
+
+
+def _mcp(values: dict[str, str]) -> dict[str, Any]:
+    """Settings of the MCP endpoint."""
+    return {
+        "MCP_PATH": values["MCP_PATH"],
+        "MCP_TOOL_PACKAGES": _split(values["MCP_TOOL_PACKAGES"]),
+        "MCP_STATIC_TOKENS": _split(values["MCP_STATIC_TOKENS"]),
+        "MCP_ALLOWED_HOSTS": _split(values["MCP_ALLOWED_HOSTS"]),
+        "MCP_ALLOWED_ORIGINS": _split(values["MCP_ALLOWED_ORIGINS"]),
+        "MCP_SERVER_NAME": values["MCP_SERVER_NAME"],
+        "MCP_INSTRUCTIONS": values["MCP_INSTRUCTIONS"],
+        "MCP_PAGE_SIZE": _int(values, "MCP_PAGE_SIZE"),
+        "MCP_CLIENT_TIMEOUT": _int(values, "MCP_CLIENT_TIMEOUT"),
+        "MCP_SESSION_HOURS": _int(values, "MCP_SESSION_HOURS"),
     }
 
 

@@ -1,0 +1,99 @@
+"""Who may reach /mcp: the Host and Origin it answers, and the credential it accepts.
+
+DNS rebinding: a page on another site can make a browser send requests to this
+server; a present but foreign `Origin`, or a `Host` that is not ours, gets 403.
+Credentials: a bearer token, or the signed-in browser session from this site's own
+pages (checked by `Origin`, which also stands in for a CSRF token). Never a redirect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from flask_login import current_user
+
+from app.mcp.context import Principal
+from app.mcp.errors import INVALID_REQUEST, ProtocolError
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+class Unauthorized(ProtocolError):
+    """No credential, or one that is not valid: 401."""
+
+    def __init__(self, message: str = "Authentication required: send a bearer token") -> None:
+        super().__init__(INVALID_REQUEST, message, status=401)
+
+
+def check_host_and_origin() -> None:
+    """Refuse (403) a request for a foreign Host, or from a foreign Origin."""
+    if not _host_allowed(request.host):
+        raise ProtocolError(INVALID_REQUEST, "Forbidden: this server does not answer for that Host", status=403)
+    origin = request.headers.get("Origin")
+    if origin is not None and not _origin_allowed(origin):
+        raise ProtocolError(INVALID_REQUEST, "Forbidden: requests from that Origin are not accepted", status=403)
+
+
+def authenticate() -> Principal:
+    """Return the caller, from a bearer token or a same-origin browser session (else 401)."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Authorization must be: Bearer <token>")
+        return _static_token_principal(token.strip())
+    if request.headers.get("Origin") == own_origin() and current_user.is_authenticated:
+        user = current_user
+        return Principal(f"user:{user.id}", user.id, user.name, user.email, scopes=frozenset({"*"}))
+    raise Unauthorized()
+
+
+def own_origin() -> str:
+    """This server's origin as browsers name it: the public URL's, else the request's."""
+    public = current_app.config["PUBLIC_URL"] or request.host_url
+    parts = urlsplit(public)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _static_token_principal(token: str) -> Principal:
+    for configured in current_app.config["MCP_STATIC_TOKENS"]:
+        if hmac.compare_digest(configured.encode(), token.encode()):
+            digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+            return Principal(f"static-token:{digest}", name="static token", scopes=frozenset({"*"}), token_id=digest)
+    raise Unauthorized("The bearer token is not valid")
+
+
+def _host_allowed(host: str) -> bool:
+    """Match `host` against the allowed list; an entry without a port allows any port."""
+    requested = _split_host(host)
+    for entry in current_app.config["MCP_ALLOWED_HOSTS"] or _default_hosts():
+        wanted = _split_host(entry)
+        if host == entry or (requested and wanted and wanted[1] is None and wanted[0] == requested[0]):
+            return True
+    return False
+
+
+def _origin_allowed(origin: str) -> bool:
+    allowed = current_app.config["MCP_ALLOWED_ORIGINS"]
+    if allowed:
+        return origin in allowed
+    parts = urlsplit(origin)
+    if current_app.config["APP_ENV"] != "production" and parts.hostname in ("localhost", "127.0.0.1", "::1"):
+        return parts.scheme in ("http", "https")
+    return origin == own_origin()
+
+
+def _default_hosts() -> list[str]:
+    hosts = [urlsplit(current_app.config["PUBLIC_URL"]).netloc] if current_app.config["PUBLIC_URL"] else []
+    return hosts + (list(LOCAL_HOSTS) if current_app.config["APP_ENV"] != "production" else [])
+
+
+def _split_host(host: str) -> tuple[str, int | None] | None:
+    try:
+        parts = urlsplit(f"//{host}")
+        return (parts.hostname or "", parts.port)
+    except ValueError:  # a port that is not a number
+        return None

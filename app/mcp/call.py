@@ -1,0 +1,60 @@
+"""One JSON-RPC request on its way through the dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from app.mcp import mrtr
+from app.mcp.context import Channel, Context, Principal
+from app.mcp.envelope import Envelope
+from app.mcp.errors import InputRequired
+from app.mcp.jsonrpc import Message
+from app.mcp.registry import Registry
+
+
+@dataclass
+class Call:
+    message: Message
+    envelope: Envelope
+    principal: Principal
+    channel: Channel
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.message.params
+
+    @property
+    def registry(self) -> Registry:
+        return current_app.extensions["mcp"]
+
+    def context(self) -> Context:
+        meta = self.params.get("_meta") or {}
+        return Context(
+            principal=self.principal,
+            channel=self.channel,
+            request_id=self.message.id if self.message.id is not None else "",
+            progress_token=meta.get("progressToken") if isinstance(meta, dict) else None,
+            log_level=self.envelope.log_level,
+            client_capabilities=self.envelope.client_capabilities,
+        )
+
+    def interactive(self, target: str, arguments: Any, run: Callable[[Context], dict[str, Any]]) -> dict[str, Any]:
+        """Run `run`; in 2026-07-28, a question to the client ends it with input-required.
+
+        The call runs again from the start when the client answers, with every answer
+        so far available to `Context.ask`.
+        """
+        if not self.envelope.modern:
+            return run(self.context())
+        digest = mrtr.call_digest(self.message.method, target, arguments)
+        answers = mrtr.answers_of(self.params, self.principal.subject, digest)
+        self.channel.answers = answers  # type: ignore[attr-defined]
+        try:
+            return run(self.context())
+        except InputRequired as needed:
+            state = mrtr.seal(self.principal.subject, digest, answers)
+            return {"resultType": "input_required", "inputRequests": needed.requests, "requestState": state}

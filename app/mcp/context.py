@@ -1,0 +1,141 @@
+"""What a tool can reach while it runs: the caller, progress, logs, and the person.
+
+`Context` is the same object in every protocol revision. How a message reaches the
+client differs (a response stream, a stored answer, an input-required result); the
+dispatcher hides that behind a `Channel`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.mcp.errors import MissingCapability
+
+#: Severity order of MCP log levels (RFC 5424 names).
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+#: The client capability each kind of question needs.
+CAPABILITY_OF = {"elicitation/create": "elicitation", "sampling/createMessage": "sampling", "roots/list": "roots"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a person (signed in, or through a token) and what it may do."""
+
+    subject: str
+    user_id: int | None = None
+    name: str | None = None
+    email: str | None = None
+    client_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+    claims: Mapping[str, Any] = field(default_factory=dict)
+    token_id: str | None = None
+
+
+class Cancelled(Exception):
+    """The client gave up on this request (it closed the stream or sent a cancel)."""
+
+
+class Channel(Protocol):
+    """How one request talks back to its client while it runs."""
+
+    def notify(self, method: str, params: dict[str, Any]) -> None: ...
+
+    def ask(self, requests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]: ...
+
+    def is_cancelled(self) -> bool: ...
+
+
+def elicitation(message: str, requested_schema: dict[str, Any]) -> dict[str, Any]:
+    """Build a question for the person: a message and a flat JSON Schema of the answers."""
+    return {"method": "elicitation/create", "params": {"message": message, "requestedSchema": requested_schema}}
+
+
+def sampling(prompt: str, max_tokens: int = 200, system_prompt: str | None = None) -> dict[str, Any]:
+    """Build a request for the client's language model to complete `prompt`."""
+    params: dict[str, Any] = {
+        "messages": [{"role": "user", "content": {"type": "text", "text": prompt}}],
+        "maxTokens": max_tokens,
+    }
+    params |= {"systemPrompt": system_prompt} if system_prompt else {}
+    return {"method": "sampling/createMessage", "params": params}
+
+
+def roots() -> dict[str, Any]:
+    """Build a request for the client's roots (the folders or files it shares)."""
+    return {"method": "roots/list", "params": {}}
+
+
+@dataclass
+class Context:
+    """Handed to a tool, resource or prompt that declares a parameter of this type."""
+
+    principal: Principal
+    channel: Channel
+    request_id: str | int
+    progress_token: str | int | None = None
+    log_level: str | None = None
+    client_capabilities: Mapping[str, Any] = field(default_factory=dict)
+    _last_progress: float | None = field(default=None, repr=False)
+
+    def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        """Tell the client how far along the work is (only if it asked, with a progress token)."""
+        self._check_cancelled()
+        if self.progress_token is None:
+            return
+        if self._last_progress is not None and progress <= self._last_progress:
+            raise ValueError("progress must increase with every report")
+        self._last_progress = progress
+        params: dict[str, Any] = {"progressToken": self.progress_token, "progress": progress}
+        params |= {"total": total} if total is not None else {}
+        params |= {"message": message} if message is not None else {}
+        self.channel.notify("notifications/progress", params)
+
+    def log(self, level: str, data: Any, logger: str | None = None) -> None:
+        """Send a log message to the client, if it asked for this level or a lower one."""
+        if level not in LOG_LEVELS:
+            raise ValueError(f"level must be one of {LOG_LEVELS}")
+        self._check_cancelled()
+        if self.log_level is None or LOG_LEVELS.index(level) < LOG_LEVELS.index(self.log_level):
+            return
+        params = {"level": level, "data": data} | ({"logger": logger} if logger else {})
+        self.channel.notify("notifications/message", params)
+
+    def info(self, data: Any) -> None:
+        self.log("info", data)
+
+    def client_supports(self, capability: str) -> bool:
+        """Return whether the client declared `capability` (elicitation, sampling, roots...)."""
+        return capability in self.client_capabilities
+
+    def ask(self, requests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Ask the client several questions at once; return its answers by key.
+
+        Build the questions with `elicitation`, `sampling` and `roots`. In 2026-07-28
+        the call ends with an input-required result and runs again with the answers.
+        """
+        for request in requests.values():
+            capability = CAPABILITY_OF.get(request["method"])
+            if capability is None:
+                raise ValueError(f"cannot ask the client for {request['method']!r}")
+            if not self.client_supports(capability):
+                raise MissingCapability(capability)
+        self._check_cancelled()
+        return self.channel.ask(requests)
+
+    def elicit(self, message: str, requested_schema: dict[str, Any], key: str = "elicitation") -> dict[str, Any]:
+        """Ask the person through the client; return `{"action": ..., "content": {...}}`."""
+        return self.ask({key: elicitation(message, requested_schema)})[key]
+
+    def sample(self, prompt: str, max_tokens: int = 200, key: str = "sampling") -> dict[str, Any]:
+        """Ask the client's language model; return its message (`role`, `content`, `model`)."""
+        return self.ask({key: sampling(prompt, max_tokens)})[key]
+
+    @property
+    def cancelled(self) -> bool:
+        return self.channel.is_cancelled()
+
+    def _check_cancelled(self) -> None:
+        if self.channel.is_cancelled():
+            raise Cancelled()

@@ -1,0 +1,137 @@
+"""The decorators tool authors use: `@tool`, `@resource`, `@prompt`, `@completion`.
+
+They only record a spec on the function and return it unchanged, so a module of
+tools imports nothing but this package and can be loaded by any app (see
+`registry.load`). Signatures are checked here, at import: a bad one fails start-up.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from app.mcp.content import CONTENT_TYPES
+from app.mcp.context import Context
+from app.mcp.schema import SignatureError, describe_parameters, describe_result
+from app.mcp.specs import TEMPLATE_VARIABLE, TOOL_NAME, CompletionSpec, PromptSpec, ResourceSpec, ToolSpec
+
+F = TypeVar("F", bound=Callable[..., Any])
+SPEC_ATTRIBUTE = "__mcp_spec__"
+
+
+def tool(
+    fn: F | None = None,
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    read_only: bool | None = None,
+    destructive: bool | None = None,
+    idempotent: bool | None = None,
+    open_world: bool | None = None,
+    scopes: Iterable[str] = (),
+    input_schema: dict[str, Any] | None = None,
+) -> Any:
+    """Expose a function as a tool: `@tool` or `@tool(name=..., read_only=True, ...)`.
+
+    The name comes from the function, the description from its docstring, the
+    input schema from its type hints, and `outputSchema` from its return annotation.
+    `input_schema` advertises a hand-written schema instead (JSON Schema features
+    type hints cannot express); arguments are still validated against the hints.
+    """
+
+    def register(fn: F) -> F:
+        tool_name = name or fn.__name__
+        if not TOOL_NAME.fullmatch(tool_name):
+            raise SignatureError(f"tool name {tool_name!r} must be 1-128 characters of A-Z a-z 0-9 _ . -")
+        output, output_schema, wrap = describe_result(fn, CONTENT_TYPES)
+        hints = {"readOnlyHint": read_only, "destructiveHint": destructive, "idempotentHint": idempotent}
+        hints |= {"openWorldHint": open_world, "title": title}
+        annotations = {key: value for key, value in hints.items() if value is not None}
+        spec = ToolSpec(
+            fn, tool_name, _description(fn, description), describe_parameters(fn, Context),
+            output, output_schema, wrap, title, annotations, tuple(scopes), input_schema,
+        )  # fmt: skip
+        return _mark(fn, spec)
+
+    return _bare_or_called(fn, register, "tool")
+
+
+def resource(
+    uri: str,
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    mime_type: str | None = "text/plain",
+    scopes: Iterable[str] = (),
+) -> Callable[[F], F]:
+    """Expose a function as the resource at `uri`; `{name}` parts make it a template."""
+    if callable(uri):
+        raise SignatureError("@resource needs the resource's URI: @resource('scheme://path')")
+
+    def register(fn: F) -> F:
+        arguments = describe_parameters(fn, Context)
+        spec = ResourceSpec(
+            fn, uri, name or fn.__name__, _description(fn, description), arguments, mime_type, title, tuple(scopes)
+        )
+        variables, expected = set(arguments.model.model_fields), set(TEMPLATE_VARIABLE.findall(uri))
+        if variables != expected:
+            raise SignatureError(f"{fn.__qualname__}: parameters {sorted(variables)} must be {sorted(expected)}")
+        return _mark(fn, spec)
+
+    return register
+
+
+def prompt(
+    fn: F | None = None, *, name: str | None = None, title: str | None = None, description: str | None = None
+) -> Any:
+    """Expose a function as a prompt: `@prompt` or `@prompt(name=...)`; arguments are strings."""
+
+    def register(fn: F) -> F:
+        arguments = describe_parameters(fn, Context)
+        spec = PromptSpec(fn, name or fn.__name__, _description(fn, description), arguments, title)
+        return _mark(fn, spec)
+
+    return _bare_or_called(fn, register, "prompt")
+
+
+def completion(*, prompt: str | None = None, resource: str | None = None, argument: str) -> Callable[[F], F]:
+    """Suggest values for `argument` of a prompt (by name) or resource template (by URI).
+
+    The function takes `(value: str, context: dict[str, str])` (the partial value,
+    and the arguments already chosen) and returns a list of suggestions.
+    """
+    if (prompt is None) == (resource is None):
+        raise SignatureError("@completion needs exactly one of prompt= or resource=")
+
+    def register(fn: F) -> F:
+        ref_type, ref = ("ref/prompt", prompt) if prompt is not None else ("ref/resource", resource)
+        return _mark(fn, CompletionSpec(fn, ref_type, ref or "", argument))
+
+    return register
+
+
+def spec_of(obj: object) -> ToolSpec | ResourceSpec | PromptSpec | CompletionSpec | None:
+    return getattr(obj, SPEC_ATTRIBUTE, None) if callable(obj) else None
+
+
+def _mark(fn: F, spec: object) -> F:
+    if inspect.iscoroutinefunction(fn) or fn.__name__ == "<lambda>":
+        raise SignatureError(f"{fn.__qualname__}: use a named, plain (not async) function")
+    setattr(fn, SPEC_ATTRIBUTE, spec)
+    return fn
+
+
+def _bare_or_called(fn: Callable | None, register: Callable, kind: str) -> Any:
+    """Support both `@tool` and `@tool(...)`."""
+    if fn is None:
+        return register
+    if not callable(fn):
+        raise SignatureError(f"@{kind} takes keyword arguments only, e.g. @{kind}(name='...')")
+    return register(fn)
+
+
+def _description(fn: Callable[..., Any], given: str | None) -> str:
+    return given or inspect.getdoc(fn) or ""

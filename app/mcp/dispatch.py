@@ -1,0 +1,115 @@
+"""Route one JSON-RPC message to its method, in the protocol revision it speaks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from mcp_types.methods import CLIENT_REQUESTS, parse_client_request, serialize_server_result
+from pydantic import ValidationError
+from werkzeug.wrappers import Response
+
+from app.mcp import channels, handlers, lifecycle, sessions, transport
+from app.mcp.call import Call
+from app.mcp.channels import StreamChannel
+from app.mcp.context import Principal
+from app.mcp.envelope import Envelope, is_modern, legacy_version, modern_envelope
+from app.mcp.errors import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, ProtocolError
+from app.mcp.jsonrpc import Message
+
+SHARED = {
+    "tools/list": handlers.list_tools,
+    "tools/call": handlers.call_tool,
+    "resources/list": handlers.list_resources,
+    "resources/templates/list": handlers.list_resource_templates,
+    "resources/read": handlers.read_resource,
+    "prompts/list": handlers.list_prompts,
+    "prompts/get": handlers.get_prompt,
+    "completion/complete": handlers.complete,
+}
+MODERN = SHARED | {"server/discover": lifecycle.discover}
+LEGACY = SHARED | {
+    "initialize": lifecycle.initialize,
+    "ping": lifecycle.ping,
+    "logging/setLevel": lifecycle.set_level,
+    "resources/subscribe": lifecycle.subscribe,
+    "resources/unsubscribe": lifecycle.unsubscribe,
+}
+#: Methods whose function may talk to the client while it runs.
+INTERACTIVE = {"tools/call", "resources/read", "prompts/get"}
+
+
+def handle(message: Message, principal: Principal) -> Response:
+    """Answer `message`: a result or error for a request, 202 for anything else accepted."""
+    try:
+        modern = is_modern(message, request.headers)
+        envelope = modern_envelope(message, request.headers) if modern else _legacy_envelope(message, principal)
+    except ProtocolError as problem:
+        problem.request_id = message.id
+        raise
+    if message.kind != "request":
+        return _accept(message, envelope, principal)
+    table = MODERN if modern else LEGACY
+    handler = table.get(message.method)
+    if handler is None or (message.method, envelope.version) not in CLIENT_REQUESTS:
+        problem = ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}", status=404 if modern else 200)
+        return transport.json_response(_error(message, problem), problem.status)
+    _validate(message, envelope)
+    channel = StreamChannel(envelope.version, modern, _accepts_stream(), envelope.session_id, _timeout())
+    channel.request_id, channel.subject = message.id, principal.subject
+    call = Call(message, envelope, principal, channel)
+    response = transport.answer(call, handler, finish, message.method in INTERACTIVE)
+    if message.method == "initialize" and envelope.session_id:
+        response.headers["Mcp-Session-Id"] = envelope.session_id
+    return response
+
+
+def finish(call: Call, result: dict[str, Any]) -> dict[str, Any]:
+    """Shape a result for the call's revision (dropping what it does not know)."""
+    if call.envelope.modern:
+        meta = {lifecycle.SERVER_INFO_KEY: lifecycle.server_info()} | result.get("_meta", {})
+        result = {"resultType": "complete"} | result | {"_meta": meta}
+    return serialize_server_result(call.message.method, call.envelope.version, result)
+
+
+def _legacy_envelope(message: Message, principal: Principal) -> Envelope:
+    version = legacy_version(request.headers)
+    session_id = request.headers.get("Mcp-Session-Id")
+    if message.method == "initialize" or not session_id:
+        return Envelope(version, False, log_level=lifecycle.DEFAULT_LOG_LEVEL)
+    state = sessions.load(session_id, principal)
+    return Envelope(state["version"], False, state["capabilities"], state["log_level"], session_id)
+
+
+def _accept(message: Message, envelope: Envelope, principal: Principal) -> Response:
+    """Take a notification, or a client's answer to a question a tool asked."""
+    if message.kind == "response":
+        if envelope.modern or not channels.deliver(message.body, envelope.session_id, principal.subject):
+            problem = ProtocolError(INVALID_REQUEST, "No question with this id is waiting for an answer", status=400)
+            return transport.json_response(_error(message, problem), 400)
+        return Response(status=202)
+    if message.method == "notifications/cancelled" and envelope.session_id:
+        channels.cancel(envelope.session_id, message.params.get("requestId"))
+    return Response(status=202)
+
+
+def _validate(message: Message, envelope: Envelope) -> None:
+    try:
+        parse_client_request(message.method, envelope.version, message.params)
+    except ValidationError as error:
+        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_url=False)[:3])
+        problem = ProtocolError(INVALID_PARAMS, f"Invalid params: {details}", status=400 if envelope.modern else 200)
+        problem.request_id = message.id
+        raise problem from None
+
+
+def _error(message: Message, problem: ProtocolError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": message.id, "error": problem.to_json()}
+
+
+def _accepts_stream() -> bool:
+    return "text/event-stream" in request.headers.get("Accept", "")
+
+
+def _timeout() -> int:
+    return current_app.config["MCP_CLIENT_TIMEOUT"]

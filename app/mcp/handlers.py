@@ -1,0 +1,127 @@
+"""The methods every protocol revision shares: tools, resources, prompts, completion."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from flask import current_app
+from pydantic import ValidationError
+
+from app.mcp import invoke, listing
+from app.mcp.call import Call
+from app.mcp.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, ProtocolError
+
+#: Most completion values one answer may carry (the spec's limit).
+MAX_COMPLETIONS = 100
+
+
+def list_tools(call: Call) -> dict[str, Any]:
+    tools, cursor = _page(call, list(call.registry.tools.values()), lambda spec: spec.name)
+    return _listed("tools", [listing.tool_json(spec) for spec in tools], cursor)
+
+
+def call_tool(call: Call) -> dict[str, Any]:
+    name, arguments = call.params.get("name"), call.params.get("arguments") or {}
+    spec = call.registry.tools.get(name)
+    if spec is None:
+        raise ProtocolError(INVALID_PARAMS, f"Unknown tool: {name}")
+    return call.interactive(name, arguments, lambda ctx: invoke.call_tool(spec, arguments, ctx))
+
+
+def list_resources(call: Call) -> dict[str, Any]:
+    resources, cursor = _page(call, list(call.registry.resources.values()), lambda spec: spec.uri)
+    return _listed("resources", [listing.resource_json(spec) for spec in resources], cursor)
+
+
+def list_resource_templates(call: Call) -> dict[str, Any]:
+    templates, cursor = _page(call, list(call.registry.templates.values()), lambda spec: spec.uri)
+    return _listed("resourceTemplates", [listing.resource_json(spec) for spec in templates], cursor)
+
+
+def read_resource(call: Call) -> dict[str, Any]:
+    uri = call.params.get("uri")
+    found = call.registry.find_resource(uri) if isinstance(uri, str) else None
+    if found is None:
+        code = INVALID_PARAMS if call.envelope.modern else RESOURCE_NOT_FOUND_LEGACY
+        raise ProtocolError(code, "Resource not found", {"uri": uri})
+    spec, variables = found
+
+    def run(ctx) -> dict[str, Any]:
+        returned = spec.fn(**_bind(spec.arguments, variables, ctx))
+        return {"contents": [_resource_contents(uri, returned, spec.mime_type)]} | _cacheable()
+
+    return call.interactive(uri, variables, run)
+
+
+def list_prompts(call: Call) -> dict[str, Any]:
+    prompts, cursor = _page(call, list(call.registry.prompts.values()), lambda spec: spec.name)
+    return _listed("prompts", [listing.prompt_json(spec) for spec in prompts], cursor)
+
+
+def get_prompt(call: Call) -> dict[str, Any]:
+    name, arguments = call.params.get("name"), call.params.get("arguments") or {}
+    spec = call.registry.prompts.get(name)
+    if spec is None:
+        raise ProtocolError(INVALID_PARAMS, f"Unknown prompt: {name}")
+
+    def run(ctx) -> dict[str, Any]:
+        returned = spec.fn(**_bind(spec.arguments, arguments, ctx))
+        return {"messages": _prompt_messages(returned)} | (
+            {"description": spec.description} if spec.description else {}
+        )
+
+    return call.interactive(name, arguments, run)
+
+
+def complete(call: Call) -> dict[str, Any]:
+    ref, argument = call.params.get("ref") or {}, call.params.get("argument") or {}
+    ref_type, target = ref.get("type"), ref.get("name") if ref.get("type") == "ref/prompt" else ref.get("uri")
+    known = call.registry.prompts if ref_type == "ref/prompt" else call.registry.templates
+    if target not in known:
+        raise ProtocolError(INVALID_PARAMS, f"Unknown {ref_type} {target!r}")
+    spec = call.registry.completions.get((ref_type, target, argument.get("name")))
+    context = (call.params.get("context") or {}).get("arguments") or {}
+    values = [str(value) for value in spec.fn(str(argument.get("value", "")), context)] if spec else []
+    completion = {"values": values[:MAX_COMPLETIONS], "total": len(values), "hasMore": len(values) > MAX_COMPLETIONS}
+    return {"completion": completion}
+
+
+def _bind(arguments, values: dict[str, Any], ctx) -> dict[str, Any]:
+    try:
+        return invoke.bind(arguments, values, ctx)
+    except ValidationError as error:
+        raise ProtocolError(INVALID_PARAMS, f"Invalid arguments: {invoke.describe(error)}") from None
+
+
+def _page(call: Call, items: list, key) -> tuple[list, str | None]:
+    return listing.page(items, key, call.params.get("cursor"), current_app.config["MCP_PAGE_SIZE"])
+
+
+def _listed(name: str, items: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
+    return {name: items} | ({"nextCursor": cursor} if cursor else {}) | _cacheable()
+
+
+def _cacheable() -> dict[str, Any]:
+    """2026-07-28 caching hints: results may vary with the caller, so never shared."""
+    return {"ttlMs": 0, "cacheScope": "private"}
+
+
+def _resource_contents(uri: str, returned: Any, mime_type: str | None) -> dict[str, Any]:
+    contents: dict[str, Any] = {"uri": uri} | ({"mimeType": mime_type} if mime_type else {})
+    if isinstance(returned, bytes):
+        return contents | {"blob": base64.b64encode(returned).decode()}
+    return contents | {"text": str(returned)}
+
+
+def _prompt_messages(returned: Any) -> list[dict[str, Any]]:
+    """Turn a prompt's return value (text, content, messages, or a list) into messages."""
+    items = returned if isinstance(returned, list | tuple) else [returned]
+    messages = []
+    for item in items:
+        if isinstance(item, dict) and "role" in item:
+            messages.append(item)
+        else:
+            [content] = invoke.to_content(item) or [{"type": "text", "text": ""}]
+            messages.append({"role": "user", "content": content})
+    return messages

@@ -1,0 +1,82 @@
+"""JSON-RPC 2.0 envelopes: parse one inbound message, build outbound ones."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.mcp.errors import INVALID_REQUEST, PARSE_ERROR, ProtocolError
+
+RequestId = str | int
+
+
+@dataclass(frozen=True)
+class Message:
+    """One inbound message: a request (id + method), a notification, or a response."""
+
+    kind: str  # "request", "notification" or "response"
+    id: RequestId | None = None
+    method: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def parse(data: bytes) -> Message:
+    """Return the message in `data`, or raise ProtocolError (-32700 or -32600, HTTP 400)."""
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, or nesting too deep
+        raise ProtocolError(PARSE_ERROR, "Parse error: the body is not valid JSON", status=400) from None
+    if isinstance(body, list):
+        raise ProtocolError(INVALID_REQUEST, "Invalid request: batches are not supported", status=400)
+    if not isinstance(body, dict) or body.get("jsonrpc") != "2.0":
+        raise ProtocolError(INVALID_REQUEST, "Invalid request: expected a JSON-RPC 2.0 object", status=400)
+    has_id = "id" in body
+    if has_id and not _valid_id(body["id"]):
+        raise ProtocolError(INVALID_REQUEST, "Invalid request: id must be a string or an integer", status=400)
+    if "method" in body:
+        try:
+            return _request_or_notification(body, has_id)
+        except ProtocolError as problem:
+            problem.request_id = body.get("id")
+            raise
+    if has_id and ("result" in body) != ("error" in body):
+        return Message("response", body["id"], body=body)
+    raise ProtocolError(INVALID_REQUEST, "Invalid request: no method, and not a response", status=400)
+
+
+def _request_or_notification(body: dict[str, Any], has_id: bool) -> Message:
+    method, params = body["method"], body.get("params", {})
+    if not isinstance(method, str) or not method:
+        raise ProtocolError(INVALID_REQUEST, "Invalid request: method must be a string", status=400)
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise ProtocolError(INVALID_REQUEST, "Invalid request: params must be an object", status=400)
+    return Message("request" if has_id else "notification", body.get("id"), method, params, body)
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def result(request_id: RequestId, result: dict[str, Any]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+
+def error(request_id: RequestId | None, problem: ProtocolError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": problem.to_json()}
+
+
+def notification(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "method": method, "params": params}
+
+
+def request(request_id: RequestId, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+
+
+def dumps(message: dict[str, Any]) -> str:
+    """Compact, one-line JSON (SSE data lines and line-reading clients need one line)."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)

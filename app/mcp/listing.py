@@ -1,0 +1,67 @@
+"""How tools, resources and prompts are described to clients, a page at a time."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from app.mcp.errors import INVALID_PARAMS, ProtocolError
+from app.mcp.specs import PromptSpec, ResourceSpec, ToolSpec
+
+T = TypeVar("T")
+
+
+def tool_json(spec: ToolSpec) -> dict[str, Any]:
+    described = {"name": spec.name, "description": spec.description}
+    described["inputSchema"] = spec.input_schema or spec.arguments.schema
+    described |= {"title": spec.title} if spec.title else {}
+    described |= {"outputSchema": spec.output_schema} if spec.output_schema else {}
+    return described | ({"annotations": spec.annotations} if spec.annotations else {})
+
+
+def resource_json(spec: ResourceSpec) -> dict[str, Any]:
+    key = "uriTemplate" if spec.is_template else "uri"
+    described = {key: spec.uri, "name": spec.name, "description": spec.description}
+    described |= {"title": spec.title} if spec.title else {}
+    return described | ({"mimeType": spec.mime_type} if spec.mime_type else {})
+
+
+def prompt_json(spec: PromptSpec) -> dict[str, Any]:
+    arguments = [
+        {"name": name, "required": field.is_required()}
+        | ({"description": field.description} if field.description else {})
+        for name, field in spec.arguments.model.model_fields.items()
+    ]
+    described = {"name": spec.name, "description": spec.description, "arguments": arguments}
+    return described | ({"title": spec.title} if spec.title else {})
+
+
+def page(items: Sequence[T], key: Callable[[T], str], cursor: Any, size: int) -> tuple[list[T], str | None]:
+    """Return one page of `items` (sorted by `key`) after `cursor`, and the next cursor.
+
+    The cursor names the last item shown, not a position, so a page stays right when
+    items are added or removed between requests.
+    """
+    start = 0
+    if cursor is not None:
+        after = _decode(cursor)
+        start = next((index for index, item in enumerate(items) if key(item) > after), len(items))
+    shown = list(items[start : start + size])
+    more = start + size < len(items)
+    return shown, (_encode(key(shown[-1])) if more and shown else None)
+
+
+def _encode(last: str) -> str:
+    return base64.urlsafe_b64encode(f"after:{last}".encode()).decode()
+
+
+def _decode(cursor: Any) -> str:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode() if isinstance(cursor, str) else ""
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    if not text.startswith("after:"):
+        raise ProtocolError(INVALID_PARAMS, "Invalid cursor")
+    return text.removeprefix("after:")

@@ -1,0 +1,55 @@
+"""The MCP endpoint: POST one JSON-RPC message; DELETE ends a legacy session; GET is 405."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from app import kv
+from app.extensions import csrf
+from app.mcp import access, dispatch, jsonrpc, registry, sessions
+from app.mcp.errors import INVALID_REQUEST, ProtocolError
+from app.mcp.transport import json_response
+
+
+def init_app(app: Flask) -> None:
+    """Load the tools of MCP_TOOL_PACKAGES and serve them at MCP_PATH."""
+    app.extensions["mcp"] = registry.load(app.config["MCP_TOOL_PACKAGES"])
+    kv.init_app(app)
+    bp = Blueprint("mcp", __name__)
+    bp.add_url_rule(app.config["MCP_PATH"], "endpoint", endpoint, methods=["POST", "GET", "DELETE"])
+    bp.register_error_handler(ProtocolError, protocol_error)
+    bp.register_error_handler(HTTPException, http_error)
+    csrf.exempt(bp)  # cookie callers are held to this site's Origin instead (see access)
+    app.register_blueprint(bp)
+
+
+def endpoint() -> Response:
+    access.check_host_and_origin()
+    principal = access.authenticate()
+    if request.method == "GET":
+        raise ProtocolError(INVALID_REQUEST, "Method not allowed: this server opens no standalone stream", status=405)
+    if request.method == "DELETE":
+        session_id = request.headers.get("Mcp-Session-Id")
+        if not session_id:
+            raise ProtocolError(INVALID_REQUEST, "Mcp-Session-Id header required", status=400)
+        sessions.end(session_id, principal)
+        return Response(status=204)
+    if request.mimetype != "application/json":
+        raise ProtocolError(INVALID_REQUEST, "Content-Type must be application/json", status=415)
+    return dispatch.handle(jsonrpc.parse(request.get_data()), principal)
+
+
+def protocol_error(problem: ProtocolError) -> Response:
+    headers = {"Allow": "POST, DELETE"} if problem.status == 405 else {}
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return json_response(jsonrpc.error(problem.request_id, problem), problem.status or 200, headers)
+
+
+def http_error(error: HTTPException) -> Response:
+    """Answer HTTP-level failures (413 and the like) in JSON-RPC's shape, not as pages."""
+    current_app.logger.info("MCP request refused: %s", error.code)
+    problem = ProtocolError(INVALID_REQUEST, f"{error.name}: {error.description}", status=error.code or 400)
+    return json_response(jsonrpc.error(None, problem), problem.status)

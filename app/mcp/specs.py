@@ -1,0 +1,80 @@
+"""What the decorators record about a tool, resource, prompt or completion handler."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from app.mcp.schema import Arguments
+
+#: Tool names the spec recommends: 1-128 characters of [A-Za-z0-9_.-].
+TOOL_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+#: `{name}` in a URI template (RFC 6570 simple expansion).
+TEMPLATE_VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    fn: Callable[..., Any]
+    name: str
+    description: str
+    arguments: Arguments
+    output: TypeAdapter | None
+    output_schema: dict[str, Any] | None
+    wrap_output: bool
+    title: str | None = None
+    annotations: dict[str, Any] = field(default_factory=dict)
+    scopes: tuple[str, ...] = ()
+    #: A hand-written input schema to advertise instead of the one from the type hints.
+    input_schema: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    fn: Callable[..., Any]
+    uri: str
+    name: str
+    description: str
+    arguments: Arguments
+    mime_type: str | None = None
+    title: str | None = None
+    scopes: tuple[str, ...] = ()
+
+    @property
+    def is_template(self) -> bool:
+        return bool(TEMPLATE_VARIABLE.search(self.uri))
+
+    def match(self, uri: str) -> dict[str, str] | None:
+        """Return the template variables of `uri`, or None if it is not one of ours."""
+        if not self.is_template:
+            return {} if uri == self.uri else None
+        pattern = "".join(
+            f"(?P<{part}>[^/?#]+)" if index % 2 else re.escape(part)
+            for index, part in enumerate(TEMPLATE_VARIABLE.split(self.uri))
+        )
+        found = re.fullmatch(pattern, uri)
+        return found.groupdict() if found else None
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    fn: Callable[..., Any]
+    name: str
+    description: str
+    arguments: Arguments
+    title: str | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompletionSpec:
+    """Suggests values for one argument of a prompt, or one variable of a resource template."""
+
+    fn: Callable[..., Any]
+    ref_type: str  # "ref/prompt" or "ref/resource"
+    ref: str  # the prompt's name, or the template's URI
+    argument: str

@@ -1,0 +1,113 @@
+"""Answer one call: as JSON, or as an event stream once it has something to send first.
+
+A call that may talk to its client while it runs (a tool, resource or prompt that
+takes a Context) runs in a thread; its first message decides the response type:
+the result itself means plain JSON, a notification or question means a stream.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Response, current_app
+
+from app.mcp import jsonrpc
+from app.mcp.call import Call
+from app.mcp.context import Cancelled
+from app.mcp.errors import INTERNAL_ERROR, ProtocolError, ToolError
+
+Handler = Callable[[Call], dict[str, Any]]
+Finish = Callable[[Call, dict[str, Any]], dict[str, Any]]
+
+#: Seconds to wait for a call's first message before committing to a stream anyway.
+FIRST_MESSAGE_WAIT = 10.0
+#: Seconds between keep-alive comments on a quiet stream (proxies close idle ones).
+KEEPALIVE_INTERVAL = 15.0
+SSE_HEADERS = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
+#: The HTTP status of a JSON-RPC error in 2026-07-28 (others travel with 200).
+MODERN_STATUS = {-32700: 400, -32600: 400, -32602: 400, -32020: 400, -32021: 400, -32022: 400, -32601: 404}
+
+
+def answer(call: Call, handler: Handler, finish: Finish, may_stream: bool) -> Response:
+    """Run the call and return its HTTP response."""
+    if not (may_stream and call.channel.streaming):
+        message, status = outcome(call, handler, finish)
+        return json_response(message, status)
+    return _streamed(call, handler, finish)
+
+
+def outcome(call: Call, handler: Handler, finish: Finish) -> tuple[dict[str, Any], int]:
+    """Return the JSON-RPC response to the call and its HTTP status; never raises."""
+    try:
+        return jsonrpc.result(call.message.id, finish(call, handler(call))), 200
+    except ProtocolError as problem:
+        return jsonrpc.error(call.message.id, problem), status_of(problem, call.envelope.modern)
+    except ToolError as failure:
+        return jsonrpc.error(call.message.id, ProtocolError(INTERNAL_ERROR, str(failure))), 200
+    except Cancelled:
+        raise
+    except Exception:
+        current_app.logger.exception("MCP %s failed", call.message.method)
+        return jsonrpc.error(call.message.id, ProtocolError(INTERNAL_ERROR, "Internal error")), 200
+
+
+def status_of(problem: ProtocolError, modern: bool) -> int:
+    if problem.status != 200 or not modern:
+        return problem.status
+    return MODERN_STATUS.get(problem.code, 200)
+
+
+def json_response(message: dict[str, Any] | None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = jsonrpc.dumps(message) if message is not None else ""
+    mimetype = "application/json" if message is not None else None
+    return Response(body, status, headers=headers, mimetype=mimetype)
+
+
+def _streamed(call: Call, handler: Handler, finish: Finish) -> Response:
+    app, outbox = current_app._get_current_object(), call.channel.outbox
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                outbox.put(("done", outcome(call, handler, finish)))
+            except Cancelled:
+                outbox.put(("done", None))
+
+    threading.Thread(target=work, name=f"mcp-call-{call.message.id}", daemon=True).start()
+    try:
+        first = outbox.get(timeout=FIRST_MESSAGE_WAIT)
+    except queue.Empty:
+        first = None
+    if first is not None and first[0] == "done" and first[1] is not None:
+        return json_response(*first[1])
+    return Response(_events(call, first), 200, headers=SSE_HEADERS, mimetype="text/event-stream")
+
+
+def _events(call: Call, first: tuple[str, Any] | None) -> Iterator[str]:
+    outbox, item = call.channel.outbox, first
+    try:
+        while True:
+            if item is None:
+                yield ": keep-alive\n\n"
+            elif item[0] == "done":
+                if item[1] is not None:
+                    yield _event(item[1][0])
+                return
+            else:
+                yield _event(item[1])
+            try:
+                item = outbox.get(timeout=KEEPALIVE_INTERVAL)
+            except queue.Empty:
+                item = None
+    finally:
+        # 2026-07-28: closing the stream is how a client cancels. Legacy clients
+        # cancel with a notification instead, and their calls run on.
+        if call.envelope.modern:
+            call.channel.cancel_event.set()
+
+
+def _event(message: dict[str, Any]) -> str:
+    return f"event: message\ndata: {jsonrpc.dumps(message)}\n\n"

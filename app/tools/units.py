@@ -1,0 +1,34 @@
+"""A typed tool: arguments validated from type hints, a structured result from a model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from app.mcp import tool
+
+Unit = Literal["celsius", "fahrenheit", "kelvin"]
+
+
+class Temperature(BaseModel):
+    value: float = Field(description="The converted temperature, rounded to 2 decimals")
+    unit: Unit
+
+
+def _to_kelvin(value: float, unit: Unit) -> float:
+    return {"celsius": value + 273.15, "fahrenheit": (value - 32) * 5 / 9 + 273.15, "kelvin": value}[unit]
+
+
+@tool(title="Convert a temperature", read_only=True, idempotent=True, open_world=False)
+def convert_temperature(
+    value: Annotated[float, "The temperature to convert"],
+    from_unit: Annotated[Unit, "Unit of the given value"],
+    to_unit: Annotated[Unit, "Unit to convert to"] = "celsius",
+) -> Temperature:
+    """Convert a temperature between Celsius, Fahrenheit and Kelvin."""
+    kelvin = _to_kelvin(value, from_unit)
+    if kelvin < 0:
+        raise ValueError("below absolute zero")
+    converted = {"celsius": kelvin - 273.15, "fahrenheit": (kelvin - 273.15) * 9 / 5 + 32, "kelvin": kelvin}[to_unit]
+    return Temperature(value=round(converted, 2), unit=to_unit)

@@ -1,0 +1,23 @@
+"""Who is calling: the smallest tool that reads the caller, with structured output."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from app.mcp import Context, tool
+
+
+class Caller(BaseModel):
+    subject: str
+    name: str | None
+    email: str | None
+    scopes: list[str]
+
+
+@tool(read_only=True, idempotent=True, open_world=False)
+def whoami(ctx: Context) -> Caller:
+    """Return who is calling this server: the signed-in person and the scopes granted."""
+    principal = ctx.principal
+    return Caller(
+        subject=principal.subject, name=principal.name, email=principal.email, scopes=sorted(principal.scopes)
+    )
