@@ -42,6 +42,7 @@ def tool(
     """
 
     def register(fn: F) -> F:
+        _check_function(fn)
         tool_name = name or fn.__name__
         if not TOOL_NAME.fullmatch(tool_name):
             raise SignatureError(f"tool name {tool_name!r} must be 1-128 characters of A-Z a-z 0-9 _ . -")
@@ -118,10 +119,14 @@ def spec_of(obj: object) -> ToolSpec | ResourceSpec | PromptSpec | CompletionSpe
 
 
 def _mark(fn: F, spec: object) -> F:
-    if inspect.iscoroutinefunction(fn) or fn.__name__ == "<lambda>":
-        raise SignatureError(f"{fn.__qualname__}: use a named, plain (not async) function")
+    _check_function(fn)
     setattr(fn, SPEC_ATTRIBUTE, spec)
     return fn
+
+
+def _check_function(fn: Callable[..., Any]) -> None:
+    if not inspect.isfunction(fn) or inspect.iscoroutinefunction(fn) or fn.__name__ == "<lambda>":
+        raise SignatureError(f"{getattr(fn, '__qualname__', fn)!r}: use a named, plain (not async) function")
 
 
 def _bare_or_called(fn: Callable | None, register: Callable, kind: str) -> Any:

@@ -13,8 +13,14 @@ from app.mcp import channels, handlers, lifecycle, sessions, transport
 from app.mcp.call import Call
 from app.mcp.channels import StreamChannel
 from app.mcp.context import Principal
-from app.mcp.envelope import Envelope, is_modern, legacy_version, modern_envelope
-from app.mcp.errors import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, ProtocolError
+from app.mcp.envelope import MODERN_VERSIONS, Envelope, is_modern, legacy_version, modern_envelope
+from app.mcp.errors import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    ProtocolError,
+)
 from app.mcp.jsonrpc import Message
 
 SHARED = {
@@ -41,8 +47,12 @@ INTERACTIVE = {"tools/call", "resources/read", "prompts/get"}
 
 def handle(message: Message, principal: Principal) -> Response:
     """Answer `message`: a result or error for a request, 202 for anything else accepted."""
+    modern = is_modern(message, request.headers)
+    if modern and message.kind == "notification":
+        # 2026-07-28 defines no notifications from clients over HTTP; accept and drop
+        # any, so long as the version is one this server speaks.
+        return _accept_modern_notification()
     try:
-        modern = is_modern(message, request.headers)
         envelope = modern_envelope(message, request.headers) if modern else _legacy_envelope(message, principal)
     except ProtocolError as problem:
         problem.request_id = message.id
@@ -90,6 +100,14 @@ def _accept(message: Message, envelope: Envelope, principal: Principal) -> Respo
         return Response(status=202)
     if message.method == "notifications/cancelled" and envelope.session_id:
         channels.cancel(envelope.session_id, message.params.get("requestId"))
+    return Response(status=202)
+
+
+def _accept_modern_notification() -> Response:
+    version = request.headers.get("MCP-Protocol-Version")
+    if version not in MODERN_VERSIONS:
+        data = {"supported": list(MODERN_VERSIONS), "requested": version}
+        raise ProtocolError(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", data, 400)
     return Response(status=202)
 
 

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from app import kv
 from app.extensions import csrf
 from app.mcp import access, dispatch, jsonrpc, registry, sessions
+from app.mcp.cli import mcp_cli
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.transport import json_response
 
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     bp.register_error_handler(HTTPException, http_error)
     csrf.exempt(bp)  # cookie callers are held to this site's Origin instead (see access)
     app.register_blueprint(bp)
+    app.cli.add_command(mcp_cli)
 
 
 def endpoint() -> Response:

@@ -38,7 +38,7 @@ def describe_parameters(fn: Callable[..., Any], context_type: type) -> Arguments
             raise SignatureError(f"{fn.__qualname__}: parameter {name!r} must be a plain or keyword-only parameter")
         if name not in hints:
             raise SignatureError(f"{fn.__qualname__}: parameter {name!r} needs a type annotation")
-        if _strip_annotated(hints[name]) is context_type:
+        if _is_context(hints[name], context_type):
             context_parameter = name
             continue
         if name.startswith("_"):
@@ -91,6 +91,12 @@ def _field(annotation: Any, default: Any) -> tuple[Any, FieldInfo]:
         annotation = Annotated[(base, *others)] if others else base
     required = default is inspect.Parameter.empty
     return annotation, Field(... if required else default, description=description)
+
+
+def _is_context(annotation: Any, context_type: type) -> bool:
+    """Return whether a parameter takes the context: `Context`, or `Context | None`."""
+    annotation = _strip_annotated(annotation)
+    return annotation is context_type or context_type in get_args(annotation)
 
 
 def _strip_annotated(annotation: Any) -> Any:

@@ -1,0 +1,113 @@
+"""Fixtures for the MCP tests: the app under gunicorn with the conformance fixtures."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.mcp.envelope import CAPABILITIES_KEY, VERSION_KEY
+from tests.support.servers import gunicorn_app
+from tests.support.services import free_port
+
+
+@dataclass(frozen=True)
+class McpServer:
+    """A running server: its base URL, the MCP endpoint, a valid static token, its log."""
+
+    base_url: str
+    mcp_url: str
+    token: str
+    log_path: Path
+    port: int
+
+
+@pytest.fixture(scope="module")
+def mcp_server(tmp_path_factory) -> Iterator[McpServer]:
+    """gunicorn with 2 workers (4 threads each) on SQLite, serving tests.mcp_fixtures and app.tools."""
+    tmp = tmp_path_factory.mktemp("mcp-server")
+    token = secrets.token_urlsafe(24)
+    port = free_port()
+    settings = {
+        "APP_ENV": "testing",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
+        "REDIS_URL": "",
+        "OAUTH_PROVIDER": "dev",
+        "SESSION_COOKIE_SECURE": "false",
+        "MCP_STATIC_TOKENS": token,
+        "MCP_TOOL_PACKAGES": "tests.mcp_fixtures,app.tools",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_THREADS": "4",
+    }
+    log_path = tmp / "gunicorn.log"
+    with gunicorn_app(settings, port, log_path) as base_url:
+        yield McpServer(base_url, f"{base_url}/mcp", token, log_path, port)
+
+
+MODERN = "2026-07-28"
+TOKEN = "test-token-for-mcp"
+ALL_CAPABILITIES = {"elicitation": {}, "sampling": {}, "roots": {}}
+
+
+class McpActions:
+    """Speak to /mcp through the Flask test client, in either protocol era."""
+
+    def __init__(self, client, token: str = TOKEN) -> None:
+        self.client, self.token = client, token
+
+    def post(self, body: Any, headers: dict[str, str] | None = None, **kwargs):
+        data = body if isinstance(body, bytes | str) else json.dumps(body)
+        base = {"Authorization": f"Bearer {self.token}", "Accept": "application/json, text/event-stream"}
+        kwargs.setdefault("content_type", "application/json")
+        return self.client.post("/mcp", data=data, headers=base | (headers or {}), **kwargs)
+
+    def modern(
+        self, method: str, params: dict | None = None, *, id: Any = 1, capabilities=None, meta=None, headers=None
+    ):
+        """Send a 2026-07-28 request with matching `_meta` and headers (override either to break them)."""
+        params = dict(params or {})
+        envelope = {VERSION_KEY: MODERN, CAPABILITIES_KEY: ALL_CAPABILITIES if capabilities is None else capabilities}
+        params["_meta"] = envelope | (meta or {})
+        sent = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method}
+        name = params.get("uri") if method == "resources/read" else params.get("name")
+        sent |= {"Mcp-Name": name} if method in ("tools/call", "prompts/get", "resources/read") else {}
+        return self.post({"jsonrpc": "2.0", "id": id, "method": method, "params": params}, sent | (headers or {}))
+
+    def initialize(self, version: str = "2025-11-25", capabilities: dict | None = None) -> str:
+        params = {
+            "protocolVersion": version,
+            "capabilities": capabilities or {},
+            "clientInfo": {"name": "t", "version": "1"},
+        }
+        response = self.post({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params})
+        assert response.status_code == 200, response.text
+        return response.headers["Mcp-Session-Id"]
+
+    def legacy(
+        self, method: str, params: dict | None = None, *, session: str | None = None, id: Any = 1, version="2025-11-25"
+    ):
+        headers = {"MCP-Protocol-Version": version} | ({"Mcp-Session-Id": session} if session else {})
+        body = {"jsonrpc": "2.0", "id": id, "method": method} | ({"params": params} if params is not None else {})
+        return self.post(body, headers)
+
+
+def sse_messages(response) -> list[dict]:
+    """Return the JSON-RPC messages of an event-stream response, in order."""
+    assert response.mimetype == "text/event-stream", response.text
+    return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
+
+
+@pytest.fixture
+def mcp_app(make_app):
+    return make_app(MCP_STATIC_TOKENS=f"{TOKEN},other-token", MCP_TOOL_PACKAGES="tests.mcp_fixtures,app.tools")
+
+
+@pytest.fixture
+def mcp(mcp_app) -> McpActions:
+    return McpActions(mcp_app.test_client())
