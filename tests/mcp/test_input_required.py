@@ -84,3 +84,16 @@ def test_prompts_can_ask_too(mcp):
 
 def test_lists_never_ask(mcp):
     assert mcp.modern("tools/list").get_json()["result"]["resultType"] == "complete"
+
+
+def test_rounds_may_hit_different_instances(make_app):
+    """The state is all a later round needs: another app with the same secret serves it."""
+    settings = {
+        "MCP_STATIC_TOKENS": "test-token-for-mcp",
+        "MCP_TOOL_PACKAGES": "tests.mcp_fixtures",
+        "SECRET_KEY": "s" * 40,
+    }
+    first, second = McpActions(make_app(**settings).test_client()), McpActions(make_app(**settings).test_client())
+    state = call(first)["result"]["requestState"]
+    answer = {"step1": {"action": "accept", "content": {"name": "Ada"}}}
+    assert list(call(second, requestState=state, inputResponses=answer)["result"]["inputRequests"]) == ["step2"]

@@ -91,9 +91,21 @@ def test_session_ids_are_bound_to_their_caller_and_end_with_delete(mcp_app, mcp)
     assert mcp.client.delete("/mcp", headers={"Authorization": f"Bearer {mcp.token}"}).status_code == 400
 
 
-def test_sessions_live_in_the_shared_store(make_app):
-    """Another app on the same database (another worker or instance) knows the session."""
+@pytest.fixture(params=["database", "redis"])
+def shared_store(request) -> dict[str, str]:
+    """Settings of two apps sharing one store: SQLite, or PostgreSQL and Redis."""
     settings = {"MCP_STATIC_TOKENS": "test-token-for-mcp", "MCP_TOOL_PACKAGES": "tests.mcp_fixtures"}
+    if request.param == "redis":
+        settings |= {
+            "DATABASE_URL": request.getfixturevalue("postgres_url"),
+            "REDIS_URL": request.getfixturevalue("redis_url"),
+        }
+    return settings
+
+
+def test_sessions_live_in_the_shared_store(make_app, shared_store):
+    """Another app on the same store (another worker or instance) knows the session."""
+    settings = shared_store
     first, second = McpActions(make_app(**settings).test_client()), McpActions(make_app(**settings).test_client())
     session = first.initialize(capabilities={"elicitation": {}})
     assert result_of(second.legacy("logging/setLevel", {"level": "error"}, session=session)) == {}
@@ -121,9 +133,9 @@ def _stream_lines(response):
                 yield json.loads(line[5:])
 
 
-def test_elicitation_answer_may_reach_another_app(make_app):
+def test_elicitation_answer_may_reach_another_app(make_app, shared_store):
     """The tool asks over its stream; the answer is POSTed to a different app."""
-    settings = {"MCP_STATIC_TOKENS": "test-token-for-mcp", "MCP_TOOL_PACKAGES": "tests.mcp_fixtures"}
+    settings = shared_store
     first, second = McpActions(make_app(**settings).test_client()), McpActions(make_app(**settings).test_client())
     session = first.initialize(capabilities={"elicitation": {}})
     response = first.legacy(
