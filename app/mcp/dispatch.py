@@ -13,12 +13,11 @@ from app.mcp import channels, handlers, lifecycle, sessions, transport
 from app.mcp.call import Call
 from app.mcp.channels import StreamChannel
 from app.mcp.context import Principal
-from app.mcp.envelope import MODERN_VERSIONS, Envelope, is_modern, legacy_version, modern_envelope
+from app.mcp.envelope import MODERN_VERSIONS, Envelope, is_modern, legacy_version, modern_envelope, unsupported
 from app.mcp.errors import (
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
-    UNSUPPORTED_PROTOCOL_VERSION,
     ProtocolError,
 )
 from app.mcp.jsonrpc import Message
@@ -106,8 +105,7 @@ def _accept(message: Message, envelope: Envelope, principal: Principal) -> Respo
 def _accept_modern_notification() -> Response:
     version = request.headers.get("MCP-Protocol-Version")
     if version not in MODERN_VERSIONS:
-        data = {"supported": list(MODERN_VERSIONS), "requested": version}
-        raise ProtocolError(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", data, 400)
+        raise unsupported(version, MODERN_VERSIONS)
     return Response(status=202)
 
 

@@ -55,7 +55,7 @@ def modern_envelope(message: Message, headers: Mapping[str, str]) -> Envelope:
     """Check a 2026-07-28 request's `_meta` and headers, in the order the spec ranks them."""
     header = headers.get("MCP-Protocol-Version")
     if header is not None and header not in SUPPORTED_VERSIONS:
-        raise _unsupported(header, MODERN_VERSIONS)
+        raise unsupported(header, MODERN_VERSIONS)
     meta = message.params.get("_meta")
     if not isinstance(meta, dict) or VERSION_KEY not in meta or CAPABILITIES_KEY not in meta:
         raise ProtocolError(INVALID_PARAMS, f"params._meta must carry {VERSION_KEY} and {CAPABILITIES_KEY}", status=400)
@@ -68,7 +68,7 @@ def modern_envelope(message: Message, headers: Mapping[str, str]) -> Envelope:
     if named and decode_header(headers.get("Mcp-Name")) != message.params.get(named):
         raise _mismatch(f"the Mcp-Name header does not match the request's {named!r}")
     if not isinstance(version, str) or version not in MODERN_VERSIONS:
-        raise _unsupported(str(version), MODERN_VERSIONS)
+        raise unsupported(str(version), MODERN_VERSIONS)
     if not isinstance(capabilities, dict):
         raise ProtocolError(INVALID_PARAMS, f"{CAPABILITIES_KEY} must be an object", status=400)
     return Envelope(version, True, capabilities, _log_level(meta))
@@ -78,7 +78,7 @@ def legacy_version(headers: Mapping[str, str]) -> str:
     """Return the version a pre-2026 request speaks, from its header (400 if unknown)."""
     version = headers.get("MCP-Protocol-Version", DEFAULT_VERSION)
     if version not in LEGACY_VERSIONS:
-        raise _unsupported(version, SUPPORTED_VERSIONS)
+        raise unsupported(version, SUPPORTED_VERSIONS)
     return version
 
 
@@ -104,7 +104,8 @@ def _log_level(meta: Mapping[str, Any]) -> str | None:
     return level
 
 
-def _unsupported(requested: str, supported: tuple[str, ...]) -> ProtocolError:
+def unsupported(requested: str | None, supported: tuple[str, ...]) -> ProtocolError:
+    """Return the -32022 error naming the versions this server speaks."""
     data = {"supported": list(supported), "requested": requested}
     return ProtocolError(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", data, 400)
 
