@@ -7,6 +7,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 OIDC_PROVIDER := tests/support/oidc_provider
+# The MCP conformance suites, their Node 22 runtime and MCP Inspector's CLI (tests/mcp/).
+NPM_TOOLS := tests/support/conformance/v0.1 tests/support/conformance/v0.2 tests/support/conformance/node22 \
+	tests/support/inspector
+NPM_TOOL_INSTALLS := $(NPM_TOOLS:%=%/node_modules/.package-lock.json)
 
 .PHONY: run test serve lint format migrate
 
@@ -24,6 +28,9 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/activate
 $(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.json
 	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error
 
+$(NPM_TOOL_INSTALLS): %/node_modules/.package-lock.json: %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error
+
 run: $(VENV)/.run-deps
 	APP_ENV=development $(BIN)/flask --app wsgi db upgrade
 	APP_ENV=development $(BIN)/flask --app wsgi run --debug --host 127.0.0.1 --port 5000
@@ -35,7 +42,7 @@ serve: $(VENV)/.run-deps
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
-test: $(VENV)/.dev-deps $(OIDC_PROVIDER)/node_modules/.package-lock.json
+test: $(VENV)/.dev-deps $(OIDC_PROVIDER)/node_modules/.package-lock.json $(NPM_TOOL_INSTALLS)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-deps
