@@ -8,8 +8,9 @@ from werkzeug.wrappers import Response
 
 from app.errors import error_response, wants_json
 
-#: Always open: liveness and readiness, assets, discovery documents, sign-in itself.
-PUBLIC_PATHS = ("/health", "/status", "/favicon.ico", "/static/", "/.well-known/", "/auth/")
+#: Always open: liveness and readiness, assets, discovery documents, sign-in itself,
+#: and the OAuth endpoints (authorize sends people to sign in itself).
+PUBLIC_PATHS = ("/health", "/status", "/favicon.ico", "/static/", "/.well-known/", "/auth/", "/oauth/")
 
 
 def init_app(app: Flask) -> None:

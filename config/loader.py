@@ -32,6 +32,7 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any
         **_storage(values, instance_path),
         **_cookies(values, app_env),
         **_mcp(values),
+        **_authorization(values),
     }
     problems = find_problems(config)
     if problems:
@@ -83,6 +84,17 @@ def _mcp(values: dict[str, str]) -> dict[str, Any]:
         "MCP_CLIENT_TIMEOUT": _int(values, "MCP_CLIENT_TIMEOUT"),
         "MCP_SESSION_HOURS": _int(values, "MCP_SESSION_HOURS"),
     }
+
+
+def _authorization(values: dict[str, str]) -> dict[str, Any]:
+    """Settings of the authorization server for MCP clients (or of the external one)."""
+    numbers = ("ACCESS_TOKEN_SECONDS", "REFRESH_TOKEN_DAYS", "REFRESH_GRACE_SECONDS", "TOKEN_CACHE_SECONDS")
+    texts = ("REGISTRATION_TOKEN", "REGISTRATION_RATE_LIMIT", "EXTERNAL_AUDIENCE", "EXTERNAL_JWKS_URI")
+    return (
+        {name: _int(values, name) for name in (*numbers, "CLIENT_IDLE_DAYS")}
+        | {name: values[name] for name in (*texts, "UPSTREAM_TOKEN_KEY")}
+        | {"EXTERNAL_ISSUER": values["EXTERNAL_ISSUER"].rstrip("/")}
+    )
 
 
 def _cookies(values: dict[str, str], app_env: str) -> dict[str, Any]:

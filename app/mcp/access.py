@@ -17,15 +17,39 @@ from flask_login import current_user
 
 from app.mcp.context import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
+from app.oauth import scopes, verify
+from app.oauth.scopes import BASE_SCOPE
+from app.oauth.urls import resource_metadata_url
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 class Unauthorized(ProtocolError):
-    """No credential, or one that is not valid: 401."""
+    """No credential, or one that is not valid: 401, pointing at how to get one."""
 
-    def __init__(self, message: str = "Authentication required: send a bearer token") -> None:
+    def __init__(self, message: str = "Authentication required: send a bearer token", error: str = "") -> None:
         super().__init__(INVALID_REQUEST, message, status=401)
+        challenge = f'Bearer resource_metadata="{resource_metadata_url()}", scope="{BASE_SCOPE}"'
+        if error:
+            challenge += f', error="{error}", error_description="{message}"'
+        self.headers["WWW-Authenticate"] = challenge
+
+
+class InsufficientScope(ProtocolError):
+    """A valid token without the scopes an operation needs: 403, naming them all at once."""
+
+    def __init__(self, needed: list[str]) -> None:
+        scope = " ".join(dict.fromkeys([BASE_SCOPE, *needed]))
+        super().__init__(INVALID_REQUEST, f"Insufficient scope: this needs {scope}", status=403)
+        self.headers["WWW-Authenticate"] = (
+            f'Bearer error="insufficient_scope", scope="{scope}", resource_metadata="{resource_metadata_url()}"'
+        )
+
+
+def require_scopes(principal: Principal, needed: tuple[str, ...]) -> None:
+    """Raise InsufficientScope unless `principal` holds every scope in `needed`."""
+    if scopes.missing(principal.scopes, needed):
+        raise InsufficientScope(list(needed))
 
 
 def check_host_and_origin() -> None:
@@ -43,8 +67,12 @@ def authenticate() -> Principal:
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("Authorization must be: Bearer <token>")
-        return _static_token_principal(token.strip())
+            raise Unauthorized("Authorization must be: Bearer <token>", "invalid_request")
+        principal = _static_token_principal(token.strip()) or verify.verify(token.strip())
+        if principal is None:
+            raise Unauthorized("The bearer token is not valid, has expired, or is for another server", "invalid_token")
+        require_scopes(principal, (BASE_SCOPE,))
+        return principal
     if request.headers.get("Origin") == own_origin() and current_user.is_authenticated:
         user = current_user
         return Principal(f"user:{user.id}", user.id, user.name, user.email, scopes=frozenset({"*"}))
@@ -58,12 +86,12 @@ def own_origin() -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _static_token_principal(token: str) -> Principal:
+def _static_token_principal(token: str) -> Principal | None:
     for configured in current_app.config["MCP_STATIC_TOKENS"]:
         if hmac.compare_digest(configured.encode(), token.encode()):
             digest = hashlib.sha256(token.encode()).hexdigest()[:16]
             return Principal(f"static-token:{digest}", name="static token", scopes=frozenset({"*"}), token_id=digest)
-    raise Unauthorized("The bearer token is not valid")
+    return None
 
 
 def _host_allowed(host: str) -> bool:

@@ -86,13 +86,18 @@ def resource(
 
 
 def prompt(
-    fn: F | None = None, *, name: str | None = None, title: str | None = None, description: str | None = None
+    fn: F | None = None,
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    scopes: Iterable[str] = (),
 ) -> Any:
     """Expose a function as a prompt: `@prompt` or `@prompt(name=...)`; arguments are strings."""
 
     def register(fn: F) -> F:
         arguments = describe_parameters(fn, Context)
-        spec = PromptSpec(fn, name or fn.__name__, _description(fn, description), arguments, title)
+        spec = PromptSpec(fn, name or fn.__name__, _description(fn, description), arguments, title, tuple(scopes))
         return _mark(fn, spec)
 
     return _bare_or_called(fn, register, "prompt")

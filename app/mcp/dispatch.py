@@ -9,7 +9,7 @@ from mcp_types.methods import CLIENT_REQUESTS, parse_client_request, serialize_s
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
-from app.mcp import channels, handlers, lifecycle, sessions, transport
+from app.mcp import access, channels, handlers, lifecycle, sessions, transport
 from app.mcp.call import Call
 from app.mcp.channels import StreamChannel
 from app.mcp.context import Principal
@@ -67,6 +67,11 @@ def handle(message: Message, principal: Principal) -> Response:
     channel = StreamChannel(envelope.version, modern, _accepts_stream(), envelope.session_id, _timeout())
     channel.request_id, channel.subject = message.id, principal.subject
     call = Call(message, envelope, principal, channel)
+    try:
+        access.require_scopes(principal, handlers.required_scopes(call))
+    except ProtocolError as problem:
+        problem.request_id = message.id
+        raise
     response = transport.answer(call, handler, finish, message.method in INTERACTIVE)
     if message.method == "initialize" and envelope.session_id:
         response.headers["Mcp-Session-Id"] = envelope.session_id

@@ -24,6 +24,8 @@ class ProtocolError(Exception):
         self.code, self.message, self.data, self.status = code, message, data, status
         #: The id of the request it answers, when the request got far enough to have one.
         self.request_id: str | int | None = None
+        #: HTTP headers the response needs (WWW-Authenticate, Allow).
+        self.headers: dict[str, str] = {}
 
     def to_json(self) -> dict[str, Any]:
         error = {"code": self.code, "message": self.message}

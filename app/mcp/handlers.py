@@ -11,13 +11,29 @@ from pydantic import ValidationError
 from app.mcp import invoke, listing
 from app.mcp.call import Call
 from app.mcp.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, ProtocolError
+from app.oauth import scopes
 
 #: Most completion values one answer may carry (the spec's limit).
 MAX_COMPLETIONS = 100
 
 
+def required_scopes(call: Call) -> tuple[str, ...]:
+    """The scopes the target of a call needs (its tool, prompt or resource)."""
+    params, registry = call.params, call.registry
+    if call.message.method == "tools/call":
+        spec = registry.tools.get(params.get("name"))
+    elif call.message.method == "prompts/get":
+        spec = registry.prompts.get(params.get("name"))
+    elif call.message.method == "resources/read" and isinstance(params.get("uri"), str):
+        found = registry.find_resource(params["uri"])
+        spec = found[0] if found else None
+    else:
+        spec = None
+    return spec.scopes if spec else ()
+
+
 def list_tools(call: Call) -> dict[str, Any]:
-    tools, cursor = _page(call, list(call.registry.tools.values()), lambda spec: spec.name)
+    tools, cursor = _page(call, _visible(call, call.registry.tools), lambda spec: spec.name)
     return _listed("tools", [listing.tool_json(spec) for spec in tools], cursor)
 
 
@@ -30,12 +46,12 @@ def call_tool(call: Call) -> dict[str, Any]:
 
 
 def list_resources(call: Call) -> dict[str, Any]:
-    resources, cursor = _page(call, list(call.registry.resources.values()), lambda spec: spec.uri)
+    resources, cursor = _page(call, _visible(call, call.registry.resources), lambda spec: spec.uri)
     return _listed("resources", [listing.resource_json(spec) for spec in resources], cursor)
 
 
 def list_resource_templates(call: Call) -> dict[str, Any]:
-    templates, cursor = _page(call, list(call.registry.templates.values()), lambda spec: spec.uri)
+    templates, cursor = _page(call, _visible(call, call.registry.templates), lambda spec: spec.uri)
     return _listed("resourceTemplates", [listing.resource_json(spec) for spec in templates], cursor)
 
 
@@ -55,7 +71,7 @@ def read_resource(call: Call) -> dict[str, Any]:
 
 
 def list_prompts(call: Call) -> dict[str, Any]:
-    prompts, cursor = _page(call, list(call.registry.prompts.values()), lambda spec: spec.name)
+    prompts, cursor = _page(call, _visible(call, call.registry.prompts), lambda spec: spec.name)
     return _listed("prompts", [listing.prompt_json(spec) for spec in prompts], cursor)
 
 
@@ -85,6 +101,11 @@ def complete(call: Call) -> dict[str, Any]:
     values = [str(value) for value in spec.fn(str(argument.get("value", "")), context)] if spec else []
     completion = {"values": values[:MAX_COMPLETIONS], "total": len(values), "hasMore": len(values) > MAX_COMPLETIONS}
     return {"completion": completion}
+
+
+def _visible(call: Call, specs: dict) -> list:
+    """Lists show only what the caller's scopes allow it to use."""
+    return [spec for spec in specs.values() if not scopes.missing(call.principal.scopes, spec.scopes)]
 
 
 def _bind(arguments, values: dict[str, Any], ctx) -> dict[str, Any]:

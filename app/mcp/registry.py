@@ -50,6 +50,11 @@ class Registry:
                 raise RegistryError(f"completion for {argument!r} points at unknown {ref_type[4:]} {ref!r}")
         return self
 
+    def scopes(self) -> set[str]:
+        """Every scope some tool, resource or prompt requires."""
+        specs = [*self.tools.values(), *self.resources.values(), *self.templates.values(), *self.prompts.values()]
+        return {scope for spec in specs for scope in spec.scopes}
+
     def find_resource(self, uri: str) -> tuple[ResourceSpec, dict[str, str]] | None:
         """Return the resource serving `uri` and its template variables."""
         if uri in self.resources:

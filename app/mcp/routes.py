@@ -44,9 +44,7 @@ def endpoint() -> Response:
 
 
 def protocol_error(problem: ProtocolError) -> Response:
-    headers = {"Allow": "POST, DELETE"} if problem.status == 405 else {}
-    if problem.status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
+    headers = ({"Allow": "POST, DELETE"} if problem.status == 405 else {}) | problem.headers
     return json_response(jsonrpc.error(problem.request_id, problem), problem.status or 200, headers)
 
 

@@ -1,0 +1,34 @@
+"""The authorization server for MCP clients: discovery, registration, consent, tokens."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from app.extensions import csrf
+from app.oauth import server, verify
+from app.oauth.routes import bp, well_known
+
+#: Endpoints called by clients with their own credentials, never with a browser cookie.
+CLIENT_ENDPOINTS = ("token", "register", "revoke", "introspect")
+
+
+def init_app(app: Flask) -> None:
+    """Serve discovery documents; serve the built-in server unless EXTERNAL_ISSUER is set."""
+    verify.init_app(app)
+    app.register_blueprint(well_known)
+    if app.config["EXTERNAL_ISSUER"]:
+        return
+    server.init_app(app)
+    app.register_blueprint(bp)
+    for name in CLIENT_ENDPOINTS:
+        csrf.exempt(app.view_functions[f"oauth.{name}"])
+    # One limiter per app (counters must not leak between apps), Redis when configured.
+    limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["REDIS_URL"] or "memory://")
+    app.view_functions["oauth.register"] = limiter.limit(_registration_limit)(app.view_functions["oauth.register"])
+    app.extensions["oauth_limiter"] = limiter
+
+
+def _registration_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]

@@ -1,0 +1,49 @@
+"""Discovery documents: authorization server metadata (RFC 8414), protected resource (RFC 9728)."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from app.oauth.grants import AUTH_METHODS
+from app.oauth.scopes import BASE_SCOPE
+from app.oauth.server import CONFIDENTIAL_METHODS
+from app.oauth.urls import base_url, issuer, resource_url
+
+
+def known_scopes() -> list[str]:
+    """The base scope and every scope a tool, resource or prompt asks for."""
+    return sorted({BASE_SCOPE, *current_app.extensions["mcp"].scopes()})
+
+
+def authorization_server_metadata() -> dict:
+    base = base_url()
+    return {
+        "issuer": issuer(),
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "registration_endpoint": f"{base}/oauth/register",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "introspection_endpoint": f"{base}/oauth/introspect",
+        "scopes_supported": known_scopes(),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "client_id_metadata_document_supported": True,
+    }
+
+
+def protected_resource_metadata() -> dict:
+    """What MCP clients need to find and ask the right authorization server."""
+    return {
+        "resource": resource_url(),
+        "authorization_servers": [issuer()],
+        # The minimum for basic use; tools needing more say so in a 403 challenge.
+        "scopes_supported": [BASE_SCOPE],
+        "bearer_methods_supported": ["header"],
+        "resource_name": current_app.config["MCP_SERVER_NAME"],
+    }

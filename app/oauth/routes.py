@@ -1,0 +1,105 @@
+"""The authorization server's endpoints and discovery documents."""
+
+from __future__ import annotations
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.oauth import consent, metadata
+from app.oauth.server import server
+from app.oauth.urls import issuer
+
+bp = Blueprint("oauth", __name__, url_prefix="/oauth")
+well_known = Blueprint("well_known", __name__, url_prefix="/.well-known")
+
+
+@well_known.get("/oauth-authorization-server")
+def authorization_server_metadata() -> Response:
+    return _public(jsonify(metadata.authorization_server_metadata()))
+
+
+@well_known.get("/oauth-protected-resource")
+@well_known.get("/oauth-protected-resource/<path:resource_path>")
+def protected_resource_metadata(resource_path: str = "") -> Response:
+    if resource_path and f"/{resource_path}" != current_app.config["MCP_PATH"]:
+        return _public(jsonify(error="not_found", message="no protected resource at that path")), 404
+    return _public(jsonify(metadata.protected_resource_metadata()))
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+def authorize() -> Response | str:
+    """Sign the person in if needed, then ask their consent (or use a remembered one)."""
+    try:
+        grant = server().get_consent_grant(end_user=current_user if current_user.is_authenticated else None)
+    except OAuth2Error as error:
+        return _authorization_error(error)
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    payload, client = grant.request.payload, grant.request.client
+    scope = client.get_allowed_scope(payload.scope)
+    redirect_uri = payload.redirect_uri or client.get_default_redirect_uri()
+    if request.method == "GET" and not consent.remembered(current_user.id, client.client_id, scope):
+        page = render_template("oauth/consent.html", client=consent.describe(client, redirect_uri, scope))
+        response = current_app.response_class(page)
+        # The decision is a form post answered by a redirect to the client: allow it.
+        origin = consent.describe(client, redirect_uri, scope)["redirect_origin"]
+        response.headers["Content-Security-Policy"] = _csp_allowing(origin)
+        return response
+    approved = request.method == "GET" or request.form.get("decision") == "allow"
+    if approved and request.form.get("remember") == "yes":
+        consent.remember(current_user.id, client.client_id, scope)
+    response = server().create_authorization_response(grant=grant, grant_user=current_user if approved else None)
+    return _with_issuer(response)
+
+
+@bp.post("/token")
+def token() -> Response:
+    return _public(server().create_token_response())
+
+
+@bp.post("/register")
+def register() -> Response:
+    return _public(server().create_endpoint_response("client_registration"))
+
+
+@bp.post("/revoke")
+def revoke() -> Response:
+    return _public(server().create_endpoint_response("revocation"))
+
+
+@bp.post("/introspect")
+def introspect() -> Response:
+    return server().create_endpoint_response("introspection")
+
+
+def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
+    """Send the error to the client when its redirect URI is known good; else show it."""
+    if error.redirect_uri:
+        params = [("error", error.error)] + ([("error_description", error.description)] if error.description else [])
+        params += [("state", error.state)] if error.state else []
+        return redirect(add_params_to_uri(error.redirect_uri, params + [("iss", issuer())]))
+    message = error.description or error.error.replace("_", " ")
+    return render_template("errors/error.html", status=400, title="Invalid authorization request", message=message), 400
+
+
+def _with_issuer(response: Response) -> Response:
+    """Name this issuer in every authorization response, errors included (RFC 9207)."""
+    if response.location:
+        response.location = add_params_to_uri(response.location, {"iss": issuer()})
+    return response
+
+
+def _csp_allowing(origin: str) -> str:
+    from app.security import CONTENT_SECURITY_POLICY
+
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
+def _public(response: Response | tuple) -> Response | tuple:
+    """Let browser-based MCP clients read these responses (they carry no cookies)."""
+    target = response[0] if isinstance(response, tuple) else response
+    target.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,26 @@
+"""Scopes: the base scope every MCP client needs, and the hierarchy between scopes.
+
+A scope grants itself and everything below it: `notes` grants `notes:read` and
+`notes:write`. `*` (static tokens and the browser session) grants everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+#: What every token for /mcp carries, and what a client gets when it asks for nothing.
+BASE_SCOPE = "mcp"
+
+
+def grants(held: Iterable[str], needed: str) -> bool:
+    """Return whether the scopes `held` include `needed`, directly or through a parent."""
+    return any(scope in ("*", needed) or needed.startswith(f"{scope}:") for scope in held)
+
+
+def missing(held: Iterable[str], needed: Iterable[str]) -> list[str]:
+    held = set(held)
+    return [scope for scope in needed if not grants(held, scope)]
+
+
+def split(scope: str | None) -> list[str]:
+    return [item for item in (scope or "").split() if item]

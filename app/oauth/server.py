@@ -1,0 +1,117 @@
+"""The authorization server for MCP clients, built on Authlib's, one per app."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from flask import Flask, current_app
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.oauth import documents, registration
+from app.oauth.clients import Client
+from app.oauth.grants import AUTH_METHODS, CodeGrant, RefreshGrant, S256Challenge, revoke_family
+from app.oauth.models import OAuthClient, Token, digest, utcnow
+from app.oauth.scopes import BASE_SCOPE
+from app.oauth.urls import issuer
+
+CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def query_client(client_id: str) -> Client | None:
+    """Find a client: a registered one, or the one a metadata document URL describes."""
+    if documents.is_document_id(client_id):
+        try:
+            return Client(documents.load(client_id))
+        except documents.DocumentError as error:
+            current_app.logger.info("client metadata document refused: %s", error)
+            return None
+    row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id, kind="registered"))
+    if row is None:
+        return None
+    row.last_used_at = utcnow()
+    return Client(row)
+
+
+def save_token(token: dict, request) -> None:
+    """Store a new token pair as hashes, in the family of the grant it came from."""
+    origin = getattr(request, "authorization_code", None) or request.refresh_token
+    config = current_app.config
+    db.session.add(
+        Token(
+            kind="oauth",
+            family=origin.family,
+            client_id=request.client.get_client_id(),
+            user_id=request.user.id,
+            scope=token.get("scope") or origin.scope,
+            resource=origin.resource,
+            access_hash=digest(token["access_token"]),
+            refresh_hash=digest(token["refresh_token"]) if token.get("refresh_token") else None,
+            expires_at=utcnow() + timedelta(seconds=token["expires_in"]),
+            refresh_expires_at=utcnow() + timedelta(days=config["REFRESH_TOKEN_DAYS"]),
+        )
+    )
+    db.session.commit()
+
+
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        hashed = digest(token_string)
+        return db.session.scalar(select(Token).where(or_(Token.access_hash == hashed, Token.refresh_hash == hashed)))
+
+    def revoke_token(self, token: Token, request) -> None:
+        revoke_family(token.family)  # a grant's tokens go together (RFC 7009 section 2.1)
+
+
+class Introspection(IntrospectionEndpoint):
+    """For confidential clients, about their own tokens (RFC 7662)."""
+
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        return Revocation.query_token(self, token_string, token_type_hint)
+
+    def check_permission(self, token: Token, client, request) -> bool:
+        return token.client_id == client.get_client_id()
+
+    def introspect_token(self, token: Token) -> dict:
+        return {
+            "active": True,
+            "client_id": token.client_id,
+            "scope": token.scope,
+            "sub": str(token.user_id),
+            "aud": token.resource,
+            "iss": issuer(),
+            "exp": int(token.expires_at.timestamp()),
+            "iat": int(token.issued_at.timestamp()),
+            "token_type": "Bearer",
+        }
+
+
+def init_app(app: Flask) -> None:
+    server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
+    server.load_config(
+        {
+            "OAUTH2_REFRESH_TOKEN_GENERATOR": True,
+            "OAUTH2_TOKEN_EXPIRES_IN": {
+                "authorization_code": app.config["ACCESS_TOKEN_SECONDS"],
+                "refresh_token": app.config["ACCESS_TOKEN_SECONDS"],
+            },
+        }
+    )
+    server.scopes_supported = sorted({BASE_SCOPE, *app.extensions["mcp"].scopes()})
+    server.register_grant(CodeGrant, [S256Challenge(required=True)])
+    server.register_grant(RefreshGrant)
+    server.register_endpoint(Revocation)
+    server.register_endpoint(Introspection)
+    server.register_endpoint(registration.Registration)
+    app.extensions["oauth_server"] = server
+
+
+def server() -> AuthorizationServer:
+    return current_app.extensions["oauth_server"]

@@ -1,0 +1,89 @@
+"""Bearer tokens on /mcp: who a token speaks for, checked without a network round trip.
+
+A token is looked up by its hash, once per TOKEN_CACHE_SECONDS per worker, and kept in
+a bounded in-process cache meanwhile; so a revocation reaches every worker and instance
+within TOKEN_CACHE_SECONDS. The token's audience must be this MCP endpoint.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from app.auth.users import User
+from app.extensions import db
+from app.mcp.context import Principal
+from app.oauth import external
+from app.oauth.models import Token, aware, digest, utcnow
+from app.oauth.urls import resource_url
+
+CACHE_SIZE = 10_000
+
+
+class TokenCache:
+    """A thread-safe LRU of verified principals, each with its own deadline."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size, self.lock = size, threading.Lock()
+        self.entries: OrderedDict[tuple[str, str], tuple[float, Principal]] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> Principal | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] <= time.monotonic():
+                self.entries.pop(key, None)
+                return None
+            self.entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: tuple[str, str], principal: Principal, seconds: float) -> None:
+        with self.lock:
+            self.entries[key] = (time.monotonic() + seconds, principal)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["token_cache"] = TokenCache()
+
+
+def verify(token: str) -> Principal | None:
+    """Return the principal of a valid token for this endpoint, else None."""
+    if current_app.config["EXTERNAL_ISSUER"]:
+        return external.verify(token)
+    cache: TokenCache = current_app.extensions["token_cache"]
+    key = (digest(token), resource_url())
+    principal = cache.get(key)
+    if principal is None:
+        principal, lifetime = _look_up(key[0], key[1])
+        if principal is not None:
+            cache.put(key, principal, lifetime)
+    return principal
+
+
+def _look_up(token_hash: str, audience: str) -> tuple[Principal | None, float]:
+    row = db.session.scalar(select(Token).filter_by(access_hash=token_hash))
+    if row is None or row.revoked_at is not None or row.resource != audience:
+        return None, 0
+    remaining = (aware(row.expires_at) - utcnow()).total_seconds()
+    user = db.session.get(User, row.user_id)
+    if remaining <= 0 or user is None:
+        return None, 0
+    row.last_used_at = utcnow()
+    db.session.commit()
+    principal = Principal(
+        subject=f"user:{user.id}",
+        user_id=user.id,
+        name=user.name,
+        email=user.email,
+        client_id=row.client_id,
+        scopes=frozenset(row.scope.split()),
+        claims={"sub": str(user.id), "aud": row.resource, "exp": int(aware(row.expires_at).timestamp())},
+        token_id=str(row.id),
+    )
+    return principal, min(remaining, current_app.config["TOKEN_CACHE_SECONDS"])
