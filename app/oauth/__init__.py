@@ -8,6 +8,7 @@ from flask_limiter.util import get_remote_address
 
 from app.extensions import csrf
 from app.oauth import server, verify
+from app.oauth.cli import clients_cli, tokens_cli
 from app.oauth.routes import bp, well_known
 
 #: Endpoints called by clients with their own credentials, never with a browser cookie.
@@ -18,10 +19,12 @@ def init_app(app: Flask) -> None:
     """Serve discovery documents; serve the built-in server unless EXTERNAL_ISSUER is set."""
     verify.init_app(app)
     app.register_blueprint(well_known)
+    app.cli.add_command(tokens_cli)
     if app.config["EXTERNAL_ISSUER"]:
         return
     server.init_app(app)
     app.register_blueprint(bp)
+    app.cli.add_command(clients_cli)
     for name in CLIENT_ENDPOINTS:
         csrf.exempt(app.view_functions[f"oauth.{name}"])
     # One limiter per app (counters must not leak between apps), Redis when configured.

@@ -1,0 +1,83 @@
+"""`flask clients list|revoke` and `flask tokens create|list|revoke`."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select, update
+
+from app.auth.users import User
+from app.extensions import db
+from app.oauth import personal
+from app.oauth.models import Consent, OAuthClient, Token, utcnow
+
+#: Where `make run` serves, for tokens made without PUBLIC_URL.
+DEV_SERVER = "http://127.0.0.1:5000"
+
+clients_cli = AppGroup("clients", help="MCP clients that registered or were allowed in.")
+tokens_cli = AppGroup("tokens", help="Personal access tokens for scripts.")
+
+
+@clients_cli.command("list")
+def list_clients() -> None:
+    """List clients with their kind, name, redirect URIs and last use."""
+    for row in db.session.scalars(select(OAuthClient).order_by(OAuthClient.created_at)):
+        meta = row.client_metadata
+        used = row.last_used_at.isoformat(timespec="minutes") if row.last_used_at else "never"
+        click.echo(f"{row.client_id}\t{row.kind}\t{meta.get('client_name', '-')}\tlast used {used}")
+        click.echo(f"\tredirects: {' '.join(meta.get('redirect_uris', []))}")
+
+
+@clients_cli.command("revoke")
+@click.argument("client_id")
+def revoke_client(client_id: str) -> None:
+    """Revoke every token of CLIENT_ID, forget consents to it, and delete its registration."""
+    row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id))
+    if row is None:
+        raise click.ClickException(f"no client {client_id!r}")
+    live = update(Token).where(Token.client_id == client_id, Token.revoked_at.is_(None))
+    revoked = db.session.execute(live.values(revoked_at=utcnow())).rowcount
+    db.session.query(Consent).filter_by(client_id=client_id).delete()
+    db.session.delete(row)
+    db.session.commit()
+    click.echo(f"revoked {revoked} token(s) and removed {client_id}")
+
+
+@tokens_cli.command("create")
+@click.option("--user", "email", required=True, help="E-mail of the person the token acts for.")
+@click.option("--scope", default="mcp", show_default=True, help="Space-separated scopes.")
+@click.option("--expires", "days", default=90, show_default=True, type=int, help="Lifetime in days (1-366).")
+@click.option("--name", default="command line", show_default=True, help="A name to recognise it by.")
+@click.option("--resource", help="This server's MCP URL (default: PUBLIC_URL + MCP_PATH, or the dev server's).")
+def create_token(email: str, scope: str, days: int, name: str, resource: str | None) -> None:
+    """Create a personal access token and print it (it is not shown again)."""
+    resource = resource or (current_app.config["PUBLIC_URL"] or DEV_SERVER) + current_app.config["MCP_PATH"]
+    user = db.session.scalar(select(User).filter_by(email=email.lower()))
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email!r} has signed in yet")
+    try:
+        row, value = personal.create(user.id, name, scope, days, resource.rstrip("/"))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"token {row.id} for {email}, scopes {row.scope!r}, expires {row.expires_at:%Y-%m-%d}:", err=True)
+    click.echo(value)
+
+
+@tokens_cli.command("list")
+@click.option("--user", "email", help="Only this person's tokens.")
+def list_tokens(email: str | None) -> None:
+    """List personal tokens (never their values)."""
+    user = db.session.scalar(select(User).filter_by(email=email.lower())) if email else None
+    for row in personal.of_user(user.id if user else None):
+        state = "revoked" if row.revoked_at else f"expires {row.expires_at:%Y-%m-%d}"
+        click.echo(f"{row.id}\tuser {row.user_id}\t{row.name}\t{row.scope}\t{state}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token(token_id: int) -> None:
+    """Revoke personal token TOKEN_ID."""
+    if not personal.revoke(token_id):
+        raise click.ClickException(f"no personal token {token_id}")
+    click.echo(f"revoked token {token_id}")

@@ -1,0 +1,57 @@
+"""Personal access tokens: long-lived bearer tokens a person makes for scripts.
+
+Shown once at creation, stored as a hash, listed and revoked like any other token;
+their audience is this server's MCP endpoint, and they never refresh.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.oauth.models import Token, digest, utcnow
+from app.oauth.scopes import BASE_SCOPE, split
+
+#: The client id personal tokens are filed under.
+PERSONAL = "personal"
+PREFIX = "mcp_pat_"
+
+
+def create(user_id: int, name: str, scope: str, days: int, resource: str) -> tuple[Token, str]:
+    """Make a token for `user_id`; return its row and its value (shown this once)."""
+    if not 1 <= days <= 366:
+        raise ValueError("a personal token lasts between 1 and 366 days")
+    value = PREFIX + secrets.token_urlsafe(32)
+    scopes = split(scope)
+    row = Token(
+        kind="personal",
+        name=name.strip()[:255] or "personal token",
+        family=secrets.token_hex(16),
+        client_id=PERSONAL,
+        user_id=user_id,
+        scope=" ".join(scopes if BASE_SCOPE in scopes else [BASE_SCOPE, *scopes]),
+        resource=resource,
+        access_hash=digest(value),
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row, value
+
+
+def of_user(user_id: int | None = None) -> list[Token]:
+    query = select(Token).filter_by(kind="personal").order_by(Token.issued_at.desc())
+    return list(db.session.scalars(query.filter_by(user_id=user_id) if user_id else query))
+
+
+def revoke(token_id: int, user_id: int | None = None) -> bool:
+    """Revoke one personal token (only the owner's, when `user_id` is given)."""
+    row = db.session.get(Token, token_id)
+    if row is None or row.kind != "personal" or (user_id is not None and row.user_id != user_id):
+        return False
+    row.revoked_at = row.revoked_at or utcnow()
+    db.session.commit()
+    return True

@@ -1,0 +1,54 @@
+"""A person's own pages: the applications they let in, and their personal tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.oauth import connected, personal
+from app.oauth.scopes import BASE_SCOPE
+from app.oauth.urls import resource_url
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.get("/apps")
+def apps() -> str:
+    return render_template("account/apps.html", connections=connected.of_user(current_user.id))
+
+
+@bp.post("/apps/revoke")
+def revoke_app() -> Response:
+    client_id = request.form.get("client_id") or abort(400)
+    connected.revoke(current_user.id, client_id)
+    flash("Access revoked: the application must ask again.")
+    return redirect(url_for("account.apps"))
+
+
+@bp.get("/tokens")
+def tokens() -> str:
+    return render_template("account/tokens.html", tokens=personal.of_user(current_user.id), base_scope=BASE_SCOPE)
+
+
+@bp.post("/tokens")
+def create_token() -> Response | tuple[str, int]:
+    form = request.form
+    try:
+        days = int(form.get("days", "90"))
+        row, value = personal.create(
+            current_user.id, form.get("name", ""), form.get("scope", BASE_SCOPE), days, resource_url()
+        )
+    except ValueError as error:
+        flash(str(error))
+        return redirect(url_for("account.tokens"))
+    page = render_template("account/tokens.html", tokens=personal.of_user(current_user.id), new=(row, value))
+    return page, 201
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int) -> Response:
+    if not personal.revoke(token_id, current_user.id):
+        abort(404)
+    flash("Token revoked.")
+    return redirect(url_for("account.tokens"))
