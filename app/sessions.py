@@ -30,7 +30,25 @@ class SessionRecord(db.Model):
     expiry: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class DatabaseSessionInterface(SqlAlchemySessionInterface):
+class NoSessionForBearer:
+    """Requests with a bearer token get no session: no store lookup, no cookie.
+
+    An MCP client's call carries its own credential and never needs a browser session.
+    (Only Bearer: a proxy's Basic authentication in front of the site must not cost
+    people their sessions.)
+    """
+
+    def open_session(self, app: Flask, request):
+        if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+class RedisSessions(NoSessionForBearer, RedisSessionInterface):
+    pass
+
+
+class DatabaseSessionInterface(NoSessionForBearer, SqlAlchemySessionInterface):
     """Flask-Session's SQLAlchemy backend over the model above.
 
     The stock backend defines its model anew for every app and creates the table at
@@ -55,6 +73,6 @@ def init_app(app: Flask) -> None:
     if app.config["REDIS_URL"]:
         client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=5)
         app.extensions["redis"] = client
-        app.session_interface = RedisSessionInterface(app, client=client, **options)
+        app.session_interface = RedisSessions(app, client=client, **options)
     else:
         app.session_interface = DatabaseSessionInterface(app, **options)

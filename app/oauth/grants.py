@@ -65,7 +65,11 @@ class CodeGrant(AuthorizationCodeGrant):
 
     def validate_authorization_request(self):
         redirect_uri = super().validate_authorization_request()
-        requested_resource(self.request.payload.data)
+        try:
+            requested_resource(self.request.payload.data)
+        except InvalidTargetError as error:
+            error.redirect_uri = redirect_uri  # the client is known good: tell it
+            raise
         return redirect_uri
 
     def save_authorization_code(self, code: str, request) -> None:

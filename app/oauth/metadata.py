@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import current_app
 
 from app.oauth.grants import AUTH_METHODS
-from app.oauth.scopes import BASE_SCOPE
+from app.oauth.scopes import BASE_SCOPE, requestable_scopes
 from app.oauth.server import CONFIDENTIAL_METHODS
 from app.oauth.urls import base_url, issuer, resource_url
 
 
 def known_scopes() -> list[str]:
-    """The base scope and every scope a tool, resource or prompt asks for."""
-    return sorted({BASE_SCOPE, *current_app.extensions["mcp"].scopes()})
+    """The scopes a client may ask for (see `scopes.requestable_scopes`)."""
+    return requestable_scopes(current_app.extensions["mcp"].scopes())
 
 
 def authorization_server_metadata() -> dict:

@@ -22,5 +22,11 @@ def missing(held: Iterable[str], needed: Iterable[str]) -> list[str]:
     return [scope for scope in needed if not grants(held, scope)]
 
 
+def requestable_scopes(needed: Iterable[str]) -> list[str]:
+    """The base scope, every scope something needs, and their parents (`notes` for `notes:write`)."""
+    parts = [scope.split(":") for scope in needed]
+    return sorted({BASE_SCOPE} | {":".join(part[:end]) for part in parts for end in range(1, len(part) + 1)})
+
+
 def split(scope: str | None) -> list[str]:
     return [item for item in (scope or "").split() if item]

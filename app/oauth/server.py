@@ -15,7 +15,7 @@ from app.oauth import documents, registration
 from app.oauth.clients import Client
 from app.oauth.grants import AUTH_METHODS, CodeGrant, RefreshGrant, S256Challenge, revoke_family
 from app.oauth.models import OAuthClient, Token, digest, utcnow
-from app.oauth.scopes import BASE_SCOPE
+from app.oauth.scopes import requestable_scopes
 from app.oauth.urls import issuer
 
 CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -104,7 +104,7 @@ def init_app(app: Flask) -> None:
             },
         }
     )
-    server.scopes_supported = sorted({BASE_SCOPE, *app.extensions["mcp"].scopes()})
+    server.scopes_supported = requestable_scopes(app.extensions["mcp"].scopes())
     server.register_grant(CodeGrant, [S256Challenge(required=True)])
     server.register_grant(RefreshGrant)
     server.register_endpoint(Revocation)
