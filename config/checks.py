@@ -5,6 +5,8 @@ Every problem is collected first, so one start-up error names all of them.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from config.settings import APP_ENVS
@@ -28,6 +30,8 @@ def find_problems(config: dict[str, Any]) -> list[str]:
     if config["APP_ENV"] not in APP_ENVS:
         return [f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {config['APP_ENV']!r}"]
     problems = _provider_problems(config["OAUTH_PROVIDERS"])
+    if config["UPSTREAM_TOKEN_KEY"] and not _is_fernet_key(config["UPSTREAM_TOKEN_KEY"]):
+        problems.append("UPSTREAM_TOKEN_KEY must be a Fernet key (32 url-safe base64-encoded bytes)")
     if not config["MCP_PATH"].startswith("/") or config["MCP_PATH"] == "/":
         problems.append("MCP_PATH must be a path below /, such as /mcp")
     if config["MCP_PAGE_SIZE"] < 1:
@@ -66,3 +70,10 @@ def _production_problems(config: dict[str, Any]) -> list[str]:
     if not config["SESSION_COOKIE_SECURE"]:
         problems.append("SESSION_COOKIE_SECURE is off; session cookies would travel over http")
     return problems
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (binascii.Error, ValueError):
+        return False

@@ -10,6 +10,7 @@ from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from app.auth import providers as registry
+from app.auth import upstream
 from app.auth.signin import finish_sign_in, safe_next_url
 from app.auth.users import upsert_user
 
@@ -88,7 +89,9 @@ def callback(name: str | None) -> Response:
         return _failed(provider.name, error.reason)
     except (requests.RequestException, ValueError):
         return _failed(provider.name, "provider_error")
-    return finish_sign_in(upsert_user(provider.name, profile))
+    user = upsert_user(provider.name, profile)
+    upstream.save(user.id, provider.name, token)
+    return finish_sign_in(user)
 
 
 def _failed(provider: str, reason: str) -> Response:

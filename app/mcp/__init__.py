@@ -1,5 +1,6 @@
 """The MCP surface: what tool authors import, and the endpoint that serves them."""
 
+from app.auth.upstream import UpstreamTokenError, upstream_token
 from app.mcp.content import audio, embedded_resource, image, resource_link, text
 from app.mcp.context import Cancelled, Context, Principal
 from app.mcp.decorators import completion, prompt, resource, tool
@@ -18,6 +19,7 @@ __all__ = [
     "Context",
     "Principal",
     "ToolError",
+    "UpstreamTokenError",
     "audio",
     "init_app",
     "completion",
@@ -28,4 +30,5 @@ __all__ = [
     "resource_link",
     "text",
     "tool",
+    "upstream_token",
 ]

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -118,16 +118,3 @@ class Consent(db.Model):
     client_id: Mapped[str] = mapped_column(String(2048))
     scope: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class UpstreamToken(db.Model):
-    """A person's tokens at their identity provider, encrypted, for tools that call its APIs."""
-
-    __tablename__ = "upstream_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
-    provider: Mapped[str] = mapped_column(String(32))
-    encrypted: Mapped[str] = mapped_column(Text)
-    expires_at: Mapped[int | None] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
