@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -17,6 +19,9 @@ CLIENT_ENDPOINTS = ("token", "register", "revoke", "introspect")
 
 def init_app(app: Flask) -> None:
     """Serve discovery documents; serve the built-in server unless EXTERNAL_ISSUER is set."""
+    # Authlib logs issued tokens and PKCE verifiers at DEBUG: never let those lines exist.
+    authlib_logger = logging.getLogger("authlib")
+    authlib_logger.setLevel(max(authlib_logger.getEffectiveLevel(), logging.INFO))
     verify.init_app(app)
     app.register_blueprint(well_known)
     app.cli.add_command(tokens_cli)

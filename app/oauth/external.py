@@ -23,7 +23,6 @@ ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 REFETCH_AFTER = 60.0
 LEEWAY = 30
 _lock = threading.Lock()
-_keys: dict[str, tuple[float, KeySet]] = {}
 
 
 def verify(token: str) -> Principal | None:
@@ -70,12 +69,13 @@ def _decode(token: str) -> jwt.Token:
 
 def _key_set(refresh: bool) -> KeySet:
     issuer = current_app.config["EXTERNAL_ISSUER"]
+    cache: dict[str, tuple[float, KeySet]] = current_app.extensions.setdefault("external_jwks", {})
     with _lock:
-        cached = _keys.get(issuer)
+        cached = cache.get(issuer)
         if cached and (not refresh or time.monotonic() - cached[0] < REFETCH_AFTER):
             return cached[1]
         keys = KeySet.import_key_set(requests.get(_jwks_uri(issuer), timeout=5).json())
-        _keys[issuer] = (time.monotonic(), keys)
+        cache[issuer] = (time.monotonic(), keys)
         return keys
 
 

@@ -46,10 +46,7 @@ class ClientMetadata(BaseModel):
 
 class Registration(ClientRegistrationEndpoint):
     def authenticate_token(self, request) -> bool:
-        """Open registration, or closed behind REGISTRATION_TOKEN (an initial access token)."""
-        expected = current_app.config["REGISTRATION_TOKEN"]
-        presented = (request.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
-        return not expected or hmac.compare_digest(presented.encode(), expected.encode())
+        return True  # the route checked the initial access token (see `registration_allowed`)
 
     def extract_client_metadata(self, request) -> dict:
         try:
@@ -93,3 +90,10 @@ def _forget_idle_clients() -> None:
     never_used = and_(OAuthClient.last_used_at.is_(None), OAuthClient.created_at < cutoff)
     idle = or_(OAuthClient.last_used_at < cutoff, never_used)
     db.session.execute(delete(OAuthClient).where(OAuthClient.kind == "registered", idle))
+
+
+def registration_allowed(authorization: str | None) -> bool:
+    """Open registration, or closed behind REGISTRATION_TOKEN (an initial access token)."""
+    expected = current_app.config["REGISTRATION_TOKEN"]
+    presented = (authorization or "").removeprefix("Bearer ").strip()
+    return not expected or hmac.compare_digest(presented.encode(), expected.encode())

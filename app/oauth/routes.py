@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.oauth import consent, metadata
+from app.oauth.registration import registration_allowed
 from app.oauth.server import server
 from app.oauth.urls import issuer
 
@@ -62,6 +63,10 @@ def token() -> Response:
 
 @bp.post("/register")
 def register() -> Response:
+    if not registration_allowed(request.headers.get("Authorization")):
+        error = jsonify(error="invalid_token", error_description="registration needs a valid initial access token")
+        error.status_code, error.headers["WWW-Authenticate"] = 401, 'Bearer error="invalid_token"'
+        return _public(error)
     return _public(server().create_endpoint_response("client_registration"))
 
 

@@ -1,0 +1,90 @@
+"""Personal access tokens and connected apps: pages and command line."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import AuthActions, csrf_token
+from tests.oauth.conftest import OAuthActions
+
+
+def new_token(client, name: str = "script", scope: str = "mcp", days: str = "30"):
+    page = client.get("/account/tokens")
+    return client.post(
+        "/account/tokens", data={"csrf_token": csrf_token(page.text), "name": name, "scope": scope, "days": days}
+    )
+
+
+def ping(client, value: str):
+    return client.post(
+        "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers={"Authorization": f"Bearer {value}"}
+    )
+
+
+def test_create_use_and_revoke_a_personal_token(app):
+    client = app.test_client()
+    AuthActions(client).dev_sign_in()
+    created = new_token(client)
+    assert created.status_code == 201
+    value = re.search(r'id="new-token"[^>]*value="([^"]+)"', created.text).group(1)
+    assert value.startswith("mcp_pat_")
+    assert ping(client, value).status_code == 200
+    listing = client.get("/account/tokens").text
+    assert "script" in listing and value not in listing  # shown once only
+    token_id = re.search(r"/account/tokens/(\d+)/revoke", listing).group(1)
+    revoke = client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(listing)})
+    assert revoke.status_code == 302
+    app.extensions["token_cache"].entries.clear()
+    assert ping(client, value).status_code == 401
+
+
+def test_bad_lifetime_and_foreign_revocation(app):
+    client = app.test_client()
+    AuthActions(client).dev_sign_in()
+    assert new_token(client, days="999").status_code == 302  # refused, with a message
+    assert "between 1 and 366" in client.get("/account/tokens").text
+    other = app.test_client()
+    AuthActions(other).dev_sign_in(name="Eve", email="eve@example.test")
+    new_token(client)
+    token_id = re.search(r"/account/tokens/(\d+)/revoke", client.get("/account/tokens").text).group(1)
+    page = other.get("/account/tokens")
+    assert (
+        other.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(page.text)}).status_code == 404
+    )
+
+
+def test_cli_tokens(app):
+    AuthActions(app.test_client()).dev_sign_in(email="ada@example.test")
+    runner = app.test_cli_runner()
+    created = runner.invoke(
+        args=["tokens", "create", "--user", "ada@example.test", "--resource", "http://localhost/mcp"]
+    )
+    assert created.exit_code == 0, created.output
+    value = created.stdout.strip().splitlines()[-1]
+    assert ping(app.test_client(), value).status_code == 200
+    listed = runner.invoke(args=["tokens", "list"]).output
+    assert "command line" in listed and value not in listed
+    token_id = listed.split()[0]
+    assert runner.invoke(args=["tokens", "revoke", token_id]).exit_code == 0
+    assert "no personal token" in runner.invoke(args=["tokens", "revoke", "999"]).output
+    assert "no user" in runner.invoke(args=["tokens", "create", "--user", "x@y.z"]).output
+
+
+def test_connected_apps_page_and_cli(oauth_app, oauth):
+    tokens = oauth.tokens()
+    page = oauth.client.get("/account/apps")
+    assert "Test client" in page.text and "mcp" in page.text
+    revoke = oauth.client.post(
+        "/account/apps/revoke", data={"csrf_token": csrf_token(page.text), "client_id": oauth.client_id}
+    )
+    assert revoke.status_code == 302 and "Test client" not in oauth.client.get("/account/apps").text
+    oauth_app.extensions["token_cache"].entries.clear()
+    assert oauth.call(tokens["access_token"]).status_code == 401
+    runner = oauth_app.test_cli_runner()
+    second = OAuthActions(oauth.client)
+    second.register(client_name="Second")
+    second.tokens()
+    assert "Second" in runner.invoke(args=["clients", "list"]).output
+    result = runner.invoke(args=["clients", "revoke", second.client_id])
+    assert result.exit_code == 0 and "revoked 1 token(s)" in result.output
+    assert "no client" in runner.invoke(args=["clients", "revoke", "nope"]).output
