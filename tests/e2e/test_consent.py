@@ -1,0 +1,242 @@
+"""A person lets an MCP client in with Chromium, turns one down, revokes it, and makes a personal token.
+
+The app runs under gunicorn with two workers on SQLite, with the dev sign-in. The client is
+a public one registered over HTTP; nothing listens on its redirect URI: Playwright answers
+the browser's navigation there, and the test reads the authorization response from its URL.
+The client's own calls (token exchange, /mcp) go over HTTP with `requests`.
+Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+from tests.support import services
+from tests.support.servers import ROOT, gunicorn_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Route
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = ROOT / "test-artifacts"
+CLIENT_NAME = "Playwright Client"
+PERSON_NAME = "Katherine Johnson"
+PERSON_EMAIL = "katherine@example.test"
+#: How long a worker trusts a verified token here (TOKEN_CACHE_SECONDS), and a margin past it.
+TOKEN_CACHE_SECONDS = 1
+CACHE_WAIT = 1.2
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The app under gunicorn and the public client registered with it."""
+
+    url: str
+    redirect_uri: str
+    client_id: str
+
+    @property
+    def resource(self) -> str:
+        return f"{self.url}/mcp"
+
+
+@dataclass(frozen=True)
+class Pkce:
+    """One authorization request's PKCE pair and state."""
+
+    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    state: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+
+    @property
+    def challenge(self) -> str:
+        digest = hashlib.sha256(self.verifier.encode()).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """Start the app under gunicorn (-w 2) and register a public client whose redirect port is free."""
+    port, redirect_port = services.free_port(), services.free_port()
+    tmp = tmp_path_factory.mktemp("consent")
+    settings = {
+        "APP_ENV": "testing",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "SESSION_COOKIE_SECURE": "false",
+        "OAUTH_PROVIDER": "dev",
+        "OAUTH_PROVIDERS": "",
+        "PUBLIC_URL": "",
+        "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
+        "REDIS_URL": "",
+        "MCP_TOOL_PACKAGES": "app.tools",
+        "TOKEN_CACHE_SECONDS": str(TOKEN_CACHE_SECONDS),
+    }
+    with gunicorn_app(settings, port, tmp / "gunicorn.log") as url:
+        redirect_uri = f"http://127.0.0.1:{redirect_port}/callback"
+        body = {"redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none", "client_name": CLIENT_NAME}
+        response = requests.post(f"{url}/oauth/register", json=body, timeout=10)
+        assert response.status_code == 201, response.text
+        yield Deployment(url, redirect_uri, response.json()["client_id"])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    services.require(services.have_chromium(), f"Chromium at {services.CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=services.CHROMIUM, args=services.CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser, deployment: Deployment) -> Iterator[Page]:
+    """One signed-in person's tab; the client's redirect URI answers with a tiny page of its own."""
+    context = browser.new_context()
+    page = context.new_page()
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(deployment.redirect_uri))
+    page.route(f"{origin}/**", _answer_callback)
+    page.goto(f"{deployment.url}/auth/dev")
+    page.get_by_label("Name").fill(PERSON_NAME)
+    page.get_by_label("E-mail").fill(PERSON_EMAIL)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="You are signed in").wait_for()
+    yield page
+    context.close()
+
+
+def _answer_callback(route: Route) -> None:
+    """Stand in for the client's redirect endpoint, which nothing serves."""
+    route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>Callback</title><p>Received.")
+
+
+def open_consent(page: Page, deployment: Deployment, pkce: Pkce) -> None:
+    """Open the client's authorization request in the browser: the consent page."""
+    params = {
+        "response_type": "code",
+        "client_id": deployment.client_id,
+        "redirect_uri": deployment.redirect_uri,
+        "state": pkce.state,
+        "code_challenge": pkce.challenge,
+        "code_challenge_method": "S256",
+        "resource": deployment.resource,
+    }
+    page.goto(f"{deployment.url}/oauth/authorize?{urlencode(params)}")
+    page.get_by_role("heading", name=f"Allow {CLIENT_NAME} to use this server?").wait_for()
+
+
+def decide(page: Page, deployment: Deployment, decision: str) -> dict[str, str]:
+    """Click Allow or Deny; return the query of the authorization response at the redirect URI."""
+    page.get_by_role("button", name=decision, exact=True).click()
+    page.wait_for_url(f"{deployment.redirect_uri}?**")
+    return {key: values[0] for key, values in parse_qs(urlsplit(page.url).query).items()}
+
+
+def exchange(deployment: Deployment, code: str, pkce: Pkce) -> dict[str, Any]:
+    """Trade the code for tokens as the public client does: no secret, the PKCE verifier."""
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": deployment.client_id,
+        "code_verifier": pkce.verifier,
+        "redirect_uri": deployment.redirect_uri,
+        "resource": deployment.resource,
+    }
+    response = requests.post(f"{deployment.url}/oauth/token", data=data, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def grant(page: Page, deployment: Deployment) -> str:
+    """Walk the whole code flow with Allow; return the access token."""
+    pkce = Pkce()
+    open_consent(page, deployment, pkce)
+    return exchange(deployment, decide(page, deployment, "Allow")["code"], pkce)["access_token"]
+
+
+def whoami(deployment: Deployment, token: str) -> requests.Response:
+    """Call the whoami tool on /mcp with a bearer token."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
+    headers = {"Authorization": f"Bearer {token}"}
+    return requests.post(deployment.resource, json=body, headers=headers, timeout=10)
+
+
+def caller_email(response: requests.Response) -> str | None:
+    assert response.status_code == 200, response.text
+    return response.json()["result"]["structuredContent"]["email"]
+
+
+def test_allow_gives_the_client_a_token_for_mcp(deployment: Deployment, page: Page) -> None:
+    pkce = Pkce()
+    open_consent(page, deployment, pkce)
+    facts = page.locator("dl.facts")
+    assert page.locator(".client-name").inner_text() == CLIENT_NAME
+    assert facts.get_by_text("unverified", exact=True).is_visible()
+    assert facts.locator("code", has_text="127.0.0.1").inner_text() == "127.0.0.1"
+    assert page.locator("ul.scopes li").all_inner_texts() == ["mcp"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "consent.png", full_page=True)
+
+    callback = decide(page, deployment, "Allow")
+    assert callback["state"] == pkce.state
+    assert callback["iss"] == deployment.url
+    assert "error" not in callback
+    tokens = exchange(deployment, callback["code"], pkce)
+    assert tokens["token_type"].lower() == "bearer"
+    assert caller_email(whoami(deployment, tokens["access_token"])) == PERSON_EMAIL
+
+
+def test_deny_sends_access_denied_to_the_client(deployment: Deployment, page: Page) -> None:
+    pkce = Pkce()
+    open_consent(page, deployment, pkce)
+    callback = decide(page, deployment, "Deny")
+    assert callback["error"] == "access_denied"
+    assert callback["state"] == pkce.state
+    assert callback["iss"] == deployment.url
+    assert "code" not in callback
+
+
+def test_revoking_a_connected_app_ends_its_tokens(deployment: Deployment, page: Page) -> None:
+    token = grant(page, deployment)
+    assert caller_email(whoami(deployment, token)) == PERSON_EMAIL  # now cached by a worker
+
+    page.goto(f"{deployment.url}/account/apps")
+    row = page.get_by_role("row").filter(has_text=CLIENT_NAME)
+    assert row.count() == 1
+    assert row.locator(".tag").all_inner_texts() == ["mcp"]
+    assert row.get_by_text(deployment.client_id).is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "connected-apps.png", full_page=True)
+
+    row.get_by_role("button", name=f"Revoke {CLIENT_NAME}").click()
+    page.get_by_role("status").filter(has_text="Access revoked").wait_for()
+    assert page.get_by_text(CLIENT_NAME).count() == 0
+    assert page.get_by_text("No application has access.").is_visible()
+
+    time.sleep(CACHE_WAIT)
+    refused = whoami(deployment, token)
+    assert refused.status_code == 401, refused.text
+    assert "resource_metadata=" in refused.headers.get("WWW-Authenticate", "")
+
+
+def test_a_personal_token_from_the_tokens_page_works_on_mcp(deployment: Deployment, page: Page) -> None:
+    page.goto(f"{deployment.url}/account/tokens")
+    page.get_by_label("Name").fill("playwright script")
+    page.get_by_role("button", name="Create token").click()
+    new_token = page.locator("#new-token")
+    new_token.wait_for()
+    value = new_token.input_value()
+    assert value
+    assert page.get_by_role("row").filter(has_text="playwright script").count() == 1
+    assert caller_email(whoami(deployment, value)) == PERSON_EMAIL
