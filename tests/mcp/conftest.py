@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,29 +11,62 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from app.mcp.envelope import CAPABILITIES_KEY, VERSION_KEY
+from tests.conftest import csrf_token
 from tests.support.servers import gunicorn_app
 from tests.support.services import free_port
+
+#: The personal token on /account/tokens, right after it was made (the only time it is shown).
+NEW_TOKEN = re.compile(r'<input id="new-token"[^>]*value="([^"]+)"')
+HTTP_TIMEOUT = 10.0  # seconds, per request to the running server
 
 
 @dataclass(frozen=True)
 class McpServer:
-    """A running server: its base URL, the MCP endpoint, a valid static token, its log."""
+    """A running server: its base URL, the MCP endpoint, a personal access token it issued, its log."""
 
     base_url: str
     mcp_url: str
     token: str
     log_path: Path
     port: int
+    email: str
+
+
+def dev_sign_in(session: requests.Session, base_url: str, name: str, email: str) -> None:
+    """Sign `session` in through the development sign-in form of the server at `base_url`."""
+    page = session.get(f"{base_url}/auth/dev", timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200, page.text
+    data = {"name": name, "email": email, "csrf_token": csrf_token(page.text)}
+    signed_in = session.post(f"{base_url}/auth/dev", data=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert signed_in.status_code in (302, 303), f"dev sign-in answered {signed_in.status_code}: {signed_in.text}"
+
+
+def create_personal_token(session: requests.Session, base_url: str, name: str, scope: str = "mcp") -> str:
+    """Make a personal access token on /account/tokens as the person signed in on `session`; return it."""
+    page = session.get(f"{base_url}/account/tokens", allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200, f"/account/tokens answered {page.status_code}: {page.text}"
+    data = {"name": name, "scope": scope, "days": "1", "csrf_token": csrf_token(page.text)}
+    created = session.post(f"{base_url}/account/tokens", data=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert created.status_code == 201, f"creating a token answered {created.status_code}: {created.text}"
+    match = NEW_TOKEN.search(created.text)
+    assert match, f"no new token on the page:\n{created.text}"
+    return match[1]
 
 
 @pytest.fixture(scope="module")
 def mcp_server(tmp_path_factory) -> Iterator[McpServer]:
-    """gunicorn with 2 workers (4 threads each) on SQLite, serving tests.mcp_fixtures and app.tools."""
+    """gunicorn with 2 workers (4 threads each) on SQLite, serving tests.mcp_fixtures and app.tools.
+
+    Clients authenticate as a person would: the fixture signs one in through the development form and makes a
+    personal access token on /account/tokens. PUBLIC_URL names the server, so that token (whose audience is
+    PUBLIC_URL + /mcp) also works through a proxy on another port, such as the conformance suite's.
+    """
     tmp = tmp_path_factory.mktemp("mcp-server")
-    token = secrets.token_urlsafe(24)
     port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
     settings = {
         "APP_ENV": "testing",
         "SECRET_KEY": secrets.token_urlsafe(32),
@@ -40,14 +74,18 @@ def mcp_server(tmp_path_factory) -> Iterator[McpServer]:
         "REDIS_URL": "",
         "OAUTH_PROVIDER": "dev",
         "SESSION_COOKIE_SECURE": "false",
-        "MCP_STATIC_TOKENS": token,
+        "PUBLIC_URL": base_url,
         "MCP_TOOL_PACKAGES": "tests.mcp_fixtures,app.tools",
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "4",
     }
     log_path = tmp / "gunicorn.log"
-    with gunicorn_app(settings, port, log_path) as base_url:
-        yield McpServer(base_url, f"{base_url}/mcp", token, log_path, port)
+    email = "mcp-tests@example.test"
+    with gunicorn_app(settings, port, log_path) as started, requests.Session() as session:
+        assert started == base_url
+        dev_sign_in(session, base_url, "MCP Tests", email)
+        token = create_personal_token(session, base_url, "mcp tests")
+        yield McpServer(base_url, f"{base_url}/mcp", token, log_path, port, email)
 
 
 MODERN = "2026-07-28"

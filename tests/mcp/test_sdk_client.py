@@ -174,7 +174,8 @@ def test_tools(mcp_server: McpServer, mode: str) -> None:
             me = await client.call_tool("whoami", {})
             assert not me.is_error, me
             assert me.structured_content is not None
-            assert me.structured_content["subject"].startswith("static-token:")
+            assert me.structured_content["subject"].startswith("user:")  # the person of the personal token
+            assert me.structured_content["email"] == mcp_server.email
 
     run(scenario)
 

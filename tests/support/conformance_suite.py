@@ -20,15 +20,22 @@ suite command and parses the summary the CLI prints at the end::
       ✗ json-schema-2020-12 (pending)
 
 A scenario passes when it has no FAILURE check; "passed"/"failed" in a line count its checks.
+
+`conformance authorization` is interactive: it prints an authorization URL and waits for a browser to come back
+to its own callback server. `start_node_tool` runs it in the background (a `RunningTool` collects its output line
+by line, so a driver can wait for the URL), `RunningTool.finish` parses the same summary, and `read_checks` reads
+the `checks.json` files `-o DIR` writes, WARNINGs included (the summary only counts SUCCESS and FAILURE).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +51,12 @@ NPM_CI_TIMEOUT = 600.0  # seconds
 SCENARIO_LINE = re.compile(r"^([✓✗]) (\S+): (\d+) passed, (\d+) failed")
 NOT_SCORED_HEADER = re.compile(r"^Not scored for (\S+): ")
 NOT_SCORED_LINE = re.compile(r"^\s+([✓✗]) (\S+) \((.*)\)\s*$")
+#: What `conformance authorization` prints on the line before the authorization URL.
+AUTHORIZE_PROMPT = "Access the following URL in your browser and complete the authentication process."
+#: Printed once its callback server listens (possibly after the URL: it comes from an async callback).
+CALLBACK_READY = re.compile(r"^Callback server started: (\S+)")
+#: The ISO timestamp that ends the name of each result directory of `-o DIR` (":" and "." made "-").
+RESULT_DIR_TIMESTAMP = re.compile(r"-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$")
 
 
 @dataclass(frozen=True)
@@ -204,3 +217,129 @@ def run_conformance(directory: Path, args: list[str], timeout: float = 600.0) ->
     output = result.stdout + (f"\n--- stderr ---\n{result.stderr}" if result.stderr else "")
     scenarios, not_scored = parse_summary(result.stdout)
     return ConformanceRun(tuple(map(str, result.args)), result.returncode, output, scenarios, not_scored)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of a `checks.json` file written by `-o DIR`."""
+
+    scenario: str
+    id: str
+    status: str  # SUCCESS, FAILURE, WARNING, SKIPPED or INFO
+    error_message: str | None
+
+    def __str__(self) -> str:
+        error = f": {self.error_message}" if self.error_message else ""
+        return f"[{self.scenario}] {self.id} {self.status}{error}"
+
+
+def read_checks(output_dir: Path, prefix: str = "") -> tuple[Check, ...]:
+    """Read every `<output_dir>/<prefix><scenario>-<timestamp>/checks.json`, sorted by directory name.
+
+    `prefix` is what the command puts before the scenario name (`authorization-server-` for `authorization`).
+    """
+    checks: list[Check] = []
+    for path in sorted(output_dir.glob("*/checks.json")):
+        scenario = RESULT_DIR_TIMESTAMP.sub("", path.parent.name).removeprefix(prefix)
+        for entry in json.loads(path.read_text()):
+            checks.append(Check(scenario, entry["id"], entry["status"], entry.get("errorMessage")))
+    return tuple(checks)
+
+
+class RunningTool:
+    """A node tool running in the background, its stdout and stderr merged and collected line by line."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._done = False
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        with self.process.stdout as output:
+            for line in output:
+                with self._changed:
+                    self.lines.append(line.rstrip("\n"))
+                    self._changed.notify_all()
+        with self._changed:
+            self._done = True
+            self._changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        with self._changed:
+            return "\n".join(self.lines)
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float) -> re.Match[str]:
+        """Return the match of the first output line matching `pattern`, waiting up to `timeout` seconds for it."""
+
+        def found() -> re.Match[str] | None:
+            return next((match for line in self.lines if (match := pattern.search(line))), None)
+
+        with self._changed:
+            self._changed.wait_for(lambda: found() or self._done, timeout)
+            match = found()
+        if match is None:
+            state = "exited" if self._done else f"still running after {timeout:.0f}s"
+            raise RuntimeError(f"no line matching {pattern.pattern!r} ({state}):\n{self.output}")
+        return match
+
+    def line_after(self, marker: str, timeout: float) -> str:
+        """Return the line that follows the line `marker`, waiting up to `timeout` seconds for both."""
+        pattern = re.compile(re.escape(marker) + r"\n(.+)")
+
+        def found() -> re.Match[str] | None:
+            return pattern.search("\n".join(self.lines))
+
+        with self._changed:
+            self._changed.wait_for(lambda: found() or self._done, timeout)
+            match = found()
+        if match is None:
+            state = "exited" if self._done else f"still running after {timeout:.0f}s"
+            raise RuntimeError(f"no line after {marker!r} ({state}):\n{self.output}")
+        return match[1].strip()
+
+    def finish(self, timeout: float) -> ConformanceRun:
+        """Wait for the exit (killing the tool after `timeout` seconds) and parse the summary it printed."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+        self._reader.join(timeout=10)
+        scenarios, not_scored = parse_summary(self.output)
+        command = tuple(map(str, self.process.args))
+        return ConformanceRun(command, self.process.returncode, self.output, scenarios, not_scored)
+
+    def stop(self) -> None:
+        """Kill the tool if it still runs, and let the reader see the end of its output."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._reader.join(timeout=10)
+
+
+def start_node_tool(
+    directory: Path, bin_name: str, args: list[str], node: Path | None = None, cwd: Path | None = None
+) -> RunningTool:
+    """Start `directory`'s node_modules/.bin/`bin_name` like `run_node_tool`, but in the background.
+
+    Stop it with `RunningTool.finish` or `RunningTool.stop`.
+    """
+    ensure_installed(directory)
+    node = node or node22()
+    command = [str(node), str(directory / "node_modules" / ".bin" / bin_name), *args]
+    process = subprocess.Popen(
+        command,
+        cwd=cwd or directory,
+        env=node_environ(node),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    return RunningTool(process)
