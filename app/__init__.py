@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import auth, errors, guard, mcp, oauth, security, storage, web
+from app import auth, errors, guard, limits, mcp, oauth, security, storage, web
 from config import load_config
 from config.settings import VERSION
 
@@ -28,6 +28,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     web.init_app(app)  # home, health and status
     mcp.init_app(app)  # the MCP endpoint and the tools it serves
     oauth.init_app(app)  # the authorization server for MCP clients
+    limits.init_app(app)  # rate limits on sign-in, OAuth endpoints and /mcp
     guard.init_app(app)  # sign-in required outside public paths
     errors.init_app(app)  # HTML or JSON error pages
     return app

@@ -9,7 +9,17 @@ import base64
 import binascii
 from typing import Any
 
+from limits import parse_many
+
 from config.settings import APP_ENVS
+
+RATE_LIMITS = (
+    "REGISTRATION_RATE_LIMIT",
+    "SIGN_IN_RATE_LIMIT",
+    "AUTHORIZE_RATE_LIMIT",
+    "TOKEN_RATE_LIMIT",
+    "MCP_RATE_LIMIT",
+)
 
 MIN_SECRET_LENGTH = 32
 #: Values seen in tutorials and templates; a key equal to one of them is no secret.
@@ -32,6 +42,9 @@ def find_problems(config: dict[str, Any]) -> list[str]:
     problems = _provider_problems(config["OAUTH_PROVIDERS"])
     if config["UPSTREAM_TOKEN_KEY"] and not _is_fernet_key(config["UPSTREAM_TOKEN_KEY"]):
         problems.append("UPSTREAM_TOKEN_KEY must be a Fernet key (32 url-safe base64-encoded bytes)")
+    problems += [
+        f"{name} is not a rate limit like '30 per minute'" for name in RATE_LIMITS if not _is_limit(config[name])
+    ]
     if not config["MCP_PATH"].startswith("/") or config["MCP_PATH"] == "/":
         problems.append("MCP_PATH must be a path below /, such as /mcp")
     if config["MCP_PAGE_SIZE"] < 1:
@@ -76,4 +89,11 @@ def _is_fernet_key(key: str) -> bool:
     try:
         return len(base64.urlsafe_b64decode(key.encode())) == 32
     except (binascii.Error, ValueError):
+        return False
+
+
+def _is_limit(value: str) -> bool:
+    try:
+        return bool(parse_many(value))
+    except ValueError:
         return False

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from config.checks import ConfigError, find_problems
+from config.checks import RATE_LIMITS, ConfigError, find_problems
 from config.providers import read_providers
 from config.settings import SETTINGS
 
@@ -89,7 +89,7 @@ def _mcp(values: dict[str, str]) -> dict[str, Any]:
 def _authorization(values: dict[str, str]) -> dict[str, Any]:
     """Settings of the authorization server for MCP clients (or of the external one)."""
     numbers = ("ACCESS_TOKEN_SECONDS", "REFRESH_TOKEN_DAYS", "REFRESH_GRACE_SECONDS", "TOKEN_CACHE_SECONDS")
-    texts = ("REGISTRATION_TOKEN", "REGISTRATION_RATE_LIMIT", "EXTERNAL_AUDIENCE", "EXTERNAL_JWKS_URI")
+    texts = ("REGISTRATION_TOKEN", "EXTERNAL_AUDIENCE", "EXTERNAL_JWKS_URI", *RATE_LIMITS)
     return (
         {name: _int(values, name) for name in (*numbers, "CLIENT_IDLE_DAYS")}
         | {name: values[name] for name in (*texts, "UPSTREAM_TOKEN_KEY")}

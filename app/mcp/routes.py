@@ -52,4 +52,5 @@ def http_error(error: HTTPException) -> Response:
     """Answer HTTP-level failures (413 and the like) in JSON-RPC's shape, not as pages."""
     current_app.logger.info("MCP request refused: %s", error.code)
     problem = ProtocolError(INVALID_REQUEST, f"{error.name}: {error.description}", status=error.code or 400)
-    return json_response(jsonrpc.error(None, problem), problem.status)
+    headers = {name: value for name, value in error.get_headers() if name == "Retry-After"}
+    return json_response(jsonrpc.error(None, problem), problem.status, headers)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask
 
 from app.extensions import csrf
 from app.oauth import server, verify
@@ -32,11 +30,3 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(clients_cli)
     for name in CLIENT_ENDPOINTS:
         csrf.exempt(app.view_functions[f"oauth.{name}"])
-    # One limiter per app (counters must not leak between apps), Redis when configured.
-    limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["REDIS_URL"] or "memory://")
-    app.view_functions["oauth.register"] = limiter.limit(_registration_limit)(app.view_functions["oauth.register"])
-    app.extensions["oauth_limiter"] = limiter
-
-
-def _registration_limit() -> str:
-    return current_app.config["REGISTRATION_RATE_LIMIT"]

@@ -80,6 +80,17 @@ def introspect() -> Response:
     return server().create_endpoint_response("introspection")
 
 
+@bp.errorhandler(429)
+def too_many_requests(error) -> Response:
+    """An OAuth error body, with the limiter's Retry-After."""
+    response = jsonify(error="temporarily_unavailable", error_description=f"Too many requests: {error.description}")
+    response.status_code = 429
+    for name, value in error.get_headers():
+        if name == "Retry-After":
+            response.headers[name] = value
+    return _public(response)
+
+
 def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
     """Send the error to the client when its redirect URI is known good; else show it."""
     if error.redirect_uri:

@@ -1,0 +1,49 @@
+"""Rate limits (Flask-Limiter): per client address on sign-in and the OAuth endpoints,
+per credential on /mcp. Counters live in Redis when REDIS_URL is set, so every worker
+and instance shares them; otherwise in each process's memory.
+
+A refusal is `429` with `Retry-After`, shaped as each surface speaks: an OAuth error
+on /oauth/, a JSON-RPC error on /mcp, the error page or JSON elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+#: Which setting limits which endpoints.
+LIMITS = {
+    "SIGN_IN_RATE_LIMIT": ("auth.login_with", "auth.callback", "auth.dev_login"),
+    "AUTHORIZE_RATE_LIMIT": ("oauth.authorize",),
+    "TOKEN_RATE_LIMIT": ("oauth.token", "oauth.revoke", "oauth.introspect"),
+    "REGISTRATION_RATE_LIMIT": ("oauth.register",),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Build this app's limiter (counters must not leak between apps) and wrap the endpoints."""
+    storage = app.config["REDIS_URL"] or "memory://"
+    limiter = Limiter(get_remote_address, app=app, storage_uri=storage, headers_enabled=True, swallow_errors=True)
+    for setting, endpoints in LIMITS.items():
+        for endpoint in endpoints:
+            if endpoint in app.view_functions:
+                app.view_functions[endpoint] = limiter.limit(_setting(setting))(app.view_functions[endpoint])
+    mcp = app.view_functions["mcp.endpoint"]
+    app.view_functions["mcp.endpoint"] = limiter.limit(_setting("MCP_RATE_LIMIT"), key_func=credential_key)(mcp)
+    app.extensions["rate_limiter"] = limiter
+
+
+def credential_key() -> str:
+    """Key /mcp limits by the credential presented (a hash of it), else by address."""
+    authorization = request.headers.get("Authorization")
+    if authorization:
+        return "credential:" + hashlib.sha256(authorization.encode()).hexdigest()[:32]
+    return "address:" + get_remote_address()
+
+
+def _setting(name: str) -> Callable[[], str]:
+    return lambda: current_app.config[name]
