@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import json
+
+import redis
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app import limits
+from app.extensions import db
+
+#: Failures that mean a store is down or unreachable, not that the code is wrong.
+STORE_ERRORS = (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError)
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "A data store is not answering. Retry in a few seconds."
+UNAVAILABLE_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>503 Service unavailable</title></head>'
+    f"<body><h1>Service unavailable</h1><p>{UNAVAILABLE}</p></body></html>"
+)
 
 
 def wants_json() -> bool:
@@ -19,9 +35,8 @@ def error_response(status: int, error: str, message: str) -> Response:
     if wants_json():
         response = jsonify(error=error, message=message)
     else:
-        response = current_app.response_class(
-            render_template("errors/error.html", status=status, title=error.replace("_", " "), message=message)
-        )
+        page = render_template("errors/error.html", status=status, title=error.replace("_", " "), message=message)
+        response = current_app.response_class(page)
     response.status_code = status
     return response
 
@@ -30,11 +45,36 @@ def handle_http_error(error: HTTPException) -> Response:
     """Answer 4xx and 5xx aborts (CSRF, 404, 405, 413, ...) in the caller's format."""
     if error.code is None:
         return error.get_response()
+    if isinstance(getattr(error, "original_exception", None), STORE_ERRORS):
+        return handle_store_down(error.original_exception)  # raised outside the view: session load or save
     response = error_response(error.code, (error.name or "error").lower().replace(" ", "_"), error.description or "")
     headers = dict(error.get_headers())
-    for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+    for name in ("Allow", "WWW-Authenticate"):
         if name in headers:
             response.headers[name] = headers[name]
+    if error.code == 429:
+        response.headers["Retry-After"] = str(limits.retry_after())
+    return response
+
+
+def handle_store_down(error: Exception) -> Response:
+    """A store (database or Redis) did not answer: 503 and a retry hint, not a 500.
+
+    The pool checks connections before use, so the first request after the store is
+    back gets a fresh one.
+    """
+    current_app.logger.warning("store unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+    db.session.rollback()
+    if request.path.startswith(current_app.config["MCP_PATH"]):
+        body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32603, "message": UNAVAILABLE}}
+        response = current_app.response_class(json.dumps(body), mimetype="application/json")
+    elif wants_json():
+        response = jsonify(error="service_unavailable", message=UNAVAILABLE)
+    else:
+        # No layout: it would read the session (and the person) from the store that is down.
+        response = current_app.response_class(UNAVAILABLE_PAGE, mimetype="text/html")
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
@@ -46,4 +86,6 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    for unavailable in STORE_ERRORS:
+        app.register_error_handler(unavailable, handle_store_down)
     app.register_error_handler(Exception, handle_unexpected_error)

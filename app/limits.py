@@ -9,6 +9,7 @@ on /oauth/, a JSON-RPC error on /mcp, the error page or JSON elsewhere.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 
 from flask import Flask, current_app, request
@@ -27,7 +28,8 @@ LIMITS = {
 def init_app(app: Flask) -> None:
     """Build this app's limiter (counters must not leak between apps) and wrap the endpoints."""
     storage = app.config["REDIS_URL"] or "memory://"
-    limiter = Limiter(get_remote_address, app=app, storage_uri=storage, headers_enabled=True, swallow_errors=True)
+    # swallow_errors: a Redis outage lifts the limits instead of failing every request.
+    limiter = Limiter(get_remote_address, app=app, storage_uri=storage, swallow_errors=True)
     for setting, endpoints in LIMITS.items():
         for endpoint in endpoints:
             if endpoint in app.view_functions:
@@ -35,6 +37,12 @@ def init_app(app: Flask) -> None:
     mcp = app.view_functions["mcp.endpoint"]
     app.view_functions["mcp.endpoint"] = limiter.limit(_setting("MCP_RATE_LIMIT"), key_func=credential_key)(mcp)
     app.extensions["rate_limiter"] = limiter
+
+
+def retry_after() -> int:
+    """Seconds until the limit that refused this request resets (for Retry-After)."""
+    limit = current_app.extensions["rate_limiter"].current_limit
+    return max(1, int(limit.reset_at - time.time())) if limit else 60
 
 
 def credential_key() -> str:

@@ -22,6 +22,9 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any
     config = {
         "APP_ENV": app_env,
         "TESTING": app_env == "testing",
+        # Errors reach the error handlers in tests as in production (the development
+        # server keeps Flask's default, so its debugger still shows them).
+        "PROPAGATE_EXCEPTIONS": None if app_env == "development" else False,
         "SECRET_KEY": values["SECRET_KEY"] or values["SESSION_SECRET"],
         "PUBLIC_URL": values["PUBLIC_URL"].rstrip("/"),
         "OAUTH_PROVIDERS": read_providers(environ, app_env),

@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from app import kv
+from app import kv, limits
 from app.extensions import csrf
 from app.mcp import access, dispatch, jsonrpc, registry, sessions
 from app.mcp.cli import mcp_cli
@@ -52,5 +52,5 @@ def http_error(error: HTTPException) -> Response:
     """Answer HTTP-level failures (413 and the like) in JSON-RPC's shape, not as pages."""
     current_app.logger.info("MCP request refused: %s", error.code)
     problem = ProtocolError(INVALID_REQUEST, f"{error.name}: {error.description}", status=error.code or 400)
-    headers = {name: value for name, value in error.get_headers() if name == "Retry-After"}
+    headers = {"Retry-After": str(limits.retry_after())} if error.code == 429 else {}
     return json_response(jsonrpc.error(None, problem), problem.status, headers)

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import limits
 from app.oauth import consent, metadata
 from app.oauth.registration import registration_allowed
 from app.oauth.server import server
@@ -85,9 +86,7 @@ def too_many_requests(error) -> Response:
     """An OAuth error body, with the limiter's Retry-After."""
     response = jsonify(error="temporarily_unavailable", error_description=f"Too many requests: {error.description}")
     response.status_code = 429
-    for name, value in error.get_headers():
-        if name == "Retry-After":
-            response.headers[name] = value
+    response.headers["Retry-After"] = str(limits.retry_after())
     return _public(response)
 
 
