@@ -19,4 +19,11 @@ preload_app = True
 accesslog = "-"
 errorlog = "-"
 # %(U)s is the path without its query string: sign-in callbacks carry codes there.
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# The request id is the one the app put on the response (X-Request-ID).
+if os.environ.get("LOG_FORMAT", "text").lower() == "json":
+    access_log_format = (
+        '{"time": "%(t)s", "level": "INFO", "logger": "gunicorn.access", "request_id": "%({x-request-id}o)s", '
+        '"remote": "%(h)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, "bytes": "%(b)s", "ms": %(M)s}'
+    )
+else:
+    access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]'

@@ -15,4 +15,4 @@ try:
     app = create_app()
 except ConfigError as error:
     raise SystemExit(f"error: {error}") from None
-configure_logging(app.config["LOG_LEVEL"])
+configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import auth, errors, guard, limits, mcp, oauth, security, storage, web
+from app import auth, errors, guard, limits, logs, mcp, oauth, security, storage, web
 from config import load_config
 from config.settings import VERSION
 
@@ -22,6 +22,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     """
     app = Flask(__name__, template_folder="../templates")
     app.config.from_mapping(load_config(os.environ if environ is None else environ, app.instance_path))
+    logs.init_app(app)  # a request id on every response and log line
     storage.init_app(app)  # database, migrations, server-side sessions
     security.init_app(app)  # proxy headers, CSRF, response headers
     auth.init_app(app)  # upstream providers, sign-in routes, user loader

@@ -1,15 +1,24 @@
-"""Process logging: one stream, and no sign-in secret in any line.
+"""Process logging: one stream, text or JSON, a request id on every line, no secret in any.
 
 The development server logs each request line with its query string, and a sign-in
 callback's query holds the authorization code and state; those lines are redacted.
+Every response carries `X-Request-ID` (the caller's, if it sent a sane one), and every
+log line written while serving it names that id.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import uuid
+
+from flask import Flask, Response, g, has_request_context, request
 
 SECRET_PARAMS = re.compile(r"([?&](?:code|state|token|access_token|id_token|refresh_token|client_secret)=)[^&\s\"]*")
+#: A request id a caller (or a proxy) may set: short and plain, so it cannot forge log lines.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 
 class RedactSecrets(logging.Filter):
@@ -23,12 +32,59 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class RequestId(logging.Filter):
+    """Put the current request's id on every record (`-` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, request id, message (and exception)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def redact(text: str) -> str:
     return SECRET_PARAMS.sub(r"\1[redacted]", text)
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr at `level`, with secrets redacted from request lines."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("werkzeug", "gunicorn.access"):
+def configure_logging(level: str, style: str = "text") -> None:
+    """Log to stderr at `level`, as text or JSON, with request ids and secrets redacted."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if style == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(RequestId())
+    handler.addFilter(RedactSecrets())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
         logging.getLogger(name).addFilter(RedactSecrets())
+
+
+def init_app(app: Flask) -> None:
+    """Give every request an id, and echo it in the response."""
+    app.before_request(_assign_request_id)
+    app.after_request(_echo_request_id)
+
+
+def _assign_request_id() -> None:
+    offered = request.headers.get("X-Request-ID", "")
+    g.request_id = offered if SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+
+
+def _echo_request_id(response: Response) -> Response:
+    if "request_id" in g:
+        response.headers["X-Request-ID"] = g.request_id
+    return response

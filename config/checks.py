@@ -40,6 +40,8 @@ def find_problems(config: dict[str, Any]) -> list[str]:
     if config["APP_ENV"] not in APP_ENVS:
         return [f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {config['APP_ENV']!r}"]
     problems = _provider_problems(config["OAUTH_PROVIDERS"])
+    if config["LOG_FORMAT"] not in ("text", "json"):
+        problems.append("LOG_FORMAT must be text or json")
     if config["UPSTREAM_TOKEN_KEY"] and not _is_fernet_key(config["UPSTREAM_TOKEN_KEY"]):
         problems.append("UPSTREAM_TOKEN_KEY must be a Fernet key (32 url-safe base64-encoded bytes)")
     problems += [

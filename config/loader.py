@@ -32,6 +32,7 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any
         "PUBLIC_PATHS": _split(values["PUBLIC_PATHS"]),
         "API_PREFIXES": _split(values["API_PREFIXES"]),
         "LOG_LEVEL": values["LOG_LEVEL"].upper(),
+        "LOG_FORMAT": values["LOG_FORMAT"].lower(),
         **_storage(values, instance_path),
         **_cookies(values, app_env),
         **_mcp(values),

@@ -54,6 +54,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("API_PREFIXES", "path prefixes answered with JSON 401 instead of a sign-in redirect", "/api/"),
     Setting("MCP_PATH", "path of the MCP endpoint; it has its own guard and never redirects", "/mcp"),
     Setting("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO"),
+    Setting("LOG_FORMAT", "text, or json for one JSON object per line", "text"),
     Setting("MCP_TOOL_PACKAGES", "packages whose modules hold the tools, resources and prompts", "app.tools"),
     Setting("MCP_STATIC_TOKENS", "fixed bearer tokens for /mcp, comma-separated; development and tests only"),
     Setting("MCP_ALLOWED_HOSTS", "Host values /mcp answers, comma-separated (default: PUBLIC_URL's host)"),

@@ -28,3 +28,62 @@ def test_development_server_request_lines_are_redacted():
     assert RedactSecrets().filter(record)
     assert "abc" not in record.getMessage()
     assert "code=[redacted]" in record.getMessage()
+
+
+def test_request_ids_are_echoed_and_sane(client):
+    assert len(client.get("/health").headers["X-Request-ID"]) == 32
+    assert (
+        client.get("/health", headers={"X-Request-ID": "trace-abc-12345"}).headers["X-Request-ID"] == "trace-abc-12345"
+    )
+    forged = client.get("/health", headers={"X-Request-ID": 'x" injected {json}'}).headers["X-Request-ID"]
+    assert forged != 'x" injected {json}' and len(forged) == 32
+
+
+def test_json_lines_carry_the_request_id(app):
+    import io
+    import json
+
+    from app.logs import configure_logging
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging("INFO", "json")
+    root.handlers[0].stream = stream
+    try:
+        with app.test_request_context("/x", headers={"X-Request-ID": "req-0123456789"}):
+            app.preprocess_request()
+            logging.getLogger("app").info("callback at /auth/callback?code=SECRET&state=S2")
+    finally:
+        root.handlers[:], root.level = saved
+    entry = json.loads(stream.getvalue().splitlines()[-1])
+    assert entry["request_id"] == "req-0123456789" and entry["level"] == "INFO"
+    assert "SECRET" not in entry["message"] and "code=[redacted]" in entry["message"]
+
+
+def test_gunicorn_json_access_log(tmp_path):
+    import json
+    import secrets
+
+    import requests
+
+    from tests.support.servers import gunicorn_app
+    from tests.support.services import free_port
+
+    settings = {
+        "APP_ENV": "testing",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "OAUTH_PROVIDER": "dev",
+        "LOG_FORMAT": "json",
+        "REDIS_URL": "",
+    }
+    log_path = tmp_path / "gunicorn.log"
+    with gunicorn_app(settings, free_port(), log_path, workers=1) as url:
+        requests.get(
+            f"{url}/auth/callback?code=SECRETCODE&state=S", headers={"X-Request-ID": "req-gunicorn-1"}, timeout=10
+        )
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "gunicorn.access" and line["request_id"] == "req-gunicorn-1"]
+    assert access and access[0]["path"] == "/auth/callback" and access[0]["status"] == 302
+    assert "SECRETCODE" not in log_path.read_text()
