@@ -40,8 +40,6 @@ LEGACY = SHARED | {
     "resources/subscribe": lifecycle.subscribe,
     "resources/unsubscribe": lifecycle.unsubscribe,
 }
-#: Methods whose function may talk to the client while it runs.
-INTERACTIVE = {"tools/call", "resources/read", "prompts/get"}
 
 
 def handle(message: Message, principal: Principal) -> Response:
@@ -72,7 +70,7 @@ def handle(message: Message, principal: Principal) -> Response:
     except ProtocolError as problem:
         problem.request_id = message.id
         raise
-    response = transport.answer(call, handler, finish, message.method in INTERACTIVE)
+    response = transport.answer(call, handler, finish, handlers.may_talk(call))
     if message.method == "initialize" and envelope.session_id:
         response.headers["Mcp-Session-Id"] = envelope.session_id
     return response

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from app.mcp import invoke, listing
 from app.mcp.call import Call
 from app.mcp.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, ProtocolError
+from app.mcp.specs import PromptSpec, ResourceSpec, ToolSpec
 from app.oauth import scopes
 
 #: Most completion values one answer may carry (the spec's limit).
@@ -19,6 +20,18 @@ MAX_COMPLETIONS = 100
 
 def required_scopes(call: Call) -> tuple[str, ...]:
     """The scopes the target of a call needs (its tool, prompt or resource)."""
+    spec = target(call)
+    return spec.scopes if spec else ()
+
+
+def may_talk(call: Call) -> bool:
+    """Whether the call's function takes a Context, so it may send messages while it runs."""
+    spec = target(call)
+    return spec is not None and spec.arguments.context_parameter is not None
+
+
+def target(call: Call) -> ToolSpec | PromptSpec | ResourceSpec | None:
+    """The tool, prompt or resource a call addresses (None for other methods)."""
     params, registry = call.params, call.registry
     if call.message.method == "tools/call":
         spec = registry.tools.get(params.get("name"))
@@ -29,7 +42,7 @@ def required_scopes(call: Call) -> tuple[str, ...]:
         spec = found[0] if found else None
     else:
         spec = None
-    return spec.scopes if spec else ()
+    return spec
 
 
 def list_tools(call: Call) -> dict[str, Any]:
