@@ -42,7 +42,7 @@ def find_problems(config: dict[str, Any]) -> list[str]:
     problems = _provider_problems(config["OAUTH_PROVIDERS"])
     if config["LOG_FORMAT"] not in ("text", "json"):
         problems.append("LOG_FORMAT must be text or json")
-    if config["UPSTREAM_TOKEN_KEY"] and not _is_fernet_key(config["UPSTREAM_TOKEN_KEY"]):
+    if config["UPSTREAM_TOKEN_KEY"] and not all(map(_is_fernet_key, config["UPSTREAM_TOKEN_KEY"].split(","))):
         problems.append("UPSTREAM_TOKEN_KEY must be a Fernet key (32 url-safe base64-encoded bytes)")
     problems += [
         f"{name} is not a rate limit like '30 per minute'" for name in RATE_LIMITS if not _is_limit(config[name])
@@ -89,7 +89,7 @@ def _production_problems(config: dict[str, Any]) -> list[str]:
 
 def _is_fernet_key(key: str) -> bool:
     try:
-        return len(base64.urlsafe_b64decode(key.encode())) == 32
+        return len(base64.urlsafe_b64decode(key.strip().encode())) == 32
     except (binascii.Error, ValueError):
         return False
 

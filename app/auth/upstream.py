@@ -1,9 +1,9 @@
 """People's tokens at their identity provider, for tools that call its APIs on their behalf.
 
-Kept only when UPSTREAM_TOKEN_KEY is set, encrypted with it (Fernet), one row per
-person. `upstream_token` hands a tool a fresh access token, refreshing it first when it
-is about to expire. These tokens never reach MCP clients, and clients' tokens never
-reach the provider.
+Kept only when UPSTREAM_TOKEN_KEY is set, encrypted with it (Fernet; several keys,
+comma-separated, newest first, to rotate), one row per person. `upstream_token`
+hands a tool a fresh access token, refreshing it first when it is about to expire.
+These tokens never reach MCP clients, and clients' tokens never reach the provider.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 
 import requests
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,7 +46,7 @@ def save(user_id: int, provider: str, token: dict) -> None:
         return
     kept = {name: token[name] for name in ("access_token", "refresh_token", "token_type") if token.get(name)}
     row = db.session.scalar(select(UpstreamToken).filter_by(user_id=user_id)) or UpstreamToken(user_id=user_id)
-    row.provider, row.encrypted = provider, Fernet(key).encrypt(json.dumps(kept).encode()).decode()
+    row.provider, row.encrypted = provider, cipher(key).encrypt(json.dumps(kept).encode()).decode()
     row.expires_at = token.get("expires_at") or (
         int(time.time()) + token["expires_in"] if token.get("expires_in") else None
     )
@@ -62,7 +62,7 @@ def upstream_token(user_id: int | None) -> str:
     if row is None:
         raise UpstreamTokenError("no provider token is kept for this person: sign in again")
     try:
-        token = json.loads(Fernet(key).decrypt(row.encrypted.encode()))
+        token = json.loads(cipher(key).decrypt(row.encrypted.encode()))
     except InvalidToken:
         raise UpstreamTokenError("the kept provider token cannot be decrypted (was the key changed?)") from None
     if row.expires_at is None or row.expires_at - EARLY_REFRESH > time.time():
@@ -72,6 +72,11 @@ def upstream_token(user_id: int | None) -> str:
     fresh = _refresh(row.provider, token["refresh_token"])
     save(row.user_id, row.provider, {"refresh_token": token["refresh_token"]} | fresh)
     return fresh["access_token"]
+
+
+def cipher(keys: str) -> MultiFernet:
+    """Encrypt with the first key; decrypt with any (rotation: put the new key first)."""
+    return MultiFernet([Fernet(key.strip()) for key in keys.split(",") if key.strip()])
 
 
 def _refresh(provider_name: str, refresh_token: str) -> dict:

@@ -70,3 +70,13 @@ def test_a_bad_key_stops_start_up(make_app):
 
     with pytest.raises(ConfigError, match="UPSTREAM_TOKEN_KEY"):
         make_app(UPSTREAM_TOKEN_KEY="not-a-key")
+
+
+@responses.activate
+def test_keys_rotate(github_app, make_app):
+    user_id = sign_in(github_app)
+    newer = Fernet.generate_key().decode()
+    settings = {"OAUTH_PROVIDER": "github", "OAUTH_CLIENT_ID": "i", "OAUTH_CLIENT_SECRET": "s"}
+    rotated = make_app(**settings, UPSTREAM_TOKEN_KEY=f"{newer},{KEY}")
+    with rotated.app_context():
+        assert upstream_token(user_id) == "gho_test"  # written with the old key, read with the list
