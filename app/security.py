@@ -42,9 +42,17 @@ def init_app(app: Flask) -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    """Add the fixed security headers, and HSTS when the request came over https."""
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    """Add the fixed security headers, and HSTS when the request came over https.
+
+    Pages get them all; other responses (JSON on the API paths, the hot path of MCP
+    clients) need only nosniff, which is set without searching the headers.
+    """
+    headers = response.headers
+    if response.mimetype == "text/html":
+        for name, value in HEADERS.items():
+            headers.setdefault(name, value)
+    else:
+        headers["X-Content-Type-Options"] = "nosniff"
     if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+        headers["Strict-Transport-Security"] = HSTS
     return response

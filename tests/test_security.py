@@ -6,13 +6,15 @@ from tests.test_factory import PRODUCTION
 
 
 def test_security_headers(client):
-    headers = client.get("/health").headers
+    headers = client.get("/auth/failure").headers  # a page
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
     assert "Strict-Transport-Security" not in headers
+    data = client.get("/health").headers  # JSON: nothing to frame or script
+    assert data["X-Content-Type-Options"] == "nosniff" and "Strict-Transport-Security" not in data
 
 
 def test_hsts_over_https(client):

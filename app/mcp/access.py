@@ -96,12 +96,22 @@ def _static_token_principal(token: str) -> Principal | None:
 
 def _host_allowed(host: str) -> bool:
     """Match `host` against the allowed list; an entry without a port allows any port."""
+    exact, any_port = _allowed_hosts()
+    if host in exact:
+        return True
     requested = _split_host(host)
-    for entry in current_app.config["MCP_ALLOWED_HOSTS"] or _default_hosts():
-        wanted = _split_host(entry)
-        if host == entry or (requested and wanted and wanted[1] is None and wanted[0] == requested[0]):
-            return True
-    return False
+    return requested is not None and requested[0] in any_port
+
+
+def _allowed_hosts() -> tuple[frozenset[str], frozenset[str]]:
+    """The allowed Host values, parsed once per app: exact entries, and names on any port."""
+    cached = current_app.extensions.get("mcp_allowed_hosts")
+    if cached is None:
+        entries = current_app.config["MCP_ALLOWED_HOSTS"] or _default_hosts()
+        split = [(entry, _split_host(entry)) for entry in entries]
+        any_port = frozenset(parts[0] for _, parts in split if parts and parts[1] is None)
+        cached = current_app.extensions["mcp_allowed_hosts"] = (frozenset(entries), any_port)
+    return cached
 
 
 def _origin_allowed(origin: str) -> bool:

@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from mcp_types.methods import CLIENT_REQUESTS, parse_client_request, serialize_server_result
-from pydantic import ValidationError
+from mcp_types.methods import CLIENT_REQUESTS
 from werkzeug.wrappers import Response
 
-from app.mcp import access, channels, handlers, lifecycle, sessions, transport
+from app.mcp import access, channels, handlers, lifecycle, sessions, shapes, transport
 from app.mcp.call import Call
 from app.mcp.channels import StreamChannel
 from app.mcp.context import Principal
 from app.mcp.envelope import MODERN_VERSIONS, Envelope, is_modern, legacy_version, modern_envelope, unsupported
 from app.mcp.errors import (
-    INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     ProtocolError,
@@ -61,7 +59,7 @@ def handle(message: Message, principal: Principal) -> Response:
     if handler is None or (message.method, envelope.version) not in CLIENT_REQUESTS:
         problem = ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}", status=404 if modern else 200)
         return transport.json_response(_error(message, problem), problem.status)
-    _validate(message, envelope)
+    shapes.check_params(message, envelope.version, modern)
     channel = StreamChannel(envelope.version, modern, _accepts_stream(), envelope.session_id, _timeout())
     channel.request_id, channel.subject = message.id, principal.subject
     call = Call(message, envelope, principal, channel)
@@ -81,7 +79,7 @@ def finish(call: Call, result: dict[str, Any]) -> dict[str, Any]:
     if call.envelope.modern:
         meta = {lifecycle.SERVER_INFO_KEY: lifecycle.server_info()} | result.get("_meta", {})
         result = {"resultType": "complete"} | result | {"_meta": meta}
-    return serialize_server_result(call.message.method, call.envelope.version, result)
+    return shapes.shape_result(call.message.method, call.envelope.version, result)
 
 
 def _legacy_envelope(message: Message, principal: Principal) -> Envelope:
@@ -110,16 +108,6 @@ def _accept_modern_notification() -> Response:
     if version not in MODERN_VERSIONS:
         raise unsupported(version, MODERN_VERSIONS)
     return Response(status=202)
-
-
-def _validate(message: Message, envelope: Envelope) -> None:
-    try:
-        parse_client_request(message.method, envelope.version, message.params)
-    except ValidationError as error:
-        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_url=False)[:3])
-        problem = ProtocolError(INVALID_PARAMS, f"Invalid params: {details}", status=400 if envelope.modern else 200)
-        problem.request_id = message.id
-        raise problem from None
 
 
 def _error(message: Message, problem: ProtocolError) -> dict[str, Any]:
