@@ -29,7 +29,9 @@ def init_app(app: Flask) -> None:
     """Build this app's limiter (counters must not leak between apps) and wrap the endpoints."""
     storage = app.config["REDIS_URL"] or "memory://"
     # swallow_errors: a Redis outage lifts the limits instead of failing every request.
-    limiter = Limiter(get_remote_address, app=app, storage_uri=storage, swallow_errors=True)
+    limiter = Limiter(
+        get_remote_address, app=app, storage_uri=storage, swallow_errors=True, in_memory_fallback_enabled=True
+    )
     for setting, endpoints in LIMITS.items():
         for endpoint in endpoints:
             if endpoint in app.view_functions:

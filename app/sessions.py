@@ -9,7 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import redis
-from flask import Flask
+from flask import Flask, request
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
 from flask_session.base import ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
@@ -30,6 +33,11 @@ class SessionRecord(db.Model):
     expiry: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+#: A store that does not answer (the same failures errors.handle_store_down answers).
+STORE_ERRORS = (DBAPIError, RedisConnectionError, RedisTimeoutError)
+SESSION_ERROR = "app.session_error"
+
+
 class NoSessionForBearer:
     """Requests with a bearer token get no session: no store lookup, no cookie.
 
@@ -41,7 +49,21 @@ class NoSessionForBearer:
     def open_session(self, app: Flask, request):
         if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
             return self.make_null_session(app)
-        return super().open_session(app, request)
+        try:
+            return super().open_session(app, request)
+        except STORE_ERRORS as error:
+            # Loading happens before the request is dispatched, where error handlers
+            # (and the after-request hooks that add headers) do not run. Carry the
+            # failure into the request instead (see `raise_store_error`).
+            request.environ[SESSION_ERROR] = error
+            return self.make_null_session(app)
+
+
+def raise_store_error() -> None:
+    """Fail the request as a 503 (errors.handle_store_down) if its session could not load."""
+    error = request.environ.get(SESSION_ERROR)
+    if error is not None:
+        raise error
 
 
 class RedisSessions(NoSessionForBearer, RedisSessionInterface):
@@ -69,6 +91,7 @@ class DatabaseSessionInterface(NoSessionForBearer, SqlAlchemySessionInterface):
 
 def init_app(app: Flask) -> None:
     """Install the session interface: Redis when `REDIS_URL` is set, else the database."""
+    app.before_request(raise_store_error)
     options = {"key_prefix": "session:", "permanent": True, "sid_length": 32}
     if app.config["REDIS_URL"]:
         client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=5)

@@ -33,3 +33,13 @@ def test_redis_down_is_503(make_app):
     assert data.json["error"] == "service_unavailable"
     mcp = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers={"Authorization": "Bearer t"})
     assert mcp.status_code in (200, 503)  # bearer calls need no session; the limiter falls back to memory
+
+
+def test_a_session_store_down_still_gets_every_header(make_app):
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    client = app.test_client()
+    client.set_cookie("session", "some-session-id")
+    page = client.get("/")
+    assert page.status_code == 503
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "X-Request-ID", "Retry-After"):
+        assert header in page.headers, header

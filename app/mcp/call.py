@@ -50,11 +50,14 @@ class Call:
         """
         if not self.envelope.modern:
             return run(self.context())
-        digest = mrtr.call_digest(self.message.method, target, arguments)
-        answers = mrtr.answers_of(self.params, self.principal.subject, digest)
+        # Most calls carry no answers; the call's digest is needed only when some are in play.
+        answering = "requestState" in self.params or "inputResponses" in self.params
+        digest = mrtr.call_digest(self.message.method, target, arguments) if answering else ""
+        answers = mrtr.answers_of(self.params, self.principal.subject, digest) if answering else {}
         self.channel.answers = answers  # type: ignore[attr-defined]
         try:
             return run(self.context())
         except InputRequired as needed:
+            digest = digest or mrtr.call_digest(self.message.method, target, arguments)
             state = mrtr.seal(self.principal.subject, digest, answers)
             return {"resultType": "input_required", "inputRequests": needed.requests, "requestState": state}

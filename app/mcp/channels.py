@@ -40,13 +40,20 @@ class StreamChannel:
         self.version, self.modern, self.streaming = version, modern, streaming
         self.session_key = session_key(session_id) if session_id else None
         self.timeout = timeout
-        self.outbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._outbox: queue.Queue[tuple[str, Any]] | None = None
         self.cancel_event = threading.Event()
         self.request_id: Any = None
         self.subject = ""
         #: 2026-07-28: the client's answers so far, by key.
         self.answers: dict[str, Any] = {}
         self._next_cancel_check = 0.0
+
+    @property
+    def outbox(self) -> queue.Queue[tuple[str, Any]]:
+        """What the response streams from (made on first use: most calls never stream)."""
+        if self._outbox is None:
+            self._outbox = queue.Queue()
+        return self._outbox
 
     def notify(self, method: str, params: dict[str, Any]) -> None:
         if self.streaming:

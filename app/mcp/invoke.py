@@ -18,7 +18,7 @@ from app.mcp.specs import ToolSpec
 def bind(arguments: Arguments, values: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Return keyword arguments from validated `values` (raises pydantic's ValidationError)."""
     validated = arguments.model.model_validate(values)
-    kwargs = {name: getattr(validated, name) for name in type(validated).model_fields}
+    kwargs = {name: getattr(validated, name) for name in arguments.names}
     if arguments.context_parameter:
         kwargs[arguments.context_parameter] = ctx
     return kwargs
@@ -47,11 +47,11 @@ def tool_result(spec: ToolSpec, returned: Any) -> dict[str, Any]:
         return {"content": to_content(returned), "isError": False}
     structured = spec.output.dump_python(spec.output.validate_python(returned), mode="json")
     structured = {"result": structured} if spec.wrap_output else structured
-    return {"content": [_dump(content.text(json.dumps(structured)))], "structuredContent": structured, "isError": False}
+    return {"content": [_text(json.dumps(structured))], "structuredContent": structured, "isError": False}
 
 
 def error_result(message: str) -> dict[str, Any]:
-    return {"content": [_dump(content.text(message))], "isError": True}
+    return {"content": [_text(message)], "isError": True}
 
 
 def to_content(value: Any) -> list[dict[str, Any]]:
@@ -59,13 +59,13 @@ def to_content(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [_dump(content.text(value))]
+        return [_text(value)]
     if isinstance(value, content.CONTENT_TYPES):
         return [_dump(value)]
     if isinstance(value, list | tuple):
         return [item for element in value for item in to_content(element)]
     data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-    return [_dump(content.text(json.dumps(data, default=str)))]
+    return [_text(json.dumps(data, default=str))]
 
 
 def describe(error: ValidationError) -> str:
@@ -75,6 +75,11 @@ def describe(error: ValidationError) -> str:
         where = ".".join(str(part) for part in item["loc"]) or "arguments"
         parts.append(f"{where}: {item['msg']}")
     return "; ".join(parts)
+
+
+def _text(value: str) -> dict[str, Any]:
+    """A text content item, as the wire has it (no model round trip on the hot path)."""
+    return {"type": "text", "text": value}
 
 
 def _dump(model: BaseModel) -> dict[str, Any]:
