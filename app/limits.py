@@ -1,6 +1,6 @@
-"""Rate limits (Flask-Limiter): per client address on sign-in and the OAuth endpoints,
-per credential on /mcp. Counters live in Redis when REDIS_URL is set, so every worker
-and instance shares them; otherwise in each process's memory.
+"""Rate limits (Flask-Limiter): per client address on sign-in and the OAuth endpoints
+(and, through app.mcp.throttle, per credential on /mcp). Counters live in Redis when
+REDIS_URL is set, so every worker and instance shares them; otherwise in memory.
 
 A refusal is `429` with `Retry-After`, shaped as each surface speaks: an OAuth error
 on /oauth/, a JSON-RPC error on /mcp, the error page or JSON elsewhere.
@@ -8,11 +8,10 @@ on /oauth/, a JSON-RPC error on /mcp, the error page or JSON elsewhere.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -36,23 +35,17 @@ def init_app(app: Flask) -> None:
         for endpoint in endpoints:
             if endpoint in app.view_functions:
                 app.view_functions[endpoint] = limiter.limit(_setting(setting))(app.view_functions[endpoint])
-    mcp = app.view_functions["mcp.endpoint"]
-    app.view_functions["mcp.endpoint"] = limiter.limit(_setting("MCP_RATE_LIMIT"), key_func=credential_key)(mcp)
+    # /mcp has its own, cheaper counter (app.mcp.throttle): keep this one off its path.
+    limiter.request_filter(lambda: request.path == app.config["MCP_PATH"])
     app.extensions["rate_limiter"] = limiter
 
 
 def retry_after() -> int:
     """Seconds until the limit that refused this request resets (for Retry-After)."""
+    if "retry_after" in g:  # set by the /mcp counter (app.mcp.throttle)
+        return g.retry_after
     limit = current_app.extensions["rate_limiter"].current_limit
     return max(1, int(limit.reset_at - time.time())) if limit else 60
-
-
-def credential_key() -> str:
-    """Key /mcp limits by the credential presented (a hash of it), else by address."""
-    authorization = request.headers.get("Authorization")
-    if authorization:
-        return "credential:" + hashlib.sha256(authorization.encode()).hexdigest()[:32]
-    return "address:" + get_remote_address()
 
 
 def _setting(name: str) -> Callable[[], str]:

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from app.mcp.errors import INVALID_REQUEST, PARSE_ERROR, ProtocolError
 
 RequestId = str | int
@@ -25,9 +27,9 @@ class Message:
 def parse(data: bytes) -> Message:
     """Return the message in `data`, or raise ProtocolError (-32700 or -32600, HTTP 400)."""
     try:
-        body = json.loads(data)
-    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, or nesting too deep
-        raise ProtocolError(PARSE_ERROR, "Parse error: the body is not valid JSON", status=400) from None
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        body = _slow_loads(data)  # orjson refuses integers beyond 64 bits, which JSON allows
     if isinstance(body, list):
         raise ProtocolError(INVALID_REQUEST, "Invalid request: batches are not supported", status=400)
     if not isinstance(body, dict) or body.get("jsonrpc") != "2.0":
@@ -44,6 +46,13 @@ def parse(data: bytes) -> Message:
     if has_id and ("result" in body) != ("error" in body):
         return Message("response", body["id"], body=body)
     raise ProtocolError(INVALID_REQUEST, "Invalid request: no method, and not a response", status=400)
+
+
+def _slow_loads(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, or nesting too deep
+        raise ProtocolError(PARSE_ERROR, "Parse error: the body is not valid JSON", status=400) from None
 
 
 def _request_or_notification(body: dict[str, Any], has_id: bool) -> Message:
@@ -79,4 +88,7 @@ def request(request_id: RequestId, method: str, params: dict[str, Any]) -> dict[
 
 def dumps(message: dict[str, Any]) -> str:
     """Compact, one-line JSON (SSE data lines and line-reading clients need one line)."""
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return orjson.dumps(message).decode()
+    except TypeError:  # an integer beyond 64 bits, or a value orjson does not know
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from app import kv, limits
 from app.extensions import csrf
-from app.mcp import access, dispatch, jsonrpc, registry, sessions
+from app.mcp import access, dispatch, jsonrpc, registry, sessions, throttle
 from app.mcp.cli import mcp_cli
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.transport import json_response
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     """Load the tools of MCP_TOOL_PACKAGES and serve them at MCP_PATH."""
     app.extensions["mcp"] = registry.load(app.config["MCP_TOOL_PACKAGES"])
     kv.init_app(app)
+    throttle.init_app(app)
     bp = Blueprint("mcp", __name__)
     bp.add_url_rule(app.config["MCP_PATH"], "endpoint", endpoint, methods=["POST", "GET", "DELETE"])
     bp.register_error_handler(ProtocolError, protocol_error)
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
 
 def endpoint() -> Response:
     access.check_host_and_origin()
+    throttle.check()
     principal = access.authenticate()
     if request.method == "GET":
         raise ProtocolError(INVALID_REQUEST, "Method not allowed: this server opens no standalone stream", status=405)
