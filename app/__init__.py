@@ -14,13 +14,32 @@ from config.settings import VERSION
 __version__ = VERSION
 
 
+class App(Flask):
+    """Flask, remembering which views and hooks are coroutines instead of asking each time.
+
+    Flask inspects every hook and view on every request (`ensure_sync`); on the MCP
+    hot path that costs more than some tool calls.
+    """
+
+    _sync: dict = {}
+
+    def ensure_sync(self, func):
+        try:
+            return self._sync[func]
+        except KeyError:
+            wrapped = self._sync[func] = super().ensure_sync(func)
+            return wrapped
+        except TypeError:  # not hashable
+            return super().ensure_sync(func)
+
+
 def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     """Create the application from environment-style settings (default: `os.environ`).
 
     Raises `config.ConfigError`, naming every missing or unsafe setting, before
     anything is bound.
     """
-    app = Flask(__name__, template_folder="../templates")
+    app = App(__name__, template_folder="../templates")
     app.config.from_mapping(load_config(os.environ if environ is None else environ, app.instance_path))
     logs.init_app(app)  # a request id on every response and log line
     storage.init_app(app)  # database, migrations, server-side sessions

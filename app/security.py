@@ -23,8 +23,9 @@ HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    # Sign-in URLs carry codes and state: never hand them to another site.
-    "Referrer-Policy": "no-referrer",
+    # Sign-in URLs carry codes and state: never hand them to another site. Same-site
+    # requests keep theirs: over https, CSRF checks want a same-origin Referer.
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 HSTS = "max-age=63072000; includeSubDomains"

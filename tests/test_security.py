@@ -11,7 +11,7 @@ def test_security_headers(client):
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in headers
     data = client.get("/health").headers  # JSON: nothing to frame or script
     assert data["X-Content-Type-Options"] == "nosniff" and "Strict-Transport-Security" not in data
