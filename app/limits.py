@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -35,9 +35,23 @@ def init_app(app: Flask) -> None:
         for endpoint in endpoints:
             if endpoint in app.view_functions:
                 app.view_functions[endpoint] = limiter.limit(_setting(setting))(app.view_functions[endpoint])
-    # /mcp has its own, cheaper counter (app.mcp.throttle): keep this one off its path.
-    limiter.request_filter(lambda: request.path == app.config["MCP_PATH"])
+    _unhook(app, limiter)
     app.extensions["rate_limiter"] = limiter
+
+
+def _unhook(app: Flask, limiter: Limiter) -> None:
+    """Drop the limiter's hooks around every request; the wrapped endpoints check themselves.
+
+    Its global check is for default limits (this app has none), its after-request hook
+    writes rate-limit headers (off) and its teardown clears per-request state (kept on the
+    request context anyway): on /mcp, which has its own counter (app.mcp.throttle), they
+    would only cost every tool call.
+    """
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    inject = Limiter._Limiter__inject_headers  # type: ignore[attr-defined]
+    after = app.after_request_funcs[None]
+    after[:] = [hook for hook in after if getattr(hook, "func", None) is not inject]
+    app.teardown_request_funcs[None].remove(limiter._Limiter__release_context)  # type: ignore[attr-defined]
 
 
 def retry_after() -> int:
