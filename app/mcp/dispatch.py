@@ -63,12 +63,15 @@ def handle(message: Message, principal: Principal) -> Response:
     channel = StreamChannel(envelope.version, modern, _accepts_stream(), envelope.session_id, _timeout())
     channel.request_id, channel.subject = message.id, principal.subject
     call = Call(message, envelope, principal, channel)
+    spec = handlers.target(call)  # the tool, prompt or resource addressed, if any
     try:
-        access.require_scopes(principal, handlers.required_scopes(call))
+        access.require_scopes(principal, spec.scopes if spec else ())
     except ProtocolError as problem:
         problem.request_id = message.id
         raise
-    response = transport.answer(call, handler, finish, handlers.may_talk(call))
+    # Only a function that takes a Context can send anything before its result.
+    may_talk = spec is not None and spec.arguments.context_parameter is not None
+    response = transport.answer(call, handler, finish, may_talk)
     if message.method == "initialize" and envelope.session_id:
         response.headers["Mcp-Session-Id"] = envelope.session_id
     return response

@@ -18,18 +18,6 @@ from app.oauth import scopes
 MAX_COMPLETIONS = 100
 
 
-def required_scopes(call: Call) -> tuple[str, ...]:
-    """The scopes the target of a call needs (its tool, prompt or resource)."""
-    spec = target(call)
-    return spec.scopes if spec else ()
-
-
-def may_talk(call: Call) -> bool:
-    """Whether the call's function takes a Context, so it may send messages while it runs."""
-    spec = target(call)
-    return spec is not None and spec.arguments.context_parameter is not None
-
-
 def target(call: Call) -> ToolSpec | PromptSpec | ResourceSpec | None:
     """The tool, prompt or resource a call addresses (None for other methods)."""
     params, registry = call.params, call.registry

@@ -19,7 +19,13 @@ DEFAULT_LOG_LEVEL = "info"
 
 
 def server_info() -> dict[str, str]:
-    return {"name": current_app.config["MCP_SERVER_NAME"], "version": VERSION}
+    info = current_app.extensions.get("mcp_server_info")
+    if info is None:
+        info = current_app.extensions["mcp_server_info"] = {
+            "name": current_app.config["MCP_SERVER_NAME"],
+            "version": VERSION,
+        }
+    return info
 
 
 def capabilities(modern: bool) -> dict[str, Any]:
