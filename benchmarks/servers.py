@@ -1,0 +1,203 @@
+"""Start the benchmarked servers on 127.0.0.1, each with 2 worker processes, and stop them again.
+
+- this app under gunicorn with the repo's gunicorn.conf.py (gthread or sync workers),
+  with a token from its own authorization server;
+- the floor, bare Flask under `gunicorn -w 2` (sync), no auth;
+- FastMCP and the MCP SDK under `uvicorn --workers 2`, in benchmarks/.venv-peers, with a JWT.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from benchmarks import proc
+from benchmarks.environment import ROOT
+from benchmarks.tokens import JwtIssuer, app_token
+
+APP_BIN = Path(sys.executable).parent
+WORKERS = 2
+STARTUP_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+#: Settings a developer's .env could hold that would change what is measured: set (empty) so it cannot.
+NEUTRALISED = ("REDIS_URL", "EXTERNAL_ISSUER", "OAUTH_PROVIDERS", "MCP_STATIC_TOKENS", "TOKEN_CACHE_SECONDS")
+
+
+@dataclass
+class Server:
+    """A running server: where its MCP endpoint is, the token it takes, and its process tree."""
+
+    key: str
+    label: str
+    url: str
+    token: str | None
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    info: dict[str, str] = field(default_factory=dict)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def cpu_seconds(self) -> dict[int, float]:
+        """CPU seconds of each process of the tree: master, workers and helpers."""
+        return proc.cpu_seconds(proc.tree(self.process.pid))
+
+    def workers(self) -> list[int]:
+        """The worker processes: the master's children, less multiprocessing's resource tracker."""
+        return [pid for pid in proc.children(self.process.pid) if "resource_tracker" not in proc.cmdline(pid)]
+
+    def peak_rss_mb(self) -> float | None:
+        """The largest peak RSS (VmHWM) among the workers, in MiB."""
+        peaks = [peak for peak in map(proc.peak_rss_mb, self.workers()) if peak is not None]
+        return max(peaks) if peaks else None
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class StartError(RuntimeError):
+    """A server did not start, or did not become ready in time."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def app_settings(base_url: str, folder: Path) -> dict[str, str]:
+    """The settings this app runs with in the benchmark (also used by the in-process microbenchmarks)."""
+    return {
+        **dict.fromkeys(NEUTRALISED, ""),
+        "APP_ENV": "testing",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
+        "OAUTH_PROVIDER": "dev",
+        "SESSION_COOKIE_SECURE": "false",
+        "PUBLIC_URL": base_url,
+        "MCP_TOOL_PACKAGES": "benchmarks.tools",
+        "MCP_RATE_LIMIT": "100000000 per minute",
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "text",
+    }
+
+
+@contextmanager
+def app_server(key: str, label: str, tmp: Path, threads: int) -> Iterator[tuple[Server, dict[str, str]]]:
+    """This app under gunicorn.conf.py with GUNICORN_THREADS=`threads`; yield it and its settings."""
+    port, folder = free_port(), tmp / key
+    folder.mkdir()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = app_settings(base_url, folder)
+    environ = _clean_environ() | settings | {"GUNICORN_THREADS": str(threads), "GUNICORN_WORKERS": str(WORKERS)}
+    migrate = [str(APP_BIN / "flask"), "--app", "wsgi", "db", "upgrade"]
+    subprocess.run(migrate, cwd=ROOT, env=environ, check=True, capture_output=True, timeout=120)
+    # gunicorn.conf.py writes the access log to stdout; gunicorn cannot turn it off from the command
+    # line (an empty file name is refused), so each line is still formatted, and thrown away.
+    command = [str(APP_BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(WORKERS), "--access-logfile", "/dev/null", "wsgi:app"]
+    with _running(command, ROOT, environ, folder / "server.log") as process:
+        _wait_ready(process, folder / "server.log", port, health=f"{base_url}/health")
+        info = {"server": "gunicorn", "workers": f"{WORKERS} x {'gthread' if threads > 1 else 'sync'}"}
+        info |= {"threads": str(threads), "access_log": "formatted, written to /dev/null"}
+        server = Server(key, label, f"{base_url}/mcp", app_token(base_url), process, folder / "server.log", info)
+        yield server, settings
+
+
+@contextmanager
+def floor_server(key: str, label: str, tmp: Path) -> Iterator[Server]:
+    """Bare Flask (benchmarks/floor.py) under `gunicorn -w 2`, sync workers, default settings."""
+    port, folder = free_port(), tmp / key
+    folder.mkdir()
+    # Run from an empty folder, so gunicorn does not pick up the repo's ./gunicorn.conf.py.
+    command = [str(APP_BIN / "gunicorn"), "--workers", str(WORKERS), "--worker-class", "sync"]
+    command += ["--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT), "benchmarks.floor:app"]
+    with _running(command, folder, _clean_environ(), folder / "server.log") as process:
+        _wait_ready(process, folder / "server.log", port)
+        info = {"server": "gunicorn", "workers": f"{WORKERS} x sync"}
+        yield Server(key, label, f"http://127.0.0.1:{port}/mcp", None, process, folder / "server.log", info)
+
+
+@contextmanager
+def peer_server(key: str, label: str, module: str, tmp: Path, peers_bin: Path, issuer: JwtIssuer) -> Iterator[Server]:
+    """A peer (benchmarks/<module>.py) under `uvicorn --workers 2` in the peers venv, verifying `issuer`'s JWTs."""
+    port, folder = free_port(), tmp / key
+    folder.mkdir()
+    audience = f"http://127.0.0.1:{port}/mcp"
+    environ = _clean_environ() | issuer.settings(audience).environ() | {"FASTMCP_CHECK_FOR_UPDATES": "off"}
+    command = [str(peers_bin / "uvicorn"), f"benchmarks.{module}:app", "--app-dir", str(ROOT)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)]
+    command += ["--no-access-log", "--log-level", "warning"]
+    with _running(command, ROOT, environ, folder / "server.log") as process:
+        _wait_ready(process, folder / "server.log", port)
+        info = {"server": "uvicorn[standard] (uvloop, httptools)", "workers": f"{WORKERS} x uvicorn"}
+        yield Server(key, label, audience, issuer.token(audience), process, folder / "server.log", info)
+
+
+def _clean_environ() -> dict[str, str]:
+    """The environment less gunicorn's own variables (GUNICORN_CMD_ARGS would override the command line)."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("GUNICORN_")}
+
+
+@contextmanager
+def _running(command: list[str], cwd: Path, environ: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
+    """Run `command` in its own session, output to `log_path`; stop it (and only it) afterwards."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield process
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM the master (it stops its workers); after STOP_TIMEOUT, SIGKILL the session it leads."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+def _wait_ready(process: subprocess.Popen, log_path: Path, port: int, health: str | None = None) -> None:
+    """Wait until the port accepts, both workers exist and, if given, `health` answers 200."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StartError(f"{process.args[0]} exited with {process.returncode}:\n{log_path.read_text()}")
+        if _accepts(port) and len(proc.children(process.pid)) >= WORKERS and _healthy(health):
+            return
+        time.sleep(0.2)
+    raise StartError(f"{process.args[0]} was not ready within {STARTUP_TIMEOUT}s:\n{log_path.read_text()}")
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _healthy(url: str | None) -> bool:
+    if url is None:
+        return True
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
