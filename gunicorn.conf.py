@@ -16,7 +16,8 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,
 # Load the app once in the master: a settings error stops start-up with its message,
 # and workers share the loaded code.
 preload_app = True
-accesslog = "-"
+# GUNICORN_ACCESS_LOG: "-" (stdout, the default), a file, or "off".
+accesslog = None if os.environ.get("GUNICORN_ACCESS_LOG", "-") == "off" else os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 # %(U)s is the path without its query string: sign-in callbacks carry codes there.
 # The request id is the one the app put on the response (X-Request-ID).

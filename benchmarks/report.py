@@ -13,7 +13,7 @@ from benchmarks.wrk import WrkResult
 
 #: This app's variants, compared with each reference server.
 APP_KEYS = ("app", "app-sync")
-REFERENCE_KEYS = ("floor", "fastmcp", "sdk")
+REFERENCE_KEYS = ("floor", "floor-gthread", "fastmcp", "sdk")
 METRICS = ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request", "peak_rss_mb")
 
 

@@ -20,7 +20,7 @@ from benchmarks.report import Run, Series
 from benchmarks.servers import Server, StartError, app_server, floor_server, peer_server
 from benchmarks.tokens import FlowError, JwtIssuer
 
-SERVER_KEYS = ("app", "app-sync", "floor", "fastmcp", "sdk")
+SERVER_KEYS = ("app", "app-sync", "floor", "floor-gthread", "fastmcp", "sdk")
 PEER_KEYS = ("fastmcp", "sdk")
 #: Seconds allowed for everything but the wrk runs: starting servers, the OAuth flow, the microbenchmarks.
 OVERHEAD = 90.0
@@ -58,7 +58,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--servers", default=",".join(SERVER_KEYS), help=f"subset of {','.join(SERVER_KEYS)}")
-    parser.add_argument("--budget", type=int, default=600, help="refuse plans longer than this, in s (default 600)")
+    parser.add_argument("--budget", type=int, default=900, help="refuse plans longer than this, in s (default 900)")
     parser.add_argument("--no-micro", action="store_true", help="skip the in-process microbenchmarks")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results" / "latest.json")
     args = parser.parse_args(argv)
@@ -125,6 +125,8 @@ def start_servers(bench: Bench, stack: ExitStack, tmp: Path, peers_bin: Path | N
                 bench.app_settings, bench.app_token = settings, server.token
         elif key == "floor":
             server = stack.enter_context(floor_server(key, "floor: bare Flask (sync)", tmp))
+        elif key == "floor-gthread":
+            server = stack.enter_context(floor_server(key, "floor: bare Flask (gthread, 4 threads)", tmp, 4))
         else:
             assert peers_bin is not None
             module, label = ("peer_fastmcp", f"FastMCP {versions['fastmcp']}")

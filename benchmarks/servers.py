@@ -101,31 +101,36 @@ def app_server(key: str, label: str, tmp: Path, threads: int) -> Iterator[tuple[
     base_url = f"http://127.0.0.1:{port}"
     settings = app_settings(base_url, folder)
     environ = _clean_environ() | settings | {"GUNICORN_THREADS": str(threads), "GUNICORN_WORKERS": str(WORKERS)}
+    environ["GUNICORN_ACCESS_LOG"] = "off"  # as the floor and the peers: no access log
     migrate = [str(APP_BIN / "flask"), "--app", "wsgi", "db", "upgrade"]
     subprocess.run(migrate, cwd=ROOT, env=environ, check=True, capture_output=True, timeout=120)
-    # gunicorn.conf.py writes the access log to stdout; gunicorn cannot turn it off from the command
-    # line (an empty file name is refused), so each line is still formatted, and thrown away.
     command = [str(APP_BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(WORKERS), "--access-logfile", "/dev/null", "wsgi:app"]
+    command += ["--workers", str(WORKERS), "wsgi:app"]
     with _running(command, ROOT, environ, folder / "server.log") as process:
         _wait_ready(process, folder / "server.log", port, health=f"{base_url}/health")
         info = {"server": "gunicorn", "workers": f"{WORKERS} x {'gthread' if threads > 1 else 'sync'}"}
-        info |= {"threads": str(threads), "access_log": "formatted, written to /dev/null"}
+        info |= {"threads": str(threads), "access_log": "off"}
         server = Server(key, label, f"{base_url}/mcp", app_token(base_url), process, folder / "server.log", info)
         yield server, settings
 
 
 @contextmanager
-def floor_server(key: str, label: str, tmp: Path) -> Iterator[Server]:
-    """Bare Flask (benchmarks/floor.py) under `gunicorn -w 2`, sync workers, default settings."""
+def floor_server(key: str, label: str, tmp: Path, threads: int = 1) -> Iterator[Server]:
+    """Bare Flask (benchmarks/floor.py) under `gunicorn -w 2`: sync workers, or gthread with `threads`.
+
+    Sync workers close the connection after every response; gthread workers keep it open, as
+    this app's default configuration does: the like-for-like floor for `app` is `floor-gthread`.
+    """
     port, folder = free_port(), tmp / key
     folder.mkdir()
     # Run from an empty folder, so gunicorn does not pick up the repo's ./gunicorn.conf.py.
-    command = [str(APP_BIN / "gunicorn"), "--workers", str(WORKERS), "--worker-class", "sync"]
+    worker = ["--worker-class", "sync"] if threads == 1 else ["--worker-class", "gthread", "--threads", str(threads)]
+    command = [str(APP_BIN / "gunicorn"), "--workers", str(WORKERS), *worker]
     command += ["--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT), "benchmarks.floor:app"]
     with _running(command, folder, _clean_environ(), folder / "server.log") as process:
         _wait_ready(process, folder / "server.log", port)
-        info = {"server": "gunicorn", "workers": f"{WORKERS} x sync"}
+        kind = "sync" if threads == 1 else f"gthread x {threads} threads"
+        info = {"server": "gunicorn", "workers": f"{WORKERS} x {kind}"}
         yield Server(key, label, f"http://127.0.0.1:{port}/mcp", None, process, folder / "server.log", info)
 
 
