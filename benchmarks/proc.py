@@ -69,6 +69,22 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def pss_mb(pid: int) -> float | None:
+    """The proportional set size of `pid` in MiB: its own pages, plus its share of shared ones.
+
+    With gunicorn's preload_app the workers share the code and data loaded before the fork,
+    which RSS counts in full for each of them; PSS splits it between them.
+    """
+    try:
+        lines = (PROC / str(pid) / "smaps_rollup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def load_average() -> tuple[float, float, float]:
     """The 1, 5 and 15 minute load averages of the machine."""
     one, five, fifteen = os.getloadavg()

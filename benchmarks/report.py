@@ -40,7 +40,7 @@ class Series:
     unsupported: str | None = None
     runs: list[Run] = field(default_factory=list)
 
-    def summary(self, peak_rss_mb: float | None) -> dict[str, Any]:
+    def summary(self, peak_rss_mb: float | None, pss_mb: float | None = None) -> dict[str, Any]:
         """Medians over the rounds, the worker's peak RSS, and every error wrk saw."""
         if not self.runs:
             return {"unsupported": self.unsupported} if self.unsupported else {}
@@ -51,6 +51,7 @@ class Series:
             "p99_ms": _median(run.wrk.p99_ms for run in self.runs),
             "cpu_ms_per_request": _median(cpu) if cpu else None,
             "peak_rss_mb": None if peak_rss_mb is None else round(peak_rss_mb, 1),
+            "pss_mb": None if pss_mb is None else round(pss_mb, 1),
             "errors": sum(run.wrk.non_2xx + run.wrk.socket_errors for run in self.runs),
             "rounds": len(self.runs),
         }
@@ -85,7 +86,7 @@ def form_table(title: str, labels: dict[str, str], summaries: dict[str, dict[str
     """The table of one protocol form: one line per server, then the ratios of this app to the others."""
     width = max(map(len, labels.values())) + 2
     lines = [f"== {title} ==", f"{'server':<{width}}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}"]
-    lines[-1] += f"{'RSS MB/worker':>15}{'errors':>8}"
+    lines[-1] += f"{'RSS MB/worker':>15}{'PSS MB/worker':>15}{'errors':>8}"
     for key, label in labels.items():
         row = summaries.get(key, {})
         if "rps" not in row:
@@ -93,7 +94,8 @@ def form_table(title: str, labels: dict[str, str], summaries: dict[str, dict[str
             continue
         lines.append(
             f"{label:<{width}}{row['rps']:>9.0f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
-            f"{_number(row['cpu_ms_per_request'], 3):>12}{_number(row['peak_rss_mb'], 1):>15}{row['errors']:>8}"
+            f"{_number(row['cpu_ms_per_request'], 3):>12}{_number(row['peak_rss_mb'], 1):>15}"
+            f"{_number(row.get('pss_mb'), 1):>15}{row['errors']:>8}"
         )
     table = ratios(summaries)
     if table:

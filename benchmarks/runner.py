@@ -103,7 +103,7 @@ def benchmark(bench: Bench, deadline: float) -> dict[str, Any]:
         start_servers(bench, stack, Path(tmp), peers_bin)
         verify(bench, Path(tmp))
         measure(bench, deadline)
-        peaks = {server.key: server.peak_rss_mb() for server in bench.servers}
+        peaks = {server.key: (server.peak_rss_mb(), server.pss_mb()) for server in bench.servers}
         stack.close()  # stop the servers before the in-process measurements
         micro_results = run_micro(bench)
     document = results(bench, peaks, micro_results)
@@ -201,13 +201,15 @@ def run_micro(bench: Bench) -> dict[str, dict[str, float]]:
     return micro.run(bench.app_settings, bench.app_token)
 
 
-def results(bench: Bench, peaks: dict[str, float | None], micro_results: dict[str, Any]) -> dict[str, Any]:
+def results(
+    bench: Bench, peaks: dict[str, tuple[float | None, float | None]], micro_results: dict[str, Any]
+) -> dict[str, Any]:  # noqa: E501
     """Print the tables and return everything as one JSON-ready document."""
     args = bench.args
     labels = {server.key: server.label for server in bench.servers}
     forms: dict[str, Any] = {}
     for form in FORMS:
-        summaries = {key: bench.series[(key, form.version)].summary(peaks[key]) for key in labels}
+        summaries = {key: bench.series[(key, form.version)].summary(*peaks[key]) for key in labels}
         title = f"{form.label}: median of {args.rounds} x {args.seconds}s, {args.connections} connections, " \
                 f"{args.threads} wrk threads"  # fmt: skip
         print("\n" + report.form_table(title, labels, summaries))

@@ -62,6 +62,11 @@ class Server:
         peaks = [peak for peak in map(proc.peak_rss_mb, self.workers()) if peak is not None]
         return max(peaks) if peaks else None
 
+    def pss_mb(self) -> float | None:
+        """The largest current PSS among the workers, in MiB (see proc.pss_mb)."""
+        sizes = [size for size in map(proc.pss_mb, self.workers()) if size is not None]
+        return max(sizes) if sizes else None
+
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
