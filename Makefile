@@ -2,6 +2,7 @@
 # make test  - set up and run the whole test suite
 # make serve - run gunicorn with gunicorn.conf.py (settings from the environment or .env)
 # make lint  - ruff check and format check
+# make bench - benchmark /mcp against a bare-Flask floor, FastMCP and the MCP SDK (needs wrk)
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,10 +10,10 @@ BIN := $(VENV)/bin
 OIDC_PROVIDER := tests/support/oidc_provider
 # The MCP conformance suites, their Node 22 runtime and MCP Inspector's CLI (tests/mcp/).
 NPM_TOOLS := tests/support/conformance/v0.1 tests/support/conformance/v0.2 tests/support/conformance/node22 \
-	tests/support/inspector
+	tests/support/inspector tests/support/axe
 NPM_TOOL_INSTALLS := $(NPM_TOOLS:%=%/node_modules/.package-lock.json)
 
-.PHONY: run test serve lint format migrate
+.PHONY: run test serve lint format migrate bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,9 @@ serve: $(VENV)/.run-deps
 
 test: $(VENV)/.dev-deps $(OIDC_PROVIDER)/node_modules/.package-lock.json $(NPM_TOOL_INSTALLS)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev-deps
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .

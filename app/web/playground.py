@@ -1,0 +1,35 @@
+"""The tool playground and the connect-a-client page, both made from the live configuration.
+
+The playground's own script calls the real MCP endpoint with the browser session (this
+site's Origin), so it shows exactly what /mcp offers this person; nothing is listed here.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, render_template
+from werkzeug.wrappers import Response
+
+from app.oauth.urls import resource_url
+from app.security import CONTENT_SECURITY_POLICY
+from app.web import snippets
+
+bp = Blueprint("playground", __name__)
+
+#: Tools may return audio, which the playground plays from a data: URL.
+PLAYGROUND_POLICY = CONTENT_SECURITY_POLICY + "; media-src 'self' data:"
+
+
+@bp.get("/playground")
+def playground() -> Response:
+    """List and call the tools, resources and prompts /mcp offers the signed-in person."""
+    response = make_response(render_template("web/playground.html", mcp_path=current_app.config["MCP_PATH"]))
+    response.headers["Content-Security-Policy"] = PLAYGROUND_POLICY
+    return response
+
+
+@bp.get("/connect")
+def connect() -> str:
+    """The MCP URL and a configuration for each client, ready to copy."""
+    url = resource_url()
+    guides = snippets.guides(url, current_app.config["MCP_SERVER_NAME"])
+    return render_template("web/connect.html", mcp_url=url, guides=guides)

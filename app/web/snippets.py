@@ -1,0 +1,159 @@
+"""Copy-paste configurations for MCP clients, each made from the live URL and server name.
+
+Nothing here names a host: every snippet is built from the MCP URL the page computes
+(PUBLIC_URL, else the request's host, plus MCP_PATH) and from MCP_SERVER_NAME.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+
+from flask import render_template
+
+PROTOCOL_VERSION = "2026-07-28"
+#: Hosted apps that add a server by its URL, and where their setting is.
+CONNECTORS = (
+    ("claude", "Claude (custom connector)", "In Claude, open Settings → Connectors → Add custom connector"),
+    (
+        "chatgpt",
+        "ChatGPT (custom connector)",
+        "In ChatGPT, open Settings → Apps & Connectors → Create (developer mode)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """One block to copy: what it is (a file name or a shell), and its text."""
+
+    label: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Guide:
+    """How one client connects: a few steps, the snippets to copy, whether it needs a token."""
+
+    slug: str
+    name: str
+    steps: tuple[str, ...]
+    snippets: tuple[Snippet, ...] = field(default_factory=tuple)
+    needs_token: bool = False
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, indent=2)
+
+
+def _desktop(url: str, name: str) -> Guide:
+    config = {"mcpServers": {name: {"command": "npx", "args": ["-y", "mcp-remote", url]}}}
+    steps = (
+        "Claude Desktop starts local servers only, so mcp-remote (Node.js) bridges to this one.",
+        "Add this to claude_desktop_config.json (Settings → Developer → Edit config) and restart Claude.",
+        "A browser window opens for you to sign in here and allow access.",
+    )
+    return Guide("claude-desktop", "Claude Desktop", steps, (Snippet("claude_desktop_config.json", _json(config)),))
+
+
+def _connector(slug: str, name: str, url: str, where: str) -> Guide:
+    steps = (
+        f"{where}, and paste this URL.",
+        "No client id or secret is needed: it discovers this server's sign-in (OAuth) by itself.",
+        "You are sent here to sign in and allow access; revoke it any time under Connected apps.",
+    )
+    return Guide(slug, name, steps, (Snippet("Server URL", url),))
+
+
+def _editors(url: str, name: str) -> list[Guide]:
+    cursor = {"mcpServers": {name: {"url": url}}}
+    vscode = {"servers": {name: {"type": "http", "url": url}}}
+    editor_note = "It signs in through your browser the first time it connects."
+    return [
+        Guide(
+            "cursor",
+            "Cursor",
+            ("Add this to ~/.cursor/mcp.json (or .cursor/mcp.json in a project).", editor_note),
+            (Snippet("~/.cursor/mcp.json", _json(cursor)),),
+        ),
+        Guide(
+            "vscode",
+            "VS Code",
+            ("Add this to .vscode/mcp.json in your workspace.", editor_note),
+            (Snippet(".vscode/mcp.json", _json(vscode)),),
+        ),
+    ]
+
+
+def _inspector(url: str) -> list[Guide]:
+    quoted = shlex.quote(url)
+    web = (
+        "Start the Inspector; it opens in your browser.",
+        f"Choose the transport “Streamable HTTP”, enter the URL {url}, and press Connect.",
+        "It walks through the OAuth sign-in for you (Open Auth Settings shows each step).",
+    )
+    cli = (
+        f"npx @modelcontextprotocol/inspector --cli {quoted} --transport http \\\n"
+        '  --header "Authorization: Bearer $TOKEN" --method tools/list'
+    )
+    return [
+        Guide("inspector", "MCP Inspector (web)", web, (Snippet("Shell", "npx @modelcontextprotocol/inspector"),)),
+        Guide(
+            "inspector-cli",
+            "MCP Inspector (command line)",
+            ("Lists the tools with a personal token.",),
+            (Snippet("Shell", cli),),
+            needs_token=True,
+        ),
+    ]
+
+
+def _sdks(url: str) -> list[Guide]:
+    """The official SDKs' clients; their code is in templates/snippets/."""
+    python = render_template("snippets/python.txt", url=url)
+    typescript = render_template("snippets/typescript.txt", url=url)
+    return [
+        Guide(
+            "python",
+            "Python SDK",
+            ("The official SDK, version 2: pip install 'mcp>=2'. Run with TOKEN set.",),
+            (Snippet("client.py", python),),
+            needs_token=True,
+        ),
+        Guide(
+            "typescript",
+            "TypeScript SDK",
+            ("The official SDK: npm install @modelcontextprotocol/sdk. Run as an ES module with TOKEN set.",),
+            (Snippet("client.mjs", typescript),),
+            needs_token=True,
+        ),
+    ]
+
+
+def _curl(url: str) -> Guide:
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": PROTOCOL_VERSION,
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}})
+    code = (
+        f'curl -s {shlex.quote(url)} -H "Authorization: Bearer $TOKEN" \\\n'
+        "  -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\\n"
+        f"  -H 'MCP-Protocol-Version: {PROTOCOL_VERSION}' -H 'Mcp-Method: tools/list' \\\n"
+        f"  -d {shlex.quote(body)}"
+    )
+    steps = ("One stateless request in the 2026-07-28 revision: no handshake, everything in _meta.",)
+    return Guide("curl", "curl", steps, (Snippet("Shell", code),), needs_token=True)
+
+
+def guides(url: str, name: str) -> list[Guide]:
+    """Every client's guide for the server at `url`, called `name` in configurations."""
+    return [
+        _desktop(url, name),
+        *(_connector(slug, title, url, where) for slug, title, where in CONNECTORS),
+        *_editors(url, name),
+        *_inspector(url),
+        *_sdks(url),
+        _curl(url),
+    ]

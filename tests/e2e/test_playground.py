@@ -1,0 +1,415 @@
+"""The playground and the connect page in Chromium, against the real /mcp; and axe-core on every page.
+
+The app runs under gunicorn with two workers on SQLite, with the dev sign-in and the
+conformance fixtures loaded next to the shipped tools. The playground calls /mcp from the
+page with the session; its answers are checked as a person sees them. The connect page's
+snippets are run for real (curl, the Python SDK, the TypeScript SDK) with a static token.
+axe-core (tests/support/axe) is injected into each page; serious or critical findings fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from tests.support import services
+from tests.support.servers import ROOT, gunicorn_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+pytestmark = pytest.mark.browser
+
+AXE = ROOT / "tests" / "support" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+TS_SDK = ROOT / "tests" / "support" / "inspector" / "node_modules"
+PERSON = ("Grace Hopper", "grace@example.test")
+MODERN = "2026-07-28"
+RUN_TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class Deployment:
+    url: str
+    token: str
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.url}/mcp"
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """The app under gunicorn (-w 2) with the shipped tools and the conformance fixtures."""
+    tmp, token = tmp_path_factory.mktemp("playground"), secrets.token_urlsafe(32)
+    settings = {
+        "APP_ENV": "testing",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "SESSION_COOKIE_SECURE": "false",
+        "OAUTH_PROVIDER": "dev",
+        "OAUTH_PROVIDERS": "",
+        "PUBLIC_URL": "",
+        "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
+        "REDIS_URL": "",
+        "MCP_TOOL_PACKAGES": "app.tools,tests.mcp_fixtures",
+        "MCP_STATIC_TOKENS": token,
+    }
+    with gunicorn_app(settings, services.free_port(), tmp / "gunicorn.log") as url:
+        yield Deployment(url, token)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    services.require(services.have_chromium(), f"Chromium at {services.CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=services.CHROMIUM, args=services.CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def sign_in(page: Page, url: str) -> None:
+    page.goto(f"{url}/auth/dev")
+    page.get_by_label("Name").fill(PERSON[0])
+    page.get_by_label("E-mail").fill(PERSON[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="You are signed in").wait_for()
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Browser, deployment: Deployment) -> Iterator[BrowserContext]:
+    """One person's browser, signed in once; the clipboard may be read back."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=deployment.url)
+    sign_in(context.new_page(), deployment.url)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(signed_in: BrowserContext) -> Iterator[Page]:
+    """A fresh tab; any Content-Security-Policy violation or script error fails the test."""
+    page = signed_in.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+    yield page
+    page.close()
+    assert problems == []
+
+
+def open_item(page: Page, deployment: Deployment, name: str) -> None:
+    page.goto(f"{deployment.url}/playground")
+    catalog = page.get_by_role("navigation", name="Tools, resources and prompts")
+    catalog.get_by_role("button", name=re.compile(rf"^{re.escape(name)}(\s|$)")).click()
+
+
+def run(page: Page, verb: str = "Call tool") -> None:
+    page.get_by_role("button", name=verb).click()
+    page.locator("#outcome h3").wait_for()
+
+
+def mcp(deployment: Deployment, method: str) -> dict:
+    """A 2026-07-28 request to /mcp with the static token."""
+    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+    headers = {"Authorization": f"Bearer {deployment.token}", "MCP-Protocol-Version": MODERN, "Mcp-Method": method}
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"_meta": meta}}
+    response = requests.post(deployment.mcp_url, json=body, headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["result"]
+
+
+def test_the_catalog_is_what_mcp_lists(deployment: Deployment, page: Page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{deployment.url}/playground")
+    expect(page.locator("#catalog-status")).to_contain_text("tools")
+    for method, key, list_id in [("tools/list", "tools", "tools-list"), ("prompts/list", "prompts", "prompts-list")]:
+        names = [item["name"] for item in mcp(deployment, method)[key]]
+        assert page.locator(f"#{list_id} .item-name").all_inner_texts() == names
+    resources = [item["uri"] for item in mcp(deployment, "resources/list")["resources"]]
+    assert page.locator("#resources-list .item-title").all_inner_texts() == resources
+
+
+def test_convert_temperature_through_the_generated_form(deployment: Deployment, page: Page) -> None:
+    open_item(page, deployment, "convert_temperature")
+    detail = page.locator("#detail")
+    assert detail.get_by_text("read-only", exact=True).is_visible()
+    assert detail.get_by_role("combobox", name="From Unit").evaluate("e => e.required")
+    assert detail.get_by_role("combobox", name="To Unit").input_value() != ""  # its default is selected
+    page.get_by_label("Value").fill("100")
+    page.get_by_label("From Unit").select_option("celsius")
+    page.get_by_label("To Unit").select_option("fahrenheit")
+    run(page)
+    structured = page.locator("#outcome h4:text('Structured content') + pre").inner_text()
+    assert json.loads(structured) == {"value": 212, "unit": "fahrenheit"}
+    assert page.evaluate("document.activeElement.textContent") == "Result"  # focus moved to the result
+
+
+def test_progress_bar_reaches_100_percent(deployment: Deployment, page: Page) -> None:
+    open_item(page, deployment, "count_slowly")
+    page.get_by_label("To", exact=True).fill("4")
+    page.get_by_label("Delay").fill("0.3")
+    page.get_by_role("button", name="Call tool").click()
+    page.wait_for_function(
+        "() => { const p = document.getElementById('progress'); return p.value > 0 && p.value < p.max; }"
+    )
+    page.locator("#outcome h3").wait_for()
+    assert page.locator("#progress").evaluate("p => [p.value, p.max]") == [4, 4]
+    assert "(100%)" in page.locator("#progress-text").inner_text()
+    assert page.locator("#outcome").get_by_text("Counted to 4.", exact=True).is_visible()
+
+
+def test_an_elicitation_is_answered_in_the_page(deployment: Deployment, page: Page) -> None:
+    open_item(page, deployment, "test_input_required_result_elicitation")
+    page.get_by_role("button", name="Call tool").click()
+    dialog = page.get_by_role("dialog", name="The server asks")
+    dialog.get_by_text("What is your name?").wait_for()
+    assert page.evaluate("document.activeElement.id") == "elicit-name"  # the keyboard lands in the form
+    page.keyboard.type("Grace")
+    page.keyboard.press("Enter")
+    page.locator("#outcome").get_by_text("Hello, Grace!", exact=True).wait_for()
+    assert not dialog.is_visible()
+
+
+def test_escape_cancels_an_elicitation(deployment: Deployment, page: Page) -> None:
+    open_item(page, deployment, "test_elicitation")
+    page.get_by_role("textbox", name="message").fill("Who are you?")
+    page.get_by_role("button", name="Call tool").click()
+    page.get_by_role("dialog").get_by_text("Who are you?").wait_for()
+    page.keyboard.press("Escape")
+    page.locator("#outcome .content-list").get_by_text("User response: action=cancel").wait_for()
+
+
+def test_read_resources_and_a_template(deployment: Deployment, page: Page) -> None:
+    open_item(page, deployment, "Static Text Resource")
+    run(page, "Read resource")
+    assert (
+        page.locator("#outcome .resource").get_by_text("This is the content of the static text resource.").is_visible()
+    )
+    page.get_by_role("button", name="Resource Template test://").click()
+    page.get_by_role("combobox", name="id").fill("42")
+    run(page, "Read resource")
+    assert page.get_by_role("heading", name="Resource test://template/42/data").is_visible()
+    assert json.loads(page.locator("#outcome .resource pre").inner_text())["data"] == "Data for ID: 42"
+
+
+def test_get_a_prompt(deployment: Deployment, page: Page) -> None:
+    open_item(page, deployment, "test_prompt_with_arguments")
+    page.get_by_role("combobox", name="arg1").fill("first")
+    page.get_by_role("combobox", name="arg2").fill("second")
+    run(page, "Get prompt")
+    outcome = page.locator("#outcome")
+    assert outcome.locator(".role").inner_text().lower() == "user"
+    assert outcome.get_by_text("Prompt with arguments: arg1='first', arg2='second'", exact=True).is_visible()
+
+
+FORM_SCHEMA = {
+    "type": "object",
+    "$defs": {
+        "point": {"type": "object", "properties": {"x": {"type": "integer"}, "y": {"type": "integer", "default": 0}}}
+    },
+    "properties": {
+        "title": {"type": "string", "description": "What to call it"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "points": {"type": "array", "items": {"$ref": "#/$defs/point"}},
+        "origin": {"$ref": "#/$defs/point"},
+        "mode": {"enum": ["fast", "slow"], "default": "slow"},
+        "loud": {"type": "boolean"},
+        "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+    },
+    "required": ["title", "origin"],
+}
+BUILD_FORM = """async (schema) => {
+    const { schemaFields } = await import("/static/schema-form.js");
+    const fields = schemaFields(schema, "t");
+    document.getElementById("detail-body").replaceChildren(fields.element);
+    window.readForm = fields.read;
+}"""
+
+
+def test_the_form_builder_handles_arrays_objects_and_refs(deployment: Deployment, page: Page) -> None:
+    page.goto(f"{deployment.url}/playground")
+    page.evaluate(BUILD_FORM, FORM_SCHEMA)
+    page.get_by_role("textbox", name="title").fill("Trip")
+    assert page.get_by_role("textbox", name="title").get_attribute("aria-describedby") == "t-title-hint"
+    add_tag = page.get_by_role("button", name="Add item to tags")
+    add_tag.click()
+    page.keyboard.type("first")  # the new item has the focus
+    add_tag.click()
+    page.locator("#t-tags-2").fill("second")
+    page.get_by_role("button", name="Remove item 1 of tags").click()
+    assert page.evaluate("document.activeElement.textContent") == "Add item"
+    page.get_by_role("button", name="Add item to points").click()
+    page.locator("#t-points-1-x").fill("3")
+    page.locator("#t-origin-x").fill("5")
+    page.get_by_role("checkbox", name="loud").check()
+    expected = {
+        "title": "Trip",
+        "tags": ["second"],
+        "points": [{"x": 3, "y": 0}],
+        "origin": {"x": 5, "y": 0},
+        "mode": "slow",
+        "loud": True,
+    }
+    assert page.evaluate("window.readForm()") == expected
+    assert page.locator("#t-note").input_value() == ""  # a null default shows as empty
+
+
+def test_images_audio_and_embedded_resources_are_shown(deployment: Deployment, page: Page) -> None:
+    open_item(page, deployment, "test_multiple_content_types")
+    run(page)
+    image = page.get_by_role("img", name="Image returned by the server (image/png)")
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 1
+    assert page.locator("#outcome .resource code").get_by_text("test://mixed-content-resource").is_visible()
+    open_item(page, deployment, "test_audio_content")
+    run(page)
+    page.wait_for_function("() => document.querySelector('#outcome audio').readyState > 0")  # CSP lets it load
+
+
+def test_errors_are_shown(deployment: Deployment, page: Page) -> None:
+    open_item(page, deployment, "test_error_handling")
+    run(page)
+    error = page.locator("#outcome .error-box")
+    assert error.get_by_text("This tool intentionally returns an error for testing", exact=True).is_visible()
+    open_item(page, deployment, "test_missing_capability")  # the page declares no sampling
+    run(page)
+    assert "HTTP 400, JSON-RPC error -32021" in page.locator("#outcome .error-box").inner_text()
+
+
+def test_a_403_from_mcp_is_shown(deployment: Deployment, page: Page) -> None:
+    open_item(page, deployment, "whoami")
+    refusal = {"jsonrpc": "2.0", "id": 1, "error": {"code": -32600, "message": "Insufficient scope: this needs mcp x"}}
+    page.route("**/mcp", lambda route: route.fulfill(status=403, json=refusal))
+    run(page)
+    box = page.locator("#outcome .error-box")
+    assert box.get_by_text("Insufficient scope: this needs mcp x").is_visible()
+    assert "HTTP 403" in box.inner_text()
+
+
+def snippets(page: Page) -> dict[str, str]:
+    """Each snippet's text by its element id (guide-slug-n)."""
+    return {code.get_attribute("id"): code.inner_text() for code in page.locator("pre code").all()}
+
+
+def test_connect_snippets_name_this_server(deployment: Deployment, page: Page) -> None:
+    page.goto(f"{deployment.url}/connect")
+    assert page.get_by_label("MCP server URL").input_value() == deployment.mcp_url
+    found = snippets(page)
+    assert deployment.mcp_url in page.locator("#inspector").inner_text()
+    assert all(deployment.mcp_url in text for key, text in found.items() if not key.startswith("inspector-1"))
+    desktop = json.loads(found["claude-desktop-1"])["mcpServers"]["flask-mcp-server"]
+    assert desktop == {"command": "npx", "args": ["-y", "mcp-remote", deployment.mcp_url]}
+    assert json.loads(found["cursor-1"]) == {"mcpServers": {"flask-mcp-server": {"url": deployment.mcp_url}}}
+    vscode = {"servers": {"flask-mcp-server": {"type": "http", "url": deployment.mcp_url}}}
+    assert json.loads(found["vscode-1"]) == vscode
+    page.get_by_role("button", name="Copy client.py for Python SDK").click()
+    page.locator("#python-1-copied").get_by_text("Copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == found["python-1"]
+
+
+def run_snippet(command: list[str], deployment: Deployment, cwd: str | None = None) -> str:
+    environ = {**os.environ, "TOKEN": deployment.token}
+    done = subprocess.run(command, env=environ, cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_connect_snippets_work(deployment: Deployment, page: Page, tmp_path) -> None:
+    page.goto(f"{deployment.url}/connect")
+    found = snippets(page)
+    python = run_snippet([sys.executable, "-c", found["python-1"]], deployment)
+    assert "'convert_temperature'" in python
+    if shutil.which("curl"):
+        listed = json.loads(run_snippet(["bash", "-c", found["curl-1"]], deployment))
+        assert "convert_temperature" in [tool["name"] for tool in listed["result"]["tools"]]
+    services.require(services.have_node() and TS_SDK.exists(), "the TypeScript SDK in tests/support/inspector")
+    (tmp_path / "client.mjs").write_text(found["typescript-1"])
+    (tmp_path / "node_modules").symlink_to(TS_SDK)
+    assert "'convert_temperature'" in run_snippet(["node", "client.mjs"], deployment, cwd=str(tmp_path))
+
+
+def axe(page: Page, name: str, report: dict[str, Counter]) -> None:
+    """Run axe-core on the page as it is; note the findings by impact."""
+    page.add_script_tag(path=AXE)
+    violations = page.evaluate("async () => (await axe.run()).violations")
+    report[name] = Counter(violation["impact"] for violation in violations)
+    for violation in violations:
+        if violation["impact"] in ("serious", "critical"):
+            targets = [node["target"] for node in violation["nodes"]][:3]
+            report.setdefault("failures", Counter())[f"{name}: {violation['id']} {targets}"] += 1
+
+
+def open_consent(page: Page, deployment: Deployment) -> str:
+    """Register a public client and open its authorization request; return its redirect URI."""
+    redirect_uri = f"http://127.0.0.1:{services.free_port()}/callback"
+    body = {"redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none", "client_name": "Axe Client"}
+    client_id = requests.post(f"{deployment.url}/oauth/register", json=body, timeout=10).json()["client_id"]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(b"v" * 43).digest()).rstrip(b"=").decode()
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "resource": deployment.mcp_url,
+    }
+    page.route(f"{redirect_uri}**", lambda route: route.fulfill(content_type="text/html", body="<p>ok"))
+    page.goto(f"{deployment.url}/oauth/authorize?{urlencode(query)}")
+    page.get_by_role("heading", name="Allow Axe Client to use this server?").wait_for()
+    return redirect_uri
+
+
+def test_no_serious_accessibility_findings(browser: Browser, deployment: Deployment) -> None:
+    """axe-core on every page, in the states people see: serious and critical findings fail."""
+    services.require(AXE.exists(), f"axe-core at {AXE} (make test installs it)")
+    context = browser.new_context(bypass_csp=True)  # axe is injected as an inline script
+    page, report = context.new_page(), {}
+    page.goto(f"{deployment.url}/auth/dev")
+    axe(page, "sign-in", report)
+    sign_in(page, deployment.url)
+    page.goto(f"{deployment.url}/")
+    axe(page, "home", report)
+    open_item(page, deployment, "convert_temperature")
+    page.get_by_label("Value").fill("20")
+    page.get_by_label("From Unit").select_option("celsius")
+    run(page)
+    axe(page, "playground", report)
+    open_item(page, deployment, "test_input_required_result_elicitation")
+    page.get_by_role("button", name="Call tool").click()
+    page.get_by_role("dialog").wait_for()
+    axe(page, "playground-dialog", report)
+    page.goto(f"{deployment.url}/connect")
+    axe(page, "connect", report)
+    page.goto(f"{deployment.url}/account/tokens")
+    page.get_by_label("Name").fill("axe")
+    page.get_by_role("button", name="Create token").click()
+    axe(page, "tokens", report)
+    redirect_uri = open_consent(page, deployment)
+    axe(page, "consent", report)
+    page.get_by_label("Remember my choice for this application").check()  # so connected apps lists it
+    page.get_by_role("button", name="Allow", exact=True).click()
+    page.wait_for_url(f"{redirect_uri}?**")
+    page.goto(f"{deployment.url}/account/apps")
+    axe(page, "connected-apps", report)
+    context.close()
+    failures = report.pop("failures", Counter())
+    for name, counts in report.items():
+        print(f"axe {name}: " + ", ".join(f"{counts[i]} {i}" for i in ("critical", "serious", "moderate", "minor")))
+    assert not failures, list(failures)
