@@ -15,6 +15,7 @@ from app.extensions import db
 #: Failures that mean a store is down or unreachable, not that the code is wrong.
 STORE_ERRORS = (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError)
 RETRY_AFTER_SECONDS = 5
+OAUTH_CLIENT_ENDPOINTS = ("/oauth/token", "/oauth/register", "/oauth/revoke", "/oauth/introspect")
 UNAVAILABLE = "A data store is not answering. Retry in a few seconds."
 UNAVAILABLE_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>503 Service unavailable</title></head>'
@@ -26,13 +27,18 @@ def wants_json() -> bool:
     """Return whether the caller should get JSON: it asks for it, or calls an API path."""
     if any(request.path.startswith(prefix) for prefix in current_app.config["API_PREFIXES"]):
         return True
+    if request.path in OAUTH_CLIENT_ENDPOINTS:  # called by programs, never by people
+        return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" or (best is None and request.is_json)
 
 
 def error_response(status: int, error: str, message: str) -> Response:
-    """Return `{"error", "message"}` JSON or the error page, as the caller prefers."""
-    if wants_json():
+    """Return `{"error", "message"}` JSON or the error page, as the caller prefers; an OAuth error
+    (RFC 6749 section 5.2) on the endpoints only OAuth clients call."""
+    if request.path in OAUTH_CLIENT_ENDPOINTS and status < 500:
+        response = jsonify(error="invalid_request", error_description=message)
+    elif wants_json():
         response = jsonify(error=error, message=message)
     else:
         page = render_template("errors/error.html", status=status, title=error.replace("_", " "), message=message)

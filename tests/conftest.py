@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -26,23 +27,29 @@ def csrf_token(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def build_app(database: Path, **settings: str) -> Flask:
+    """Create a test app on the SQLite file `database` and migrate it; keyword arguments are settings."""
+    environ = {
+        "APP_ENV": "testing",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "OAUTH_PROVIDER": "dev",
+        "SESSION_COOKIE_SECURE": "false",
+        **settings,
+    }
+    app = create_app(environ)
+    with app.app_context():
+        flask_migrate.upgrade()
+    return app
+
+
 @pytest.fixture
 def make_app(tmp_path) -> Iterator[Callable[..., Flask]]:
     """Return a factory of migrated test apps; keyword arguments are settings."""
     made: list[Flask] = []
 
     def make(**settings: str) -> Flask:
-        environ = {
-            "APP_ENV": "testing",
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-            "OAUTH_PROVIDER": "dev",
-            "SESSION_COOKIE_SECURE": "false",
-            **settings,
-        }
-        app = create_app(environ)
-        with app.app_context():
-            flask_migrate.upgrade()
+        app = build_app(tmp_path / "test.db", **settings)
         made.append(app)
         return app
 

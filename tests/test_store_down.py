@@ -41,5 +41,11 @@ def test_a_session_store_down_still_gets_every_header(make_app):
     client.set_cookie("session", "some-session-id")
     page = client.get("/")
     assert page.status_code == 503
-    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "X-Request-ID", "Retry-After"):
+    for header in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "X-Request-ID",
+        "Retry-After",
+    ):
         assert header in page.headers, header

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
+from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from joserfc.errors import JoseError
@@ -83,6 +84,8 @@ def callback(name: str | None) -> Response:
         return _failed(provider.name, "state_mismatch")
     except OAuthError as error:
         return _failed(provider.name, "access_denied" if error.error == "access_denied" else "provider_error")
+    except OAuth2Error:  # a response without a code (MissingCodeException), and the like
+        return _failed(provider.name, "provider_error")
     except JoseError:
         return _failed(provider.name, "invalid_token")
     except registry.ProfileError as error:

@@ -119,6 +119,11 @@ def cancel(session_id: str, request_id: Any) -> None:
     kv.store().set(cancel_key(session_key(session_id), request_id), {}, 600)
 
 
+def forget_cancel(session_id: str, request_id: Any) -> None:
+    """Drop a cancellation left for an earlier request that had the same id."""
+    kv.store().delete(cancel_key(session_key(session_id), request_id))
+
+
 def session_key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 

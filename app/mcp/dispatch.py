@@ -71,6 +71,8 @@ def handle(message: Message, principal: Principal) -> Response:
         raise
     # Only a function that takes a Context can send anything before its result.
     may_talk = spec is not None and spec.arguments.context_parameter is not None
+    if may_talk and envelope.session_id:
+        channels.forget_cancel(envelope.session_id, message.id)  # ids are reused: an old cancel is not for this
     response = transport.answer(call, handler, finish, may_talk)
     if message.method == "initialize" and envelope.session_id:
         response.headers["Mcp-Session-Id"] = envelope.session_id

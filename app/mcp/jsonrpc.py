@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,8 @@ import orjson
 from app.mcp.errors import INVALID_REQUEST, PARSE_ERROR, ProtocolError
 
 RequestId = str | int
+#: An integer of 19 digits or more may not fit in 64 bits (orjson would make it a float).
+BIG_INTEGER = re.compile(rb"\d{19,}")
 
 
 @dataclass(frozen=True)
@@ -26,10 +29,11 @@ class Message:
 
 def parse(data: bytes) -> Message:
     """Return the message in `data`, or raise ProtocolError (-32700 or -32600, HTTP 400)."""
+    # orjson reads integers beyond 64 bits as floats, losing them: leave those to json.
     try:
-        body = orjson.loads(data)
+        body = _slow_loads(data) if BIG_INTEGER.search(data) else orjson.loads(data)
     except orjson.JSONDecodeError:
-        body = _slow_loads(data)  # orjson refuses integers beyond 64 bits, which JSON allows
+        body = _slow_loads(data)  # e.g. lone surrogates, which json reads and then refuses
     if isinstance(body, list):
         raise ProtocolError(INVALID_REQUEST, "Invalid request: batches are not supported", status=400)
     if not isinstance(body, dict) or body.get("jsonrpc") != "2.0":
@@ -50,9 +54,12 @@ def parse(data: bytes) -> Message:
 
 def _slow_loads(data: bytes) -> Any:
     try:
-        return json.loads(data)
-    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, or nesting too deep
-        raise ProtocolError(PARSE_ERROR, "Parse error: the body is not valid JSON", status=400) from None
+        body = json.loads(data)
+        # A lone surrogate (\ud800, or its bytes) is no character: nothing could echo it back.
+        json.dumps(body, ensure_ascii=False).encode()
+        return body
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, surrogates, or nesting too deep
+        raise ProtocolError(PARSE_ERROR, "Parse error: the body is not valid JSON text", status=400) from None
 
 
 def _request_or_notification(body: dict[str, Any], has_id: bool) -> Message:
@@ -91,4 +98,4 @@ def dumps(message: dict[str, Any]) -> str:
     try:
         return orjson.dumps(message).decode()
     except TypeError:  # an integer beyond 64 bits, or a value orjson does not know
-        return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=True, default=str)

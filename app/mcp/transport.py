@@ -34,7 +34,10 @@ MODERN_STATUS = {-32700: 400, -32600: 400, -32602: 400, -32020: 400, -32021: 400
 def answer(call: Call, handler: Handler, finish: Finish, may_stream: bool) -> Response:
     """Run the call and return its HTTP response."""
     if not (may_stream and call.channel.streaming):
-        message, status = outcome(call, handler, finish)
+        try:
+            message, status = outcome(call, handler, finish)
+        except Cancelled:  # the client cancelled it: it waits for no answer
+            return Response(status=202)
         return json_response(message, status)
     return _streamed(call, handler, finish)
 

@@ -87,7 +87,13 @@ def redirect_problem(uri: Any, application_type: str = "web") -> str | None:
     """
     if not isinstance(uri, str) or not 0 < len(uri) <= 2000:
         return "must be a string of at most 2000 characters"
-    parts = urlsplit(uri)
+    if not uri.isascii() or not uri.isprintable() or " " in uri:
+        return "must be plain ASCII, without spaces or control characters (percent-encode the rest)"
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises for a port that is not one
+    except ValueError:
+        return "is not a valid URL"
     scheme = parts.scheme.lower()
     if not scheme or scheme in FORBIDDEN_SCHEMES:
         return "uses a scheme that is not allowed"

@@ -54,10 +54,11 @@ class Registration(ClientRegistrationEndpoint):
         except ValidationError as error:
             first = error.errors(include_url=False, include_input=False)[0]
             where = ".".join(str(part) for part in first["loc"])
-            raise InvalidClientMetadataError(f"{where}: {first['msg']}") from None
-        for uri in metadata.redirect_uris:
+            raise InvalidClientMetadataError(description(f"{where}: {first['msg']}")) from None
+        for number, uri in enumerate(metadata.redirect_uris, start=1):
             if problem := redirect_problem(uri, metadata.application_type):
-                raise InvalidRedirectURIError(f"redirect URI {uri!r} {problem}")
+                # No echo of the URI: an error description allows only plain printable ASCII.
+                raise InvalidRedirectURIError(f"redirect URI {number} {problem}")
         return metadata.model_dump(exclude_none=True)
 
     def generate_client_info(self, request) -> dict:
@@ -97,3 +98,8 @@ def registration_allowed(authorization: str | None) -> bool:
     expected = current_app.config["REGISTRATION_TOKEN"]
     presented = (authorization or "").removeprefix("Bearer ").strip()
     return not expected or hmac.compare_digest(presented.encode(), expected.encode())
+
+
+def description(text: str) -> str:
+    """Keep only the characters RFC 6749 allows in an error description (Authlib refuses others)."""
+    return "".join(char if " " <= char <= "~" and char not in '"\\' else "?" for char in text)

@@ -6,6 +6,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from app import limits
@@ -38,6 +39,8 @@ def authorize() -> Response | str:
         grant = server().get_consent_grant(end_user=current_user if current_user.is_authenticated else None)
     except OAuth2Error as error:
         return _authorization_error(error)
+    except ValueError:  # Authlib refuses to describe input outside RFC 6749's character set
+        return _bad_request_page("The authorization request holds characters OAuth does not allow.")
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path))
     payload, client = grant.request.payload, grant.request.client
@@ -59,7 +62,7 @@ def authorize() -> Response | str:
 
 @bp.post("/token")
 def token() -> Response:
-    return _public(server().create_token_response())
+    return _client_endpoint(lambda: server().create_token_response())
 
 
 @bp.post("/register")
@@ -68,17 +71,40 @@ def register() -> Response:
         error = jsonify(error="invalid_token", error_description="registration needs a valid initial access token")
         error.status_code, error.headers["WWW-Authenticate"] = 401, 'Bearer error="invalid_token"'
         return _public(error)
-    return _public(server().create_endpoint_response("client_registration"))
+    try:
+        request.get_json()  # parsed here, where a hostile body can be answered as RFC 7591 says
+    except (BadRequest, RecursionError):
+        return _oauth_error(400, "invalid_client_metadata", "the body is not valid JSON text")
+    return _client_endpoint(lambda: server().create_endpoint_response("client_registration"))
 
 
 @bp.post("/revoke")
 def revoke() -> Response:
-    return _public(server().create_endpoint_response("revocation"))
+    return _client_endpoint(lambda: server().create_endpoint_response("revocation"))
 
 
 @bp.post("/introspect")
 def introspect() -> Response:
-    return server().create_endpoint_response("introspection")
+    return _client_endpoint(lambda: server().create_endpoint_response("introspection"))
+
+
+def _client_endpoint(respond) -> Response:
+    """Answer a client-facing endpoint; input Authlib cannot even parse is a plain 400, not a 500."""
+    try:
+        return _public(respond())
+    except ValueError:  # e.g. an Authorization header that is not Basic credentials
+        return _oauth_error(400, "invalid_request", "the request could not be parsed")
+
+
+def _oauth_error(status: int, error: str, message: str) -> Response:
+    response = jsonify(error=error, error_description=message)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return _public(response)
+
+
+def _bad_request_page(message: str) -> tuple[str, int]:
+    return render_template("errors/error.html", status=400, title="Invalid authorization request", message=message), 400
 
 
 @bp.errorhandler(429)
@@ -96,8 +122,7 @@ def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
         params = [("error", error.error)] + ([("error_description", error.description)] if error.description else [])
         params += [("state", error.state)] if error.state else []
         return redirect(add_params_to_uri(error.redirect_uri, params + [("iss", issuer())]))
-    message = error.description or error.error.replace("_", " ")
-    return render_template("errors/error.html", status=400, title="Invalid authorization request", message=message), 400
+    return _bad_request_page(error.description or error.error.replace("_", " "))
 
 
 def _with_issuer(response: Response) -> Response:
