@@ -1487,11 +1487,11 @@ def test_openapi_schemathesis(target: Target) -> None:
     def run(case: Any) -> None:
         try:
             response = case.call(app=target.app)
-        except Exception as error:  # the WSGI app raised (see B3)
+        except Exception as error:  # the WSGI app raised (as B3 did)
             raise AssertionError(f"{case.method} {case.formatted_path} raised {error!r}") from error
         tally.saw(response, f"{case.method} {case.path}")
-        if response.status_code >= 500 and case_bug(case):
-            tally.note(f"known {case_bug(case)}")
+        if response.status_code >= 500 and (bug := case_bug(case)) in KNOWN_BUGS:
+            tally.note(f"known {bug}")
             return
         case.validate_response(response, checks=CHECKS)
         assert b"Traceback" not in response.content
