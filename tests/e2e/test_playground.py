@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import pytest
 import requests
 
 from tests.support import services
+from tests.support.conformance_suite import INSPECTOR_CWD, INSPECTOR_DIR, ensure_installed, node22
 from tests.support.servers import ROOT, gunicorn_app
 
 if TYPE_CHECKING:
@@ -342,6 +344,22 @@ def test_connect_snippets_work(deployment: Deployment, page: Page, tmp_path) -> 
     (tmp_path / "client.mjs").write_text(found["typescript-1"])
     (tmp_path / "node_modules").symlink_to(TS_SDK)
     assert "'convert_temperature'" in run_snippet(["node", "client.mjs"], deployment, cwd=str(tmp_path))
+
+
+def test_the_inspector_command_works(deployment: Deployment, page: Page, tmp_path) -> None:
+    """The connect page's Inspector CLI command, run as copied. `npx` is a shim on PATH that runs the pinned
+    @modelcontextprotocol/inspector-cli (what the inspector package hands --cli to) instead of downloading it."""
+    services.require(services.have_node(), "Node.js and npm (for MCP Inspector's CLI)")
+    page.goto(f"{deployment.url}/connect")
+    command = snippets(page)["inspector-cli-1"]
+    assert command.startswith("npx @modelcontextprotocol/inspector --cli "), command
+    ensure_installed(INSPECTOR_DIR)
+    cli = INSPECTOR_CWD / "cli.js"
+    shim = tmp_path / "npx"
+    shim.write_text(f'#!/bin/sh\nshift\ncd {shlex.quote(str(INSPECTOR_CWD))} && exec {node22()} {cli} "$@"\n')
+    shim.chmod(0o755)
+    listed = json.loads(run_snippet(["bash", "-c", f"PATH={tmp_path}:$PATH\n{command}"], deployment))
+    assert "convert_temperature" in [tool["name"] for tool in listed["tools"]]
 
 
 def axe(page: Page, name: str, report: dict[str, Counter]) -> None:

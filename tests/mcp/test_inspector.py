@@ -14,15 +14,11 @@ import pytest
 
 from tests.mcp.conftest import McpServer
 from tests.support import services
-from tests.support.conformance_suite import INSPECTOR_DIR, node22, run_node_tool
+from tests.support.conformance_suite import INSPECTOR_CWD, INSPECTOR_DIR, node22, run_node_tool
 
 # gunicorn's start and a first npm ci may take more than the 120 s default.
 pytestmark = pytest.mark.timeout(600)
 RUN_TIMEOUT = 120.0  # seconds, per CLI call
-# inspector-cli 1.0.3 looks for its own package.json with fs.existsSync("../package.json") relative to the working
-# directory, then imports the path found relative to build/index.js: it only works when run from a directory whose
-# parent holds a package.json, such as its own build/ directory.
-INSPECTOR_CWD = INSPECTOR_DIR / "node_modules" / "@modelcontextprotocol" / "inspector-cli" / "build"
 
 
 def inspect(server: McpServer, *args: str) -> Any:

