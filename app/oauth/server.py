@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import UnsupportedTokenTypeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, current_app
@@ -57,7 +59,26 @@ def save_token(token: dict, request) -> None:
     db.session.commit()
 
 
-class Revocation(RevocationEndpoint):
+class UnsupportedTokenTypeHint(OAuth2Error):
+    """An unknown token_type_hint. RFC 7009 section 2.2.1 makes it an RFC 6749 section 5.2 error, so 400;
+    Authlib's own error for it is a 401, without the challenge a 401 must carry."""
+
+    error = "unsupported_token_type"
+    status_code = 400
+
+
+class HintChecked:
+    """Answer an unknown token_type_hint with UnsupportedTokenTypeHint."""
+
+    def check_params(self, request, client) -> None:
+        try:
+            super().check_params(request, client)
+        except UnsupportedTokenTypeError as error:
+            hint = "token_type_hint must be access_token or refresh_token"
+            raise UnsupportedTokenTypeHint(description=hint) from error
+
+
+class Revocation(HintChecked, RevocationEndpoint):
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
@@ -68,7 +89,7 @@ class Revocation(RevocationEndpoint):
         revoke_family(token.family)  # a grant's tokens go together (RFC 7009 section 2.1)
 
 
-class Introspection(IntrospectionEndpoint):
+class Introspection(HintChecked, IntrospectionEndpoint):
     """For confidential clients, about their own tokens (RFC 7662)."""
 
     CLIENT_AUTH_METHODS = CONFIDENTIAL_METHODS

@@ -77,7 +77,7 @@ from tests.support.services import free_port
 # What the fuzzers know: the server's known bugs, the app they aim at, and how they count.
 # ---------------------------------------------------------------------------------------------
 
-#: Bugs the fuzzers found and that are fixed; their reproducers below are regression tests now.
+#: Bugs and deviations the fuzzers found, fixed; their reproducers below are regression tests now.
 FIXED_BUGS = {
     "B1": "/mcp puts a JSON string holding a lone surrogate (sent as the escape \\ud800, or as the bytes ED A0 80, "
     "which json.loads lets through) into its reply (id, method, tool name, resource URI): it cannot be encoded, 500",
@@ -106,15 +106,14 @@ FIXED_BUGS = {
     "inline path of transport.answer, 500; an in-flight cancel of such a call does the same",
     "D1": "405, 413 and 415 on the OAuth endpoints were the HTML error page, not an OAuth error, unless the caller "
     "asked for JSON (Accept: application/json)",
-}
-#: Bugs still open: a fuzzer excuses the 5xx they predict (none at present).
-KNOWN_BUGS: dict[str, str] = {}
-#: Deviations from the RFCs still open, each with a strict-xfail reproducer.
-DEVIATIONS = {
-    "D2": "/oauth/revoke and /oauth/introspect answer a token_type_hint they do not know with 401 "
+    "D2": "/oauth/revoke and /oauth/introspect answered a token_type_hint they did not know with 401 "
     "unsupported_token_type and no WWW-Authenticate challenge (RFC 7009 section 2.2.1: an RFC 6749 section 5.2 "
     "error, so 400)",
 }
+#: Bugs still open: a fuzzer excuses the 5xx they predict (none at present).
+KNOWN_BUGS: dict[str, str] = {}
+#: Deviations from the RFCs still open, each with a strict-xfail reproducer (none at present).
+DEVIATIONS: dict[str, str] = {}
 
 TOKEN = "fuzz-static-token"
 MODERN_VERSION = MODERN_VERSIONS[0]
@@ -1538,7 +1537,7 @@ def test_rate_limited(
 
 
 # ---------------------------------------------------------------------------------------------
-# The known server bugs and deviations: minimal reproducers, strict xfail (an XPASS fails the run).
+# The server bugs and deviations found: minimal reproducers, regression tests once fixed, strict xfail while open.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -1720,12 +1719,13 @@ def test_fixed_bug_b10_authorization_one_word(target: Target, path: str, value: 
 
 @_xfail("D2")
 @pytest.mark.parametrize("path", ["/oauth/revoke", "/oauth/introspect"])
-def test_known_deviation_d2_unknown_token_type_hint(target: Target, path: str) -> None:
+def test_fixed_deviation_d2_unknown_token_type_hint(target: Target, path: str) -> None:
     """POST <path>, Authorization: Basic <the confidential client>, token=x&token_type_hint=id_token."""
     headers = {"Authorization": basic(target.confidential_id, target.confidential_secret)}
     response = send(target.client, "POST", path, data={"token": "x", "token_type_hint": "id_token"}, headers=headers)
     print(f"\n[fuzz] D2 {path}: {response.status_code} {response.get_data()[:100]!r}")
     assert response.status_code == 400, response.get_data()[:300]
+    assert response.json["error"] == "unsupported_token_type", response.json
 
 
 def _cancel_then_call(target: Target, accept: str) -> Response:
