@@ -6,14 +6,14 @@ import json
 
 import redis
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app import limits
 from app.extensions import db
 
 #: Failures that mean a store is down or unreachable, not that the code is wrong.
-STORE_ERRORS = (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError)
+STORE_ERRORS = (DBAPIError, redis.ConnectionError, redis.TimeoutError)  # OperationalError is a DBAPIError
 RETRY_AFTER_SECONDS = 5
 OAUTH_CLIENT_ENDPOINTS = ("/oauth/token", "/oauth/register", "/oauth/revoke", "/oauth/introspect")
 UNAVAILABLE = "A data store is not answering. Retry in a few seconds."

@@ -13,12 +13,10 @@ from flask import Flask, request
 from flask_session.base import ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import DateTime, LargeBinary, String
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.errors import STORE_ERRORS
 from app.extensions import db
 
 
@@ -33,8 +31,6 @@ class SessionRecord(db.Model):
     expiry: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-#: A store that does not answer (the same failures errors.handle_store_down answers).
-STORE_ERRORS = (DBAPIError, RedisConnectionError, RedisTimeoutError)
 SESSION_ERROR = "app.session_error"
 
 

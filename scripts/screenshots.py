@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support import services  # noqa: E402 - the repository root is on the path only now
-from tests.support.servers import gunicorn_app  # noqa: E402
+from tests.support.servers import app_settings, gunicorn_app  # noqa: E402
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -38,17 +38,7 @@ PAGES = ("sign-in", "home", "playground", "playground-phone", "connect", "tokens
 
 def settings(tmp: Path) -> dict[str, str]:
     """The app's environment: development with the dev sign-in, nothing from the caller's .env."""
-    return {
-        "APP_ENV": "development",
-        "SECRET_KEY": secrets.token_urlsafe(32),  # shared by both workers, unlike development's default
-        "OAUTH_PROVIDER": "dev",
-        "OAUTH_PROVIDERS": "",
-        "PUBLIC_URL": "",
-        "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
-        "REDIS_URL": "",
-        "MCP_TOOL_PACKAGES": "app.tools",
-        "MCP_STATIC_TOKENS": "",
-    }
+    return app_settings(tmp, APP_ENV="development", MCP_STATIC_TOKENS="")
 
 
 def shoot(page: Page, out: Path, name: str) -> None:

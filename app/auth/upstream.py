@@ -91,6 +91,7 @@ def _refresh(provider_name: str, refresh_token: str) -> dict:
         headers={"Accept": "application/json"},
         timeout=providers.PROVIDER_TIMEOUT,
     )
-    if not response.ok or "access_token" not in response.json():
+    refreshed = response.json() if response.ok else {}
+    if "access_token" not in refreshed:
         raise UpstreamTokenError(f"the provider refused to refresh the token (HTTP {response.status_code})")
-    return response.json()
+    return refreshed

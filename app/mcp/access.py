@@ -18,6 +18,7 @@ from flask_login import current_user
 from app.mcp.context import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.oauth import scopes, verify
+from app.oauth.clients import LOOPBACK_HOSTS
 from app.oauth.scopes import BASE_SCOPE
 from app.oauth.urls import resource_metadata_url
 
@@ -119,7 +120,7 @@ def _origin_allowed(origin: str) -> bool:
     if allowed:
         return origin in allowed
     parts = urlsplit(origin)
-    if current_app.config["APP_ENV"] != "production" and parts.hostname in ("localhost", "127.0.0.1", "::1"):
+    if current_app.config["APP_ENV"] != "production" and parts.hostname in LOOPBACK_HOSTS:
         return parts.scheme in ("http", "https")
     return origin == own_origin()
 

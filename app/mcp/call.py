@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from flask import current_app
@@ -14,6 +15,7 @@ from app.mcp.envelope import Envelope
 from app.mcp.errors import InputRequired
 from app.mcp.jsonrpc import Message
 from app.mcp.registry import Registry
+from app.mcp.specs import PromptSpec, ResourceSpec, ToolSpec
 
 
 @dataclass
@@ -30,6 +32,25 @@ class Call:
     @property
     def registry(self) -> Registry:
         return current_app.extensions["mcp"]
+
+    @cached_property
+    def target(self) -> tuple[ToolSpec | PromptSpec | ResourceSpec, dict[str, str]] | None:
+        """The tool, prompt or resource the call addresses, with a resource template's variables (None for other
+        methods, or nothing by that name). Looked up once: the scope check and the handler both need it."""
+        method, params, registry = self.message.method, self.params, self.registry
+        if method == "resources/read":
+            return registry.find_resource(params["uri"]) if isinstance(params.get("uri"), str) else None
+        if method == "tools/call":
+            spec = registry.tools.get(params.get("name"))
+        elif method == "prompts/get":
+            spec = registry.prompts.get(params.get("name"))
+        else:
+            return None
+        return (spec, {}) if spec is not None else None
+
+    @property
+    def spec(self) -> ToolSpec | PromptSpec | ResourceSpec | None:
+        return self.target[0] if self.target else None
 
     def context(self) -> Context:
         meta = self.params.get("_meta") or {}

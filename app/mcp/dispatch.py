@@ -8,7 +8,7 @@ from flask import current_app, request
 from mcp_types.methods import CLIENT_REQUESTS
 from werkzeug.wrappers import Response
 
-from app.mcp import access, channels, handlers, lifecycle, sessions, shapes, transport
+from app.mcp import access, channels, handlers, jsonrpc, lifecycle, sessions, shapes, transport
 from app.mcp.call import Call
 from app.mcp.channels import StreamChannel
 from app.mcp.context import Principal
@@ -57,13 +57,13 @@ def handle(message: Message, principal: Principal) -> Response:
     table = MODERN if modern else LEGACY
     handler = table.get(message.method)
     if handler is None or (message.method, envelope.version) not in CLIENT_REQUESTS:
-        problem = ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}", status=404 if modern else 200)
-        return transport.json_response(_error(message, problem), problem.status)
+        problem = ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}")
+        return transport.json_response(jsonrpc.error(message.id, problem), transport.status_of(problem, modern))
     shapes.check_params(message, envelope.version, modern)
     channel = StreamChannel(envelope.version, modern, _accepts_stream(), envelope.session_id, _timeout())
     channel.request_id, channel.subject = message.id, principal.subject
     call = Call(message, envelope, principal, channel)
-    spec = handlers.target(call)  # the tool, prompt or resource addressed, if any
+    spec = call.spec  # the tool, prompt or resource addressed, if any
     try:
         access.require_scopes(principal, spec.scopes if spec else ())
     except ProtocolError as problem:
@@ -93,7 +93,7 @@ def _legacy_envelope(message: Message, principal: Principal) -> Envelope:
     if message.method == "initialize" or not session_id:
         return Envelope(version, False, log_level=lifecycle.DEFAULT_LOG_LEVEL)
     state = sessions.load(session_id, principal)
-    return Envelope(state["version"], False, state["capabilities"], state["log_level"], session_id)
+    return Envelope(state["version"], False, state["capabilities"], state["log_level"], session_id, state)
 
 
 def _accept(message: Message, envelope: Envelope, principal: Principal) -> Response:
@@ -101,7 +101,7 @@ def _accept(message: Message, envelope: Envelope, principal: Principal) -> Respo
     if message.kind == "response":
         if envelope.modern or not channels.deliver(message.body, envelope.session_id, principal.subject):
             problem = ProtocolError(INVALID_REQUEST, "No question with this id is waiting for an answer", status=400)
-            return transport.json_response(_error(message, problem), 400)
+            return transport.json_response(jsonrpc.error(message.id, problem), 400)
         return Response(status=202)
     if message.method == "notifications/cancelled" and envelope.session_id:
         channels.cancel(envelope.session_id, message.params.get("requestId"))
@@ -113,10 +113,6 @@ def _accept_modern_notification() -> Response:
     if version not in MODERN_VERSIONS:
         raise unsupported(version, MODERN_VERSIONS)
     return Response(status=202)
-
-
-def _error(message: Message, problem: ProtocolError) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": message.id, "error": problem.to_json()}
 
 
 def _accepts_stream() -> bool:

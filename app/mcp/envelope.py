@@ -41,6 +41,8 @@ class Envelope:
     client_capabilities: Mapping[str, Any] = field(default_factory=dict)
     log_level: str | None = None
     session_id: str | None = None
+    #: Legacy: the session's stored state, as loaded for this request.
+    session_state: dict[str, Any] | None = None
 
 
 def is_modern(message: Message, headers: Mapping[str, str]) -> bool:

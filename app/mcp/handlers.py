@@ -11,26 +11,10 @@ from pydantic import ValidationError
 from app.mcp import invoke, listing
 from app.mcp.call import Call
 from app.mcp.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, ProtocolError
-from app.mcp.specs import PromptSpec, ResourceSpec, ToolSpec
 from app.oauth import scopes
 
 #: Most completion values one answer may carry (the spec's limit).
 MAX_COMPLETIONS = 100
-
-
-def target(call: Call) -> ToolSpec | PromptSpec | ResourceSpec | None:
-    """The tool, prompt or resource a call addresses (None for other methods)."""
-    params, registry = call.params, call.registry
-    if call.message.method == "tools/call":
-        spec = registry.tools.get(params.get("name"))
-    elif call.message.method == "prompts/get":
-        spec = registry.prompts.get(params.get("name"))
-    elif call.message.method == "resources/read" and isinstance(params.get("uri"), str):
-        found = registry.find_resource(params["uri"])
-        spec = found[0] if found else None
-    else:
-        spec = None
-    return spec
 
 
 def list_tools(call: Call) -> dict[str, Any]:
@@ -39,8 +23,7 @@ def list_tools(call: Call) -> dict[str, Any]:
 
 
 def call_tool(call: Call) -> dict[str, Any]:
-    name, arguments = call.params.get("name"), call.params.get("arguments") or {}
-    spec = call.registry.tools.get(name)
+    name, arguments, spec = call.params.get("name"), call.params.get("arguments") or {}, call.spec
     if spec is None:
         raise ProtocolError(INVALID_PARAMS, f"Unknown tool: {name}")
     return call.interactive(name, arguments, lambda ctx: invoke.call_tool(spec, arguments, ctx))
@@ -57,8 +40,7 @@ def list_resource_templates(call: Call) -> dict[str, Any]:
 
 
 def read_resource(call: Call) -> dict[str, Any]:
-    uri = call.params.get("uri")
-    found = call.registry.find_resource(uri) if isinstance(uri, str) else None
+    uri, found = call.params.get("uri"), call.target
     if found is None:
         code = INVALID_PARAMS if call.envelope.modern else RESOURCE_NOT_FOUND_LEGACY
         raise ProtocolError(code, "Resource not found", {"uri": uri})
@@ -77,8 +59,7 @@ def list_prompts(call: Call) -> dict[str, Any]:
 
 
 def get_prompt(call: Call) -> dict[str, Any]:
-    name, arguments = call.params.get("name"), call.params.get("arguments") or {}
-    spec = call.registry.prompts.get(name)
+    name, arguments, spec = call.params.get("name"), call.params.get("arguments") or {}, call.spec
     if spec is None:
         raise ProtocolError(INVALID_PARAMS, f"Unknown prompt: {name}")
 

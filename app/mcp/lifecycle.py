@@ -95,6 +95,7 @@ def _resource_uri(call: Call) -> str:
 
 
 def _update_session(call: Call, change) -> None:
-    if call.envelope.session_id:
-        state = sessions.load(call.envelope.session_id, call.principal)
-        sessions.save(call.envelope.session_id, change(state))
+    """Save a change to the legacy session's state, as the request loaded it."""
+    envelope = call.envelope
+    if envelope.session_id and envelope.session_state is not None:
+        sessions.save(envelope.session_id, change(envelope.session_state))

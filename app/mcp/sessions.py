@@ -9,13 +9,13 @@ used by anyone but its owner is reported as not found.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
 from flask import current_app
 
 from app import kv
+from app.mcp import channels
 from app.mcp.context import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 
@@ -46,4 +46,4 @@ def end(session_id: str, principal: Principal) -> None:
 
 
 def _key(session_id: str) -> str:
-    return "mcp-session:" + hashlib.sha256(session_id.encode()).hexdigest()
+    return "mcp-session:" + channels.session_key(session_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -44,19 +45,25 @@ class ResourceSpec:
     title: str | None = None
     scopes: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def is_template(self) -> bool:
         return bool(TEMPLATE_VARIABLE.search(self.uri))
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str]:
+        """The template as a regular expression, one named group per variable (built on first use)."""
+        return re.compile(
+            "".join(
+                f"(?P<{part}>[^/?#]+)" if index % 2 else re.escape(part)
+                for index, part in enumerate(TEMPLATE_VARIABLE.split(self.uri))
+            )
+        )
 
     def match(self, uri: str) -> dict[str, str] | None:
         """Return the template variables of `uri`, or None if it is not one of ours."""
         if not self.is_template:
             return {} if uri == self.uri else None
-        pattern = "".join(
-            f"(?P<{part}>[^/?#]+)" if index % 2 else re.escape(part)
-            for index, part in enumerate(TEMPLATE_VARIABLE.split(self.uri))
-        )
-        found = re.fullmatch(pattern, uri)
+        found = self._pattern.fullmatch(uri)
         return found.groupdict() if found else None
 
 

@@ -23,17 +23,19 @@ class Connection:
 def of_user(user_id: int) -> list[Connection]:
     """The clients holding live tokens or a remembered consent of `user_id`."""
     tokens = db.session.scalars(select(Token).filter_by(user_id=user_id, kind="oauth", revoked_at=None)).all()
+    tokens = [t for t in tokens if _live(t)]
     consents = db.session.scalars(select(Consent).filter_by(user_id=user_id)).all()
-    client_ids = sorted({t.client_id for t in tokens if _live(t)} | {c.client_id for c in consents})
+    client_ids = sorted({t.client_id for t in tokens} | {c.client_id for c in consents})
+    names = _names(client_ids)
     connections = []
     for client_id in client_ids:
-        live = [t for t in tokens if t.client_id == client_id and _live(t)]
+        live = [t for t in tokens if t.client_id == client_id]
         scopes = sorted(
             {s for t in live for s in t.scope.split()}
             | {s for c in consents if c.client_id == client_id for s in c.scope.split()}
         )
         used = max((aware(t.last_used_at) for t in live if t.last_used_at), default=None)
-        connections.append(Connection(client_id, _name(client_id), scopes, used, len(live)))
+        connections.append(Connection(client_id, names.get(client_id) or client_id, scopes, used, len(live)))
     return connections
 
 
@@ -51,6 +53,7 @@ def _live(token: Token) -> bool:
     return aware(token.expires_at) > utcnow() or (refresh_alive and token.rotated_at is None)
 
 
-def _name(client_id: str) -> str:
-    row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id))
-    return (row.client_metadata.get("client_name") if row else None) or client_id
+def _names(client_ids: list[str]) -> dict[str, str | None]:
+    """The registered name of each client that has one, in one query."""
+    rows = db.session.scalars(select(OAuthClient).where(OAuthClient.client_id.in_(client_ids))).all()
+    return {row.client_id: row.client_metadata.get("client_name") for row in rows}

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.oauth.clients import redirect_problem
+from app.oauth.clients import LOOPBACK_HOSTS, redirect_problem
 from app.oauth.models import OAuthClient, aware, utcnow
 
 MAX_BYTES = 10_000
@@ -58,7 +58,7 @@ def fetch(url: str) -> tuple[dict, timedelta]:
     """Fetch and check the document at `url`; return it and how long it may be cached."""
     parts = urlsplit(url)
     loopback_ok = current_app.config["APP_ENV"] != "production"
-    if parts.scheme != "https" and not (loopback_ok and parts.scheme == "http" and _loopback_name(parts.hostname)):
+    if parts.scheme != "https" and not (loopback_ok and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
         raise DocumentError("the client id must be an https URL")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = _checked_address(parts.hostname or "", port, loopback_ok)
@@ -136,7 +136,3 @@ def _lifetime(cache_control: str) -> timedelta:
     found = MAX_AGE.search(cache_control)
     lifetime = timedelta(seconds=int(found.group(1))) if found else DEFAULT_CACHE
     return max(MIN_CACHE, min(MAX_CACHE, lifetime))
-
-
-def _loopback_name(host: str | None) -> bool:
-    return host in ("localhost", "127.0.0.1", "::1")

@@ -85,6 +85,7 @@ def _jwks_uri(issuer: str) -> str:
         return configured
     for suffix in ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"):
         response = requests.get(issuer.rstrip("/") + suffix, timeout=5)
-        if response.ok and response.json().get("jwks_uri"):
-            return response.json()["jwks_uri"]
+        jwks_uri = response.json().get("jwks_uri") if response.ok else None
+        if jwks_uri:
+            return jwks_uri
     raise ValueError(f"no jwks_uri found for {issuer}")

@@ -47,11 +47,10 @@ def authorize() -> Response | str:
     scope = client.get_allowed_scope(payload.scope)
     redirect_uri = payload.redirect_uri or client.get_default_redirect_uri()
     if request.method == "GET" and not consent.remembered(current_user.id, client.client_id, scope):
-        page = render_template("oauth/consent.html", client=consent.describe(client, redirect_uri, scope))
-        response = current_app.response_class(page)
+        described = consent.describe(client, redirect_uri, scope)
+        response = current_app.response_class(render_template("oauth/consent.html", client=described))
         # The decision is a form post answered by a redirect to the client: allow it.
-        origin = consent.describe(client, redirect_uri, scope)["redirect_origin"]
-        response.headers["Content-Security-Policy"] = _csp_allowing(origin)
+        response.headers["Content-Security-Policy"] = _csp_allowing(described["redirect_origin"])
         return response
     approved = request.method == "GET" or request.form.get("decision") == "allow"
     if approved and request.form.get("remember") == "yes":

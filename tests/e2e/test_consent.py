@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from tests.support import services
-from tests.support.servers import ROOT, gunicorn_app
+from tests.support.servers import ROOT, app_settings, gunicorn_app
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
@@ -69,18 +69,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     """Start the app under gunicorn (-w 2) and register a public client whose redirect port is free."""
     port, redirect_port = services.free_port(), services.free_port()
     tmp = tmp_path_factory.mktemp("consent")
-    settings = {
-        "APP_ENV": "testing",
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "SESSION_COOKIE_SECURE": "false",
-        "OAUTH_PROVIDER": "dev",
-        "OAUTH_PROVIDERS": "",
-        "PUBLIC_URL": "",
-        "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
-        "REDIS_URL": "",
-        "MCP_TOOL_PACKAGES": "app.tools",
-        "TOKEN_CACHE_SECONDS": str(TOKEN_CACHE_SECONDS),
-    }
+    settings = app_settings(tmp, TOKEN_CACHE_SECONDS=str(TOKEN_CACHE_SECONDS))
     with gunicorn_app(settings, port, tmp / "gunicorn.log") as url:
         redirect_uri = f"http://127.0.0.1:{redirect_port}/callback"
         body = {"redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none", "client_name": CLIENT_NAME}

@@ -30,7 +30,7 @@ import requests
 
 from tests.support import services
 from tests.support.conformance_suite import INSPECTOR_CWD, INSPECTOR_DIR, ensure_installed, node22
-from tests.support.servers import ROOT, gunicorn_app
+from tests.support.servers import ROOT, app_settings, gunicorn_app
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -58,18 +58,7 @@ class Deployment:
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     """The app under gunicorn (-w 2) with the shipped tools and the conformance fixtures."""
     tmp, token = tmp_path_factory.mktemp("playground"), secrets.token_urlsafe(32)
-    settings = {
-        "APP_ENV": "testing",
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "SESSION_COOKIE_SECURE": "false",
-        "OAUTH_PROVIDER": "dev",
-        "OAUTH_PROVIDERS": "",
-        "PUBLIC_URL": "",
-        "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
-        "REDIS_URL": "",
-        "MCP_TOOL_PACKAGES": "app.tools,tests.mcp_fixtures",
-        "MCP_STATIC_TOKENS": token,
-    }
+    settings = app_settings(tmp, MCP_TOOL_PACKAGES="app.tools,tests.mcp_fixtures", MCP_STATIC_TOKENS=token)
     with gunicorn_app(settings, services.free_port(), tmp / "gunicorn.log") as url:
         yield Deployment(url, token)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ import requests
 
 from app.mcp.envelope import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import csrf_token
-from tests.support.servers import gunicorn_app
+from tests.support.servers import app_settings, gunicorn_app
 from tests.support.services import free_port
 
 #: The personal token on /account/tokens, right after it was made (the only time it is shown).
@@ -67,18 +66,9 @@ def mcp_server(tmp_path_factory) -> Iterator[McpServer]:
     tmp = tmp_path_factory.mktemp("mcp-server")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    settings = {
-        "APP_ENV": "testing",
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
-        "REDIS_URL": "",
-        "OAUTH_PROVIDER": "dev",
-        "SESSION_COOKIE_SECURE": "false",
-        "PUBLIC_URL": base_url,
-        "MCP_TOOL_PACKAGES": "tests.mcp_fixtures,app.tools",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_THREADS": "4",
-    }
+    settings = app_settings(
+        tmp, PUBLIC_URL=base_url, MCP_TOOL_PACKAGES="tests.mcp_fixtures,app.tools", GUNICORN_THREADS="4"
+    )
     log_path = tmp / "gunicorn.log"
     email = "mcp-tests@example.test"
     with gunicorn_app(settings, port, log_path) as started, requests.Session() as session:

@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 import httpx2
 import pytest
 from mcp import types
@@ -25,6 +24,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import LATEST_HANDSHAKE_VERSION
 
 from tests.mcp.conftest import McpServer
+from tests.support.deadline import run_within
 
 MODES = ["auto", "legacy"]
 MODERN = "2026-07-28"
@@ -75,13 +75,7 @@ async def connect(server: McpServer, mode: str, wire: Wire | None = None, **call
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    """Run an async scenario under a deadline, so a hung stream fails the test instead of stalling it."""
-
-    async def bounded() -> None:
-        with anyio.fail_after(DEADLINE_SECONDS):
-            await scenario()
-
-    anyio.run(bounded)
+    run_within(DEADLINE_SECONDS, scenario)
 
 
 def only_text(content: list[Any]) -> str:

@@ -14,7 +14,6 @@ line counts only successes and failures, so a WARNING would not show there. Need
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from tests.support.conformance_suite import (
     read_checks,
     start_node_tool,
 )
-from tests.support.servers import gunicorn_app
+from tests.support.servers import app_settings, gunicorn_app
 from tests.support.services import free_port
 
 # gunicorn's start and a first npm ci may take more than the 120 s default.
@@ -62,14 +61,7 @@ def authorization_server(tmp_path_factory) -> Iterator[AuthorizationServer]:
     services.require(services.have_node(), "Node.js and npm (for the MCP conformance suite)")
     tmp = tmp_path_factory.mktemp("oauth-server")
     port = free_port()
-    settings = {
-        "APP_ENV": "testing",
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
-        "REDIS_URL": "",
-        "OAUTH_PROVIDER": "dev",
-        "SESSION_COOKIE_SECURE": "false",
-    }
+    settings = app_settings(tmp)
     log_path = tmp / "gunicorn.log"
     with gunicorn_app(settings, port, log_path, workers=2) as base_url:
         yield AuthorizationServer(base_url, log_path)

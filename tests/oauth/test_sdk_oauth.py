@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import secrets
 import ssl
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -47,8 +46,9 @@ from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAu
 from app.mcp.envelope import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import csrf_token
 from tests.support import services
+from tests.support.deadline import run_within
 from tests.support.oidc import sign_in_at_provider, start_oidc_provider
-from tests.support.servers import gunicorn_app
+from tests.support.servers import app_settings, gunicorn_app
 
 MODERN = "2026-07-28"
 #: Upper bound for one test's whole client conversation, sign-in included.
@@ -81,20 +81,7 @@ class App:
 def run_app(tmp_path: Path, port: int | None = None, **settings: str) -> Iterator[App]:
     """Start the app (2 workers, SQLite in `tmp_path`, the tools of app.tools); `settings` override the defaults."""
     port = port or services.free_port()
-    environ = {
-        "APP_ENV": "testing",
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
-        "REDIS_URL": "",
-        "PUBLIC_URL": "",
-        "SESSION_COOKIE_SECURE": "false",
-        "OAUTH_PROVIDER": "dev",
-        "OAUTH_PROVIDERS": "",
-        "MCP_TOOL_PACKAGES": "app.tools",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_THREADS": "4",
-        **settings,
-    }
+    environ = app_settings(tmp_path, GUNICORN_WORKERS="2", GUNICORN_THREADS="4", **settings)
     log_path = tmp_path / "gunicorn.log"
     with gunicorn_app(environ, port, log_path, workers=2) as base_url:
         yield App(base_url, port, log_path)
@@ -298,13 +285,7 @@ async def connect(
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    """Run an async scenario under a deadline, so a stuck flow fails the test instead of stalling it."""
-
-    async def bounded() -> None:
-        with anyio.fail_after(DEADLINE_SECONDS):
-            await scenario()
-
-    anyio.run(bounded)
+    run_within(DEADLINE_SECONDS, scenario)
 
 
 def oauth_provider(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -15,6 +16,23 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 30.0
+
+
+def app_settings(tmp: Path, **overrides: str) -> dict[str, str]:
+    """A test app's environment: SQLite in `tmp`, the dev sign-in, the shipped tools, nothing from the caller's .env
+    (no other provider, PUBLIC_URL or Redis); `overrides` win."""
+    return {
+        "APP_ENV": "testing",
+        "SECRET_KEY": secrets.token_urlsafe(32),  # one for all workers
+        "SESSION_COOKIE_SECURE": "false",
+        "OAUTH_PROVIDER": "dev",
+        "OAUTH_PROVIDERS": "",
+        "PUBLIC_URL": "",
+        "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
+        "REDIS_URL": "",
+        "MCP_TOOL_PACKAGES": "app.tools",
+        **overrides,
+    }
 
 
 @contextmanager
