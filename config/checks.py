@@ -5,10 +5,9 @@ Every problem is collected first, so one start-up error names all of them.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
+from cryptography.fernet import Fernet
 from limits import parse_many
 
 from config.settings import APP_ENVS
@@ -89,9 +88,10 @@ def _production_problems(config: dict[str, Any]) -> list[str]:
 
 def _is_fernet_key(key: str) -> bool:
     try:
-        return len(base64.urlsafe_b64decode(key.strip().encode())) == 32
-    except (binascii.Error, ValueError):
+        Fernet(key.strip())
+    except ValueError:
         return False
+    return True
 
 
 def _is_limit(value: str) -> bool:

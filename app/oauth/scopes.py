@@ -29,4 +29,4 @@ def requestable_scopes(needed: Iterable[str]) -> list[str]:
 
 
 def split(scope: str | None) -> list[str]:
-    return [item for item in (scope or "").split() if item]
+    return (scope or "").split()
