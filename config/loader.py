@@ -92,11 +92,17 @@ def _mcp(values: dict[str, str]) -> dict[str, Any]:
 
 def _authorization(values: dict[str, str]) -> dict[str, Any]:
     """Settings of the authorization server for MCP clients (or of the external one)."""
-    numbers = ("ACCESS_TOKEN_SECONDS", "REFRESH_TOKEN_DAYS", "REFRESH_GRACE_SECONDS", "TOKEN_CACHE_SECONDS")
-    texts = ("REGISTRATION_TOKEN", "EXTERNAL_AUDIENCE", "EXTERNAL_JWKS_URI", *RATE_LIMITS)
+    numbers = (
+        "ACCESS_TOKEN_SECONDS",
+        "REFRESH_TOKEN_DAYS",
+        "REFRESH_GRACE_SECONDS",
+        "TOKEN_CACHE_SECONDS",
+        "CLIENT_IDLE_DAYS",
+    )
+    texts = ("REGISTRATION_TOKEN", "EXTERNAL_AUDIENCE", "EXTERNAL_JWKS_URI", "UPSTREAM_TOKEN_KEY", *RATE_LIMITS)
     return (
-        {name: _int(values, name) for name in (*numbers, "CLIENT_IDLE_DAYS")}
-        | {name: values[name] for name in (*texts, "UPSTREAM_TOKEN_KEY")}
+        {name: _int(values, name) for name in numbers}
+        | {name: values[name] for name in texts}
         | {"EXTERNAL_ISSUER": values["EXTERNAL_ISSUER"].rstrip("/")}
     )
 
