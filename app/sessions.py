@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import redis
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_session.base import ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
 from sqlalchemy import DateTime, LargeBinary, String
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.errors import STORE_ERRORS
+from app.errors import STORE_ERRORS, handle_store_down
 from app.extensions import db
 
 
@@ -32,6 +33,9 @@ class SessionRecord(db.Model):
 
 
 SESSION_ERROR = "app.session_error"
+#: Flask-Session retries a failed query without a rollback, so a connection lost mid-load
+#: fails its retry with PendingRollbackError: the store is just as unavailable.
+SESSION_LOAD_ERRORS = (*STORE_ERRORS, PendingRollbackError)
 
 
 class NoSessionForBearer:
@@ -47,19 +51,18 @@ class NoSessionForBearer:
             return self.make_null_session(app)
         try:
             return super().open_session(app, request)
-        except STORE_ERRORS as error:
+        except SESSION_LOAD_ERRORS as error:
             # Loading happens before the request is dispatched, where error handlers
             # (and the after-request hooks that add headers) do not run. Carry the
-            # failure into the request instead (see `raise_store_error`).
+            # failure into the request instead (see `answer_store_error`).
             request.environ[SESSION_ERROR] = error
             return self.make_null_session(app)
 
 
-def raise_store_error() -> None:
-    """Fail the request as a 503 (errors.handle_store_down) if its session could not load."""
+def answer_store_error() -> Response | None:
+    """Answer 503 (errors.handle_store_down) if the request's session could not load."""
     error = request.environ.get(SESSION_ERROR)
-    if error is not None:
-        raise error
+    return handle_store_down(error) if error is not None else None
 
 
 class RedisSessions(NoSessionForBearer, RedisSessionInterface):
@@ -87,7 +90,7 @@ class DatabaseSessionInterface(NoSessionForBearer, SqlAlchemySessionInterface):
 
 def init_app(app: Flask) -> None:
     """Install the session interface: Redis when `REDIS_URL` is set, else the database."""
-    app.before_request(raise_store_error)
+    app.before_request(answer_store_error)
     options = {"key_prefix": "session:", "permanent": True, "sid_length": 32}
     if app.config["REDIS_URL"]:
         client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=5)

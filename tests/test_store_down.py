@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import redis
+from flask import request
+from sqlalchemy import text
+from sqlalchemy.exc import PendingRollbackError
+
 from app import create_app
+from app.extensions import db
+from app.sessions import SESSION_ERROR
 from tests.support.services import free_port
 
 DOWN = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
@@ -49,3 +56,28 @@ def test_a_session_store_down_still_gets_every_header(make_app):
         "Retry-After",
     ):
         assert header in page.headers, header
+
+
+def test_a_session_store_lost_before_the_save_is_503(make_app, redis_url):
+    """The store answers when the session loads but not when it is saved (a restart mid-request): 503 with
+    every header, not a bare 500, so the client knows its change was not kept."""
+    app = make_app(REDIS_URL=redis_url)
+    app.session_interface.client = redis.Redis(port=free_port(), socket_timeout=1)  # gone since the load
+    page = app.test_client().get("/auth/dev")  # stores its CSRF token in a new session
+    assert page.status_code == 503 and "Traceback" not in page.text
+    assert "X-Content-Type-Options" in page.headers and "Retry-After" in page.headers
+    assert "Set-Cookie" not in page.headers
+
+
+def test_a_connection_lost_mid_load_is_a_store_error(make_app):
+    """Flask-Session retries a failed load without a rollback, so a lost connection fails the retry with
+    PendingRollbackError: the request is answered 503 like any store failure, not 500."""
+    app = make_app()
+    with app.test_request_context("/", headers={"Cookie": "session=some-session-id"}):
+        db.session.execute(text("SELECT 1"))
+        db.session.connection().invalidate()  # as a restart of the database does
+        session = app.session_interface.open_session(app, request)
+        assert session is not None and not session
+        assert isinstance(request.environ[SESSION_ERROR], PendingRollbackError)
+        page = app.preprocess_request()
+        assert page is not None and page.status_code == 503 and page.headers["Retry-After"] == "5"
