@@ -19,10 +19,11 @@ def init_app(app: Flask) -> None:
 
 def is_public(path: str) -> bool:
     """Return whether `path` is open; entries ending in / are prefixes, others exact."""
-    mcp_path = current_app.config["MCP_PATH"]
+    config = current_app.config
+    mcp_path = config["MCP_PATH"]
     if path == mcp_path or path.startswith(mcp_path.rstrip("/") + "/"):
         return True  # the MCP endpoint answers for itself, and never with a redirect
-    for entry in (*PUBLIC_PATHS, *current_app.config["PUBLIC_PATHS"]):
+    for entry in (*PUBLIC_PATHS, *config["PUBLIC_PATHS"]):
         if path == entry or (entry.endswith("/") and path.startswith(entry)):
             return True
     return False

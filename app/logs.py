@@ -93,6 +93,7 @@ def _new_id() -> str:
 
 
 def _echo_request_id(response: Response) -> Response:
-    if "request_id" in g:
-        response.headers["X-Request-ID"] = g.request_id
+    request_id = g.get("request_id")
+    if request_id is not None:
+        response.headers["X-Request-ID"] = request_id
     return response

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import Request, current_app, request
 from flask_login import current_user
 
 from app.mcp.context import Principal
@@ -53,28 +53,29 @@ def require_scopes(principal: Principal, needed: tuple[str, ...]) -> None:
         raise InsufficientScope(list(needed))
 
 
-def check_host_and_origin() -> None:
+def check_host_and_origin(req: Request) -> None:
     """Refuse (403) a request for a foreign Host, or from a foreign Origin."""
-    if not _host_allowed(request.host):
+    if not _host_allowed(req.host):
         raise ProtocolError(INVALID_REQUEST, "Forbidden: this server does not answer for that Host", status=403)
-    origin = request.headers.get("Origin")
+    origin = req.headers.get("Origin")
     if origin is not None and not _origin_allowed(origin):
         raise ProtocolError(INVALID_REQUEST, "Forbidden: requests from that Origin are not accepted", status=403)
 
 
-def authenticate() -> Principal:
+def authenticate(req: Request) -> Principal:
     """Return the caller, from a bearer token or a same-origin browser session (else 401)."""
-    authorization = request.headers.get("Authorization", "")
+    authorization = req.headers.get("Authorization", "")
     if authorization:
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthorized("Authorization must be: Bearer <token>", "invalid_request")
-        principal = _static_token_principal(token.strip()) or verify.verify(token.strip())
+        principal = _static_token_principal(token) or verify.verify(token)
         if principal is None:
             raise Unauthorized("The bearer token is not valid, has expired, or is for another server", "invalid_token")
         require_scopes(principal, (BASE_SCOPE,))
         return principal
-    if request.headers.get("Origin") == own_origin() and current_user.is_authenticated:
+    if req.headers.get("Origin") == own_origin() and current_user.is_authenticated:
         user = current_user
         return Principal(f"user:{user.id}", user.id, user.name, user.email, scopes=frozenset({"*"}))
     raise Unauthorized()
@@ -88,7 +89,7 @@ def own_origin() -> str:
 
 
 def _static_token_principal(token: str) -> Principal | None:
-    for configured in current_app.config["MCP_STATIC_TOKENS"]:
+    for configured in current_app.config["MCP_STATIC_TOKENS"] or ():
         if hmac.compare_digest(configured.encode(), token.encode()):
             digest = hashlib.sha256(token.encode()).hexdigest()[:16]
             return Principal(f"static-token:{digest}", name="static token", scopes=frozenset({"*"}), token_id=digest)

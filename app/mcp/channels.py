@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any
 
+from flask import current_app
 from mcp_types import CreateMessageResult, CreateMessageResultWithTools, ElicitResult, ListRootsResult
 from pydantic import TypeAdapter, ValidationError
 
@@ -31,22 +32,37 @@ ANSWERS = {
 #: Seconds between looks at the shared store while waiting for an answer or a cancel.
 POLL_INTERVAL = 0.05
 CANCEL_CHECK_INTERVAL = 0.5
+#: Guards the lazy creation of a channel's cancel event (a streamed call's threads share it).
+_MAKING = threading.Lock()
 
 
 class StreamChannel:
     """The channel of one request; `streaming` says whether the client reads a stream."""
 
-    def __init__(self, version: str, modern: bool, streaming: bool, session_id: str | None, timeout: int) -> None:
+    def __init__(self, version: str, modern: bool, streaming: bool, session_id: str | None) -> None:
         self.version, self.modern, self.streaming = version, modern, streaming
         self.session_key = session_key(session_id) if session_id else None
-        self.timeout = timeout
         self._outbox: queue.Queue[tuple[str, Any]] | None = None
-        self.cancel_event = threading.Event()
+        self._cancel_event: threading.Event | None = None
         self.request_id: Any = None
         self.subject = ""
         #: 2026-07-28: the client's answers so far, by key.
         self.answers: dict[str, Any] = {}
         self._next_cancel_check = 0.0
+
+    @property
+    def timeout(self) -> int:
+        """Seconds to wait for the client's answer to a question (MCP_CLIENT_TIMEOUT)."""
+        return current_app.config["MCP_CLIENT_TIMEOUT"]
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        """Set when the client gives up (made on first use, as the outbox: most calls never ask)."""
+        if self._cancel_event is None:
+            with _MAKING:
+                if self._cancel_event is None:
+                    self._cancel_event = threading.Event()
+        return self._cancel_event
 
     @property
     def outbox(self) -> queue.Queue[tuple[str, Any]]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, request
+from flask import Request
 from mcp_types.methods import CLIENT_REQUESTS
 from werkzeug.wrappers import Response
 
@@ -40,15 +41,16 @@ LEGACY = SHARED | {
 }
 
 
-def handle(message: Message, principal: Principal) -> Response:
+def handle(message: Message, principal: Principal, req: Request) -> Response:
     """Answer `message`: a result or error for a request, 202 for anything else accepted."""
-    modern = is_modern(message, request.headers)
+    headers = req.headers
+    modern = is_modern(message, headers)
     if modern and message.kind == "notification":
         # 2026-07-28 defines no notifications from clients over HTTP; accept and drop
         # any, so long as the version is one this server speaks.
-        return _accept_modern_notification()
+        return _accept_modern_notification(headers)
     try:
-        envelope = modern_envelope(message, request.headers) if modern else _legacy_envelope(message, principal)
+        envelope = modern_envelope(message, headers) if modern else _legacy_envelope(message, principal, headers)
     except ProtocolError as problem:
         problem.request_id = message.id
         raise
@@ -60,7 +62,8 @@ def handle(message: Message, principal: Principal) -> Response:
         problem = ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}")
         return transport.json_response(jsonrpc.error(message.id, problem), transport.status_of(problem, modern))
     shapes.check_params(message, envelope.version, modern)
-    channel = StreamChannel(envelope.version, modern, _accepts_stream(), envelope.session_id, _timeout())
+    streaming = "text/event-stream" in headers.get("Accept", "")
+    channel = StreamChannel(envelope.version, modern, streaming, envelope.session_id)
     channel.request_id, channel.subject = message.id, principal.subject
     call = Call(message, envelope, principal, channel)
     spec = call.spec  # the tool, prompt or resource addressed, if any
@@ -87,9 +90,9 @@ def finish(call: Call, result: dict[str, Any]) -> dict[str, Any]:
     return shapes.shape_result(call.message.method, call.envelope.version, result)
 
 
-def _legacy_envelope(message: Message, principal: Principal) -> Envelope:
-    version = legacy_version(request.headers)
-    session_id = request.headers.get("Mcp-Session-Id")
+def _legacy_envelope(message: Message, principal: Principal, headers: Mapping[str, str]) -> Envelope:
+    version = legacy_version(headers)
+    session_id = headers.get("Mcp-Session-Id")
     if message.method == "initialize" or not session_id:
         return Envelope(version, False, log_level=lifecycle.DEFAULT_LOG_LEVEL)
     state = sessions.load(session_id, principal)
@@ -108,16 +111,8 @@ def _accept(message: Message, envelope: Envelope, principal: Principal) -> Respo
     return Response(status=202)
 
 
-def _accept_modern_notification() -> Response:
-    version = request.headers.get("MCP-Protocol-Version")
+def _accept_modern_notification(headers: Mapping[str, str]) -> Response:
+    version = headers.get("MCP-Protocol-Version")
     if version not in MODERN_VERSIONS:
         raise unsupported(version, MODERN_VERSIONS)
     return Response(status=202)
-
-
-def _accepts_stream() -> bool:
-    return "text/event-stream" in request.headers.get("Accept", "")
-
-
-def _timeout() -> int:
-    return current_app.config["MCP_CLIENT_TIMEOUT"]

@@ -13,7 +13,7 @@ import threading
 import time
 
 import redis
-from flask import Flask, current_app, g, request
+from flask import Flask, Request, current_app, g
 from flask_limiter.util import get_remote_address
 from limits import parse
 from werkzeug.exceptions import TooManyRequests
@@ -56,9 +56,9 @@ def init_app(app: Flask) -> None:
     app.extensions["mcp_throttle"] = WindowCounter(limit.amount, seconds, app.extensions.get("redis"))
 
 
-def check() -> None:
+def check(req: Request) -> None:
     """Raise 429 (with the reset time in g.retry_after) when this credential is over its limit."""
-    authorization = request.headers.get("Authorization")
+    authorization = req.headers.get("Authorization")
     key = hashlib.sha256(authorization.encode()).hexdigest()[:32] if authorization else get_remote_address()
     allowed, reset = current_app.extensions["mcp_throttle"].hit(key)
     if not allowed:

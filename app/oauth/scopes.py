@@ -18,8 +18,9 @@ def grants(held: Iterable[str], needed: str) -> bool:
 
 
 def missing(held: Iterable[str], needed: Iterable[str]) -> list[str]:
-    held = set(held)
-    return [scope for scope in needed if not grants(held, scope)]
+    """The scopes in `needed` that `held` does not grant (held directly: no search of parents)."""
+    held = held if isinstance(held, set | frozenset) else set(held)
+    return [scope for scope in needed if scope not in held and not grants(held, scope)]
 
 
 def requestable_scopes(needed: Iterable[str]) -> list[str]:

@@ -21,7 +21,8 @@ def issuer() -> str:
 
 def resource_url() -> str:
     """The MCP endpoint's canonical URL: the audience of every token for /mcp (RFC 8707)."""
-    return base_url() + current_app.config["MCP_PATH"]
+    config = current_app.config  # checked on every MCP call: one context lookup, not three
+    return (config["PUBLIC_URL"] or request.host_url.rstrip("/")) + config["MCP_PATH"]
 
 
 def resource_metadata_url() -> str:

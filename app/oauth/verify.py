@@ -54,9 +54,10 @@ def init_app(app: Flask) -> None:
 
 def verify(token: str) -> Principal | None:
     """Return the principal of a valid token for this endpoint, else None."""
-    if current_app.config["EXTERNAL_ISSUER"]:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["EXTERNAL_ISSUER"]:
         return external.verify(token)
-    cache: TokenCache = current_app.extensions["token_cache"]
+    cache: TokenCache = app.extensions["token_cache"]
     key = (digest(token), resource_url())
     principal = cache.get(key)
     if principal is None:
