@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import redis
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -12,8 +11,6 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from app import limits
 from app.extensions import db
 
-#: Failures that mean a store is down or unreachable, not that the code is wrong.
-STORE_ERRORS = (DBAPIError, redis.ConnectionError, redis.TimeoutError)  # OperationalError is a DBAPIError
 RETRY_AFTER_SECONDS = 5
 OAUTH_CLIENT_ENDPOINTS = ("/oauth/token", "/oauth/register", "/oauth/revoke", "/oauth/introspect")
 UNAVAILABLE = "A data store is not answering. Retry in a few seconds."
@@ -21,6 +18,19 @@ UNAVAILABLE_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>503 Service unavailable</title></head>'
     f"<body><h1>Service unavailable</h1><p>{UNAVAILABLE}</p></body></html>"
 )
+
+
+def store_errors(app: Flask) -> tuple[type[Exception], ...]:
+    """Failures that mean a store is down or unreachable, not that the code is wrong.
+
+    Redis's count only when REDIS_URL is set: the redis package (about 6 MB per
+    process) is imported only then.
+    """
+    if not app.config["REDIS_URL"]:
+        return (DBAPIError,)  # OperationalError is a DBAPIError
+    import redis
+
+    return (DBAPIError, redis.ConnectionError, redis.TimeoutError)
 
 
 def wants_json() -> bool:
@@ -51,7 +61,7 @@ def handle_http_error(error: HTTPException) -> Response:
     """Answer 4xx and 5xx aborts (CSRF, 404, 405, 413, ...) in the caller's format."""
     if error.code is None:
         return error.get_response()
-    if isinstance(getattr(error, "original_exception", None), STORE_ERRORS):
+    if isinstance(getattr(error, "original_exception", None), store_errors(current_app)):
         return handle_store_down(error.original_exception)  # raised outside the view: session load or save
     response = error_response(error.code, (error.name or "error").lower().replace(" ", "_"), error.description or "")
     headers = dict(error.get_headers())
@@ -92,6 +102,6 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
-    for unavailable in STORE_ERRORS:
+    for unavailable in store_errors(app):
         app.register_error_handler(unavailable, handle_store_down)
     app.register_error_handler(Exception, handle_unexpected_error)

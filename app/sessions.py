@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import redis
 from flask import Flask, Response, request
 from flask_session.base import ServerSideSessionInterface
-from flask_session.redis import RedisSessionInterface
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
 from sqlalchemy import DateTime, LargeBinary, String
 from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.errors import STORE_ERRORS, handle_store_down
+from app.errors import handle_store_down, store_errors
 from app.extensions import db
 
 
@@ -33,9 +31,6 @@ class SessionRecord(db.Model):
 
 
 SESSION_ERROR = "app.session_error"
-#: Flask-Session retries a failed query without a rollback, so a connection lost mid-load
-#: fails its retry with PendingRollbackError: the store is just as unavailable.
-SESSION_LOAD_ERRORS = (*STORE_ERRORS, PendingRollbackError)
 
 
 class NoSessionForBearer:
@@ -51,7 +46,9 @@ class NoSessionForBearer:
             return self.make_null_session(app)
         try:
             return super().open_session(app, request)
-        except SESSION_LOAD_ERRORS as error:
+        # Flask-Session retries a failed query without a rollback, so a connection lost
+        # mid-load fails its retry with PendingRollbackError: the store is just as unavailable.
+        except (*store_errors(app), PendingRollbackError) as error:
             # Loading happens before the request is dispatched, where error handlers
             # (and the after-request hooks that add headers) do not run. Carry the
             # failure into the request instead (see `answer_store_error`).
@@ -63,10 +60,6 @@ def answer_store_error() -> Response | None:
     """Answer 503 (errors.handle_store_down) if the request's session could not load."""
     error = request.environ.get(SESSION_ERROR)
     return handle_store_down(error) if error is not None else None
-
-
-class RedisSessions(NoSessionForBearer, RedisSessionInterface):
-    pass
 
 
 class DatabaseSessionInterface(NoSessionForBearer, SqlAlchemySessionInterface):
@@ -93,8 +86,19 @@ def init_app(app: Flask) -> None:
     app.before_request(answer_store_error)
     options = {"key_prefix": "session:", "permanent": True, "sid_length": 32}
     if app.config["REDIS_URL"]:
-        client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=5)
-        app.extensions["redis"] = client
-        app.session_interface = RedisSessions(app, client=client, **options)
+        app.session_interface = _redis_sessions(app, options)
     else:
         app.session_interface = DatabaseSessionInterface(app, **options)
+
+
+def _redis_sessions(app: Flask, options: dict) -> ServerSideSessionInterface:
+    """Flask-Session's Redis backend; redis is imported only when REDIS_URL is set."""
+    import redis
+    from flask_session.redis import RedisSessionInterface
+
+    class RedisSessions(NoSessionForBearer, RedisSessionInterface):
+        pass
+
+    client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=5)
+    app.extensions["redis"] = client
+    return RedisSessions(app, client=client, **options)

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
+from app import create_app, storage
 from app.extensions import db
 from tests.support import services, stores
 from tests.support.oidc import OidcProvider, start_oidc_provider
@@ -38,6 +38,7 @@ def build_app(database: Path, **settings: str) -> Flask:
         **settings,
     }
     app = create_app(environ)
+    storage.enable_migrations(app)
     with app.app_context():
         flask_migrate.upgrade()
     return app

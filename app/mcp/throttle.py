@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from typing import TYPE_CHECKING
 
-import redis
 from flask import Flask, Request, current_app, g
 from flask_limiter.util import get_remote_address
 from limits import parse
 from werkzeug.exceptions import TooManyRequests
+
+if TYPE_CHECKING:
+    import redis
 
 
 class WindowCounter:
@@ -42,6 +45,8 @@ class WindowCounter:
             return count
 
     def _hit_redis(self, key: str, window: int) -> int | None:
+        import redis  # loaded already, with the client (servers without Redis never import it)
+
         name = f"mcp-limit:{key}:{window}"
         try:
             count, _ = self.client.pipeline().incr(name).expire(name, self.seconds * 2).execute()
