@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import ScriptInfo
 from sqlalchemy import event
 
 from app import sessions
@@ -20,11 +21,10 @@ class MigrationCommands(click.Group):
 
     Flask-Migrate brings Alembic, Mako and Pygments, about 11 MB in every process
     that imports them; servers never migrate, so only the `flask db` command does.
-    Flask's CLI resolves this with the app's context pushed.
     """
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra):
-        return _migration_commands().make_context(info_name, args, parent=parent, **extra)
+        return _migration_commands(parent).make_context(info_name, args, parent=parent, **extra)
 
 
 def init_app(app: Flask) -> None:
@@ -46,10 +46,12 @@ def enable_migrations(app: Flask) -> None:
         Migrate(app, db, directory=MIGRATIONS)
 
 
-def _migration_commands() -> click.Group:
+def _migration_commands(parent: click.Context | None) -> click.Group:
+    """Flask-Migrate's group, bound to the app the CLI loaded (`flask`, or a test CLI runner)."""
     from flask_migrate.cli import db as commands
 
-    enable_migrations(current_app._get_current_object())  # type: ignore[attr-defined]
+    info = parent.find_object(ScriptInfo) if parent is not None else None
+    enable_migrations(info.load_app() if info is not None else current_app._get_current_object())  # type: ignore[attr-defined]
     return commands
 
 

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import inspect
+
+from app import create_app
+from app.extensions import db
 from tests.support import services
 from tests.support.servers import BIN, ROOT, app_settings
 
@@ -44,3 +48,13 @@ def test_flask_db_loads_the_migration_commands_when_run(tmp_path):
     assert "(head)" in current.stdout
     listed = subprocess.run([*flask, "--help"], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60)
     assert "upgrade" in listed.stdout and "downgrade" in listed.stdout
+
+
+def test_flask_db_runs_from_the_test_cli_runner(tmp_path):
+    """No app context is pushed there before the group resolves: it binds the runner's app."""
+    app = create_app(app_settings(tmp_path))
+    runner = app.test_cli_runner()
+    upgraded = runner.invoke(args=["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    with app.app_context():
+        assert {"alembic_version", "users", "sessions"} <= set(inspect(db.engine).get_table_names())
