@@ -89,7 +89,7 @@ def own_origin() -> str:
 
 
 def _static_token_principal(token: str) -> Principal | None:
-    for configured in current_app.config["MCP_STATIC_TOKENS"] or ():
+    for configured in current_app.config["MCP_STATIC_TOKENS"]:
         if hmac.compare_digest(configured.encode(), token.encode()):
             digest = hashlib.sha256(token.encode()).hexdigest()[:16]
             return Principal(f"static-token:{digest}", name="static token", scopes=frozenset({"*"}), token_id=digest)

@@ -18,7 +18,7 @@ def grants(held: Iterable[str], needed: str) -> bool:
 
 
 def missing(held: Iterable[str], needed: Iterable[str]) -> list[str]:
-    """The scopes in `needed` that `held` does not grant (held directly: no search of parents)."""
+    """The scopes in `needed` that `held` grants neither directly nor through a parent."""
     held = held if isinstance(held, set | frozenset) else set(held)
     return [scope for scope in needed if scope not in held and not grants(held, scope)]
 
