@@ -45,8 +45,10 @@ class Series:
         if not self.runs:
             return {"unsupported": self.unsupported} if self.unsupported else {}
         cpu = [run.cpu_ms_per_request for run in self.runs if run.cpu_ms_per_request is not None]
+        rps = [run.wrk.rps for run in self.runs]
         return {
-            "rps": _median(run.wrk.rps for run in self.runs),
+            "rps": _median(rps),
+            "rps_range": [round(min(rps)), round(max(rps))],
             "p50_ms": _median(run.wrk.p50_ms for run in self.runs),
             "p99_ms": _median(run.wrk.p99_ms for run in self.runs),
             "cpu_ms_per_request": _median(cpu) if cpu else None,
@@ -85,25 +87,27 @@ def _number(value: float | None, digits: int) -> str:
 def form_table(title: str, labels: dict[str, str], summaries: dict[str, dict[str, Any]]) -> str:
     """The table of one protocol form: one line per server, then the ratios of this app to the others."""
     width = max(map(len, labels.values())) + 2
-    lines = [f"== {title} ==", f"{'server':<{width}}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}"]
+    lines = [f"== {title} ==", f"{'server':<{width}}{'req/s':>9}{'(range)':>12}{'p50 ms':>9}{'p99 ms':>9}"]
+    lines[-1] += f"{'CPU ms/req':>12}"
     lines[-1] += f"{'RSS MB/worker':>15}{'PSS MB/worker':>15}{'errors':>8}"
     for key, label in labels.items():
         row = summaries.get(key, {})
         if "rps" not in row:
             lines.append(f"{label:<{width}}  not measured: {row.get('unsupported', 'not run')}")
             continue
+        spread = "({}-{})".format(*row["rps_range"])
         lines.append(
-            f"{label:<{width}}{row['rps']:>9.0f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+            f"{label:<{width}}{row['rps']:>9.0f}{spread:>12}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
             f"{_number(row['cpu_ms_per_request'], 3):>12}{_number(row['peak_rss_mb'], 1):>15}"
             f"{_number(row.get('pss_mb'), 1):>15}{row['errors']:>8}"
         )
     table = ratios(summaries)
     if table:
-        heading = f"{'ratios (this app / other)':<{width}}{'req/s':>9}{'p50':>9}{'p99':>9}"
+        heading = f"{'ratios (this app / other)':<{width}}{'req/s':>9}{'':>12}{'p50':>9}{'p99':>9}"
         lines.append(heading + f"{'CPU/req':>12}{'RSS':>15}")
         for name, values in table.items():
             cells = [_number(values[metric], 2) for metric in METRICS]
-            lines.append(f"{name:<{width}}{cells[0]:>9}{cells[1]:>9}{cells[2]:>9}{cells[3]:>12}{cells[4]:>15}")
+            lines.append(f"{name:<{width}}{cells[0]:>9}{'':>12}{cells[1]:>9}{cells[2]:>9}{cells[3]:>12}{cells[4]:>15}")
     return "\n".join(lines)
 
 
@@ -113,9 +117,12 @@ def micro_table(results: dict[str, dict[str, float]]) -> str:
     title = "== in-process (timeit; µs per call: median and best of 5 loops) =="
     lines = [title, f"{'':<{width}}{'median':>9}{'best':>9}"]
     lines += [f"{name:<{width}}{value['median_us']:>9.1f}{value['min_us']:>9.1f}" for name, value in results.items()]
-    app, floor = results.get("tools/call via WSGI, app, 2025-11-25"), results.get("tools/call via WSGI, floor")
-    if app and floor:
-        lines.append(f"{'tools/call app / floor (2025-11-25)':<{width}}{app['median_us'] / floor['median_us']:>9.1f}")
+    floor = results.get("tools/call via WSGI, floor")
+    for form in ("2025-11-25", "2026-07-28"):
+        app = results.get(f"tools/call via WSGI, app, {form}")
+        if app and floor:  # best of the loops: the least disturbed by the rest of the machine
+            ratio = app["min_us"] / floor["min_us"]
+            lines.append(f"{f'tools/call app / floor ({form}), best':<{width}}{'':>9}{ratio:>9.2f}")
     return "\n".join(lines)
 
 
