@@ -61,17 +61,6 @@ def deployment(request, tmp_path_factory) -> Iterator[Deployment]:
         yield Deployment(url, settings["DATABASE_URL"], log_path, provider, request.param)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    services.require(services.have_chromium(), f"Chromium at {services.CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=services.CHROMIUM, args=services.CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser):
     context = browser.new_context()

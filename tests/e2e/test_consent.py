@@ -79,17 +79,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    services.require(services.have_chromium(), f"Chromium at {services.CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=services.CHROMIUM, args=services.CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def page(browser: Browser, deployment: Deployment) -> Iterator[Page]:
     """One signed-in person's tab; the client's redirect URI answers with a tiny page of its own."""
     context = browser.new_context()

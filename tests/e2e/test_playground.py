@@ -63,17 +63,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         yield Deployment(url, token)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    services.require(services.have_chromium(), f"Chromium at {services.CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=services.CHROMIUM, args=services.CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def sign_in(page: Page, url: str) -> None:
     page.goto(f"{url}/auth/dev")
     page.get_by_label("Name").fill(PERSON[0])
