@@ -8,13 +8,14 @@ JSON objects.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import aware, utcnow
 from app.extensions import db
 
 
@@ -31,27 +32,27 @@ class DatabaseStore:
 
     def get(self, key: str) -> dict[str, Any] | None:
         entry = db.session.get(Entry, key)
-        if entry is None or _aware(entry.expires_at) <= _now():
+        if entry is None or aware(entry.expires_at) <= utcnow():
             return None
         return json.loads(entry.value)
 
     def set(self, key: str, value: dict[str, Any], ttl: int) -> None:
-        db.session.execute(delete(Entry).where(Entry.expires_at <= _now()))
-        db.session.merge(Entry(key=key, value=json.dumps(value), expires_at=_now() + timedelta(seconds=ttl)))
+        db.session.execute(delete(Entry).where(Entry.expires_at <= utcnow()))
+        db.session.merge(Entry(key=key, value=json.dumps(value), expires_at=utcnow() + timedelta(seconds=ttl)))
         db.session.commit()
 
     def pop(self, key: str) -> dict[str, Any] | None:
         """Remove and return `key`, atomically: of two workers, only one gets the value."""
         row = db.session.execute(delete(Entry).where(Entry.key == key).returning(Entry.value, Entry.expires_at)).first()
         db.session.commit()
-        return json.loads(row.value) if row and _aware(row.expires_at) > _now() else None
+        return json.loads(row.value) if row and aware(row.expires_at) > utcnow() else None
 
     def delete(self, key: str) -> None:
         db.session.execute(delete(Entry).where(Entry.key == key))
         db.session.commit()
 
     def exists(self, key: str) -> bool:
-        found = db.session.scalar(select(Entry.key).where(Entry.key == key, Entry.expires_at > _now()))
+        found = db.session.scalar(select(Entry.key).where(Entry.key == key, Entry.expires_at > utcnow()))
         return found is not None
 
 
@@ -87,12 +88,3 @@ def init_app(app: Flask) -> None:
 def store() -> DatabaseStore | RedisStore:
     """Return the current app's store."""
     return current_app.extensions["kv"]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes even for timezone-aware columns; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

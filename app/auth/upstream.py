@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 import requests
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
 
 #: Refresh this many seconds before the provider's expiry.
@@ -32,7 +33,7 @@ class UpstreamToken(db.Model):
     provider: Mapped[str] = mapped_column(String(32))
     encrypted: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[int | None] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class UpstreamTokenError(Exception):
@@ -50,7 +51,7 @@ def save(user_id: int, provider: str, token: dict) -> None:
     row.expires_at = token.get("expires_at") or (
         int(time.time()) + token["expires_in"] if token.get("expires_in") else None
     )
-    row.updated_at = datetime.now(UTC)
+    row.updated_at = utcnow()
     db.session.add(row)
     db.session.commit()
 
