@@ -1,4 +1,4 @@
-"""The database (SQLite by default, PostgreSQL by URL), its migrations, and sessions."""
+"""The database (SQLite by default, PostgreSQL by URL), its migrations, sessions and the shared store."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo
 from sqlalchemy import event
 
-from app import sessions
+from app import kv, sessions
 from app.extensions import db
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -28,7 +28,7 @@ class MigrationCommands(click.Group):
 
 
 def init_app(app: Flask) -> None:
-    """Bind the database and the server-side session store to `app`; add `flask db`."""
+    """Bind the database, the server-side session store and the shared store to `app`; add `flask db`."""
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
     app.cli.add_command(MigrationCommands("db", help="Database migrations (Flask-Migrate)."))
@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _tune_sqlite)
     sessions.init_app(app)
+    kv.init_app(app)  # after sessions: it shares their Redis client
 
 
 def enable_migrations(app: Flask) -> None:

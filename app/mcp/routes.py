@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, Request, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from app import kv, limits
+from app import limits
 from app.extensions import csrf
 from app.mcp import access, dispatch, jsonrpc, registry, sessions, throttle
 from app.mcp.cli import mcp_cli
@@ -17,7 +17,6 @@ from app.mcp.transport import json_response
 def init_app(app: Flask) -> None:
     """Load the tools of MCP_TOOL_PACKAGES and serve them at MCP_PATH."""
     app.extensions["mcp"] = registry.load(app.config["MCP_TOOL_PACKAGES"])
-    kv.init_app(app)
     throttle.init_app(app)
     bp = Blueprint("mcp", __name__)
     bp.add_url_rule(app.config["MCP_PATH"], "endpoint", endpoint, methods=["POST", "GET", "DELETE"])

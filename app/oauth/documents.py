@@ -1,37 +1,39 @@
 """Client ID metadata documents: a client whose id is an https URL describes itself there.
 
-The document is fetched with SSRF defences: https only (plain http on loopback only
-outside production), every address the name resolves to must be public (loopback
-allowed outside production), the connection goes to the checked address (no second
-lookup to rebind), no redirects, a size cap and a deadline. A fetched document is kept
-as a client row and fetched again when its HTTP cache lifetime runs out.
+The document is fetched with the defences of `app.oauth.fetching` (public addresses
+only, no redirects, a size cap, one deadline, fetches in flight capped), over https
+only (plain http on loopback only outside production). A fetched document is kept
+as a client row and fetched again when its HTTP cache lifetime runs out; a failed
+fetch is remembered for FAILURE_CACHE_SECONDS in the shared store, so the same id
+is refused meanwhile without another fetch.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import hashlib
 import json
 import re
-import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import urllib3
 from flask import current_app
 from sqlalchemy import select
 
+from app import kv
 from app.extensions import db
+from app.oauth import fetching
 from app.oauth.clients import LOOPBACK_HOSTS, redirect_problem
+from app.oauth.fetching import Busy, FetchError
 from app.oauth.models import OAuthClient, aware, utcnow
 
-MAX_BYTES = 10_000
-TIMEOUT_SECONDS = 5
+#: Seconds a failed fetch is remembered.
+FAILURE_CACHE_SECONDS = 30
 #: Bounds on how long a fetched document is trusted, whatever its Cache-Control says.
 MIN_CACHE, MAX_CACHE, DEFAULT_CACHE = timedelta(minutes=1), timedelta(days=1), timedelta(minutes=10)
 MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
-class DocumentError(Exception):
+class DocumentError(FetchError):
     """The client id URL does not lead to a usable metadata document; says why."""
 
 
@@ -42,11 +44,25 @@ def is_document_id(client_id: str) -> bool:
 
 
 def load(client_id: str) -> OAuthClient:
-    """Return the client described at `client_id`, fetching the document if needed."""
+    """Return the client described at `client_id`, fetching the document if needed.
+
+    Raises FetchError (a DocumentError when the document itself is wrong). A fetch that
+    failed a moment ago fails again at once, with the same reason.
+    """
     row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id))
     if row is not None and row.kind == "document" and aware(row.refresh_after) > utcnow():
         return row
-    metadata, lifetime = fetch(client_id)
+    failure_key = "document-failed:" + hashlib.sha256(client_id.encode()).hexdigest()
+    failed = kv.store().get(failure_key)
+    if failed is not None:
+        raise DocumentError(failed["reason"])
+    try:
+        metadata, lifetime = fetch(client_id)
+    except Busy:
+        raise
+    except FetchError as error:
+        kv.store().set(failure_key, {"reason": str(error)}, FAILURE_CACHE_SECONDS)
+        raise
     row = row or OAuthClient(client_id=client_id, kind="document")
     row.metadata_json, row.refresh_after = json.dumps(metadata), utcnow() + lifetime
     db.session.add(row)
@@ -55,14 +71,12 @@ def load(client_id: str) -> OAuthClient:
 
 
 def fetch(url: str) -> tuple[dict, timedelta]:
-    """Fetch and check the document at `url`; return it and how long it may be cached."""
+    """Fetch and check the document at `url`; return it and how long it may be cached (raises FetchError)."""
     parts = urlsplit(url)
     loopback_ok = current_app.config["APP_ENV"] != "production"
     if parts.scheme != "https" and not (loopback_ok and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
         raise DocumentError("the client id must be an https URL")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = _checked_address(parts.hostname or "", port, loopback_ok)
-    status, cache_control, body = _get(parts, address)
+    status, cache_control, body = fetching.get(parts, loopback_ok)
     if status != 200:
         raise DocumentError(f"the client id URL answered HTTP {status}")
     try:
@@ -90,44 +104,6 @@ def validate(document: object, url: str) -> dict:
         raise DocumentError("client_name must be a string of at most 200 characters")
     keep = ("client_id", "client_name", "client_uri", "logo_uri", "redirect_uris", "scope", "application_type")
     return {key: document[key] for key in keep if key in document} | {"token_endpoint_auth_method": "none"}
-
-
-def _checked_address(host: str, port: int, loopback_ok: bool) -> str:
-    """Resolve `host`; every address must be public (or loopback, outside production)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise DocumentError("the client id's host does not resolve") from None
-    addresses = {info[4][0] for info in infos}
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_loopback and loopback_ok:
-            continue
-        if not ip.is_global or ip.is_multicast:
-            raise DocumentError("the client id's host resolves to a private or reserved address")
-    return sorted(addresses)[0]
-
-
-def _get(parts, address: str) -> tuple[int, str, bytes]:
-    """GET the document from the checked address, keeping the name for Host and TLS."""
-    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-    timeout = urllib3.Timeout(total=TIMEOUT_SECONDS)
-    if parts.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=host, assert_hostname=host, timeout=timeout)
-    else:
-        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    headers = {"Host": parts.netloc, "Accept": "application/json"}
-    try:
-        response = pool.urlopen("GET", path, headers=headers, redirect=False, retries=False, preload_content=False)
-        body = response.read(MAX_BYTES + 1, decode_content=True)
-    except urllib3.exceptions.HTTPError as error:
-        raise DocumentError(f"the client id URL could not be fetched ({type(error).__name__})") from None
-    finally:
-        pool.close()
-    if len(body) > MAX_BYTES:
-        raise DocumentError(f"the document is larger than {MAX_BYTES} bytes")
-    return response.status, response.headers.get("Cache-Control", ""), body
 
 
 def _lifetime(cache_control: str) -> timedelta:

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from app.extensions import db
 from app.oauth import documents, registration
 from app.oauth.clients import Client
+from app.oauth.fetching import FetchError
 from app.oauth.grants import AUTH_METHODS, CodeGrant, RefreshGrant, S256Challenge, revoke_family
 from app.oauth.models import OAuthClient, Token, digest, utcnow
 from app.oauth.scopes import requestable_scopes
@@ -28,7 +29,7 @@ def query_client(client_id: str) -> Client | None:
     if documents.is_document_id(client_id):
         try:
             return Client(documents.load(client_id))
-        except documents.DocumentError as error:
+        except FetchError as error:
             current_app.logger.info("client metadata document refused: %s", error)
             return None
     row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id, kind="registered"))

@@ -9,11 +9,19 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
-from app.oauth import documents
+from app.oauth import documents, fetching
 from app.oauth.documents import DocumentError
+from app.oauth.fetching import FetchError
 from tests.conftest import AuthActions
-from tests.oauth.conftest import OAuthActions
+from tests.oauth.conftest import REDIRECT, OAuthActions
+from tests.support import services
+from tests.support.servers import app_settings, gunicorn_app
+from tests.support.waiting import wait_until
+
+#: The slow-drip server: a byte every DRIP_INTERVAL seconds, for at most DRIP_SECONDS.
+DRIP_INTERVAL, DRIP_SECONDS = 0.2, 20.0
 
 
 class DocumentServer(ThreadingHTTPServer):
@@ -25,6 +33,7 @@ class DocumentServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), DocumentHandler)
         self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.hits: list[str] = []
+        self.cut: list[str] = []
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
@@ -40,15 +49,31 @@ class DocumentHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         self.server.hits.append(self.path)
+        if self.path.startswith("/drip"):
+            return self.drip()
         status, headers, body = self.server.routes.get(self.path, (404, {}, b"{}"))
         if self.path == "/slow":
-            time.sleep(documents.TIMEOUT_SECONDS + 1)
+            time.sleep(fetching.TIMEOUT_SECONDS + 1)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def drip(self) -> None:
+        """Answer one byte every DRIP_INTERVAL seconds, for DRIP_SECONDS: each read gets a byte in time, the whole never
+        comes. Counts the connections it saw cut (`server.cut`)."""
+        started = time.monotonic()
+        try:
+            for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"x" * 10_000:
+                if time.monotonic() - started > DRIP_SECONDS:
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(DRIP_INTERVAL)
+        except OSError:
+            self.server.cut.append(self.path)
 
     def log_message(self, *args) -> None:
         return
@@ -90,14 +115,14 @@ def test_a_document_client_signs_in_without_registering(make_app, site):
         (lambda url: client_document(url, redirect_uris=["http://evil.example/cb"]), "loopback"),
         (lambda url: client_document(url, token_endpoint_auth_method="client_secret_basic"), "none"),
         (lambda url: b"not json", "JSON"),
-        (lambda url: b"x" * (documents.MAX_BYTES + 10), "larger"),
+        (lambda url: b"x" * (fetching.MAX_BYTES + 10), "larger"),
     ],
 )
 def test_bad_documents_are_refused(make_app, site, document, message):
     url = site.url("/client.json")
     body = document(url)
     site.document("/client.json", body)
-    with make_app().app_context(), pytest.raises(DocumentError, match=message):
+    with make_app().app_context(), pytest.raises(FetchError, match=message):
         documents.fetch(url)
 
 
@@ -110,9 +135,101 @@ def test_redirects_are_not_followed(make_app, site):
 def test_slow_servers_time_out(make_app, site):
     site.document("/slow", client_document(site.url("/slow")))
     started = time.monotonic()
-    with make_app().app_context(), pytest.raises(DocumentError, match="could not be fetched"):
+    with make_app().app_context(), pytest.raises(FetchError, match="within"):
         documents.fetch(site.url("/slow"))
-    assert time.monotonic() - started < documents.TIMEOUT_SECONDS + 1
+    # The deadline ends the wait; the margin is for a loaded machine (the server answers after TIMEOUT_SECONDS + 1).
+    assert time.monotonic() - started < fetching.TIMEOUT_SECONDS + 3
+
+
+def test_a_server_that_drips_bytes_is_cut_at_the_deadline(make_app, site, monkeypatch):
+    """Every read gets a byte in time, so per-read timeouts never fire: only a deadline on the whole fetch ends it."""
+    monkeypatch.setattr(fetching, "TIMEOUT_SECONDS", 1)
+    started = time.monotonic()
+    with make_app().app_context(), pytest.raises(FetchError, match="within 1 s"):
+        documents.fetch(site.url("/drip"))
+    elapsed = time.monotonic() - started
+    assert elapsed < 1 + 3, f"the fetch took {elapsed:.1f} s against a 1 s deadline (the drip lasts {DRIP_SECONDS} s)"
+    # The connection is cut, not left to drip on in a thread of its own.
+    wait_until(lambda: site.cut == ["/drip"], "the drip connection cut", 5)
+
+
+def test_fetches_in_flight_are_capped_per_process_and_per_client_id(make_app, site, monkeypatch):
+    """Extra fetches are refused (Busy), not queued behind slow ones; a refusal is not remembered as a failure."""
+    monkeypatch.setattr(fetching, "TIMEOUT_SECONDS", 2)
+    app = make_app()
+    failures: dict[str, str] = {}
+
+    def fetch_in_background(path: str) -> threading.Thread:
+        def run() -> None:
+            with app.app_context():
+                try:
+                    documents.fetch(site.url(path))
+                except FetchError as error:
+                    failures[path] = str(error)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    first = fetch_in_background("/drip/a")
+    wait_until(lambda: "/drip/a" in site.hits, "the first fetch reaching the server")
+    with app.app_context():
+        with pytest.raises(fetching.Busy, match="already"):
+            documents.fetch(site.url("/drip/a"))
+        others = [fetch_in_background(f"/drip/{name}") for name in "bcdefg"[: fetching.MAX_CONCURRENT_FETCHES - 1]]
+        wait_until(lambda: len(site.hits) == fetching.MAX_CONCURRENT_FETCHES, "the other fetches reaching the server")
+        with pytest.raises(fetching.Busy, match="too many"):
+            documents.load(site.url("/drip/z"))
+    for thread in [first, *others]:
+        thread.join(timeout=10)
+    assert all("within 2 s" in reason for reason in failures.values()) and len(failures) == len(others) + 1
+    # Each fetch's thread gives its slot back as it ends, just after the deadline.
+    wait_until(lambda: fetching._slots._value == fetching.MAX_CONCURRENT_FETCHES, "every slot released")
+    site.document("/drip/z", client_document(site.url("/drip/z")))  # not a drip any more: "/drip" is matched first
+    with app.app_context(), pytest.raises(FetchError, match="within"):
+        documents.load(site.url("/drip/z"))  # fetched now: the earlier refusal was not remembered
+    assert site.hits.count("/drip/z") == 1
+
+
+def test_a_failed_fetch_is_remembered_for_a_short_while(make_app, site):
+    url = site.url("/missing.json")
+    with make_app().app_context():
+        for _ in range(3):
+            with pytest.raises(DocumentError, match="HTTP 404"):
+                documents.load(url)
+    assert site.hits == ["/missing.json"]
+
+
+def test_health_answers_while_slow_documents_are_fetched(tmp_path, site):
+    """Eight sign-in-free authorize requests naming dripping documents: as many as gunicorn.conf.py has threads."""
+    workers, threads = 2, 4
+    port = services.free_port()
+    outcomes: list[tuple[int, float]] = []
+
+    def authorize(base_url: str, path: str) -> None:
+        started = time.monotonic()
+        params = {"response_type": "code", "client_id": site.url(path), "redirect_uri": REDIRECT, "state": "s"}
+        params |= {"code_challenge": "x" * 43, "code_challenge_method": "S256"}
+        response = requests.get(f"{base_url}/oauth/authorize", params=params, timeout=60, allow_redirects=False)
+        outcomes.append((response.status_code, time.monotonic() - started))
+
+    settings = app_settings(tmp_path, GUNICORN_THREADS=str(threads))
+    with gunicorn_app(settings, port, tmp_path / "gunicorn.log", workers=workers) as base_url:
+        requests.get(f"{base_url}/health", timeout=10)  # each worker up
+        callers = [threading.Thread(target=authorize, args=(base_url, f"/drip/{n}")) for n in range(workers * threads)]
+        for caller in callers:
+            caller.start()
+        wait_until(lambda: len(site.hits) >= 2, "fetches reaching the document server")
+        started = time.monotonic()
+        assert requests.get(f"{base_url}/health", timeout=60).ok
+        health = time.monotonic() - started
+        for caller in callers:
+            caller.join(timeout=60)
+    print(f"\n/health answered in {health:.2f} s; authorize: {sorted(outcomes)}; fetches started: {len(site.hits)}")
+    assert health < 2.0, f"/health waited {health:.1f} s behind the slow fetches"
+    assert len(outcomes) == workers * threads and all(status == 400 for status, _ in outcomes)
+    assert max(elapsed for _, elapsed in outcomes) < fetching.TIMEOUT_SECONDS + 3
+    assert len(site.hits) <= workers * fetching.MAX_CONCURRENT_FETCHES
 
 
 @pytest.mark.parametrize(
@@ -127,7 +244,7 @@ def test_slow_servers_time_out(make_app, site):
     ],
 )
 def test_ssrf_targets_are_refused_before_any_connection(make_app, url):
-    with make_app().app_context(), pytest.raises(DocumentError):
+    with make_app().app_context(), pytest.raises(FetchError):
         documents.fetch(url)
 
 

@@ -47,6 +47,7 @@ import requests
 from tests.mcp.conftest import create_personal_token, dev_sign_in
 from tests.support import services, stores
 from tests.support.servers import gunicorn_app
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.services
 
@@ -304,21 +305,13 @@ class Result:
         return [sample for sample in self.samples if sample.detail and self.phase(sample) == phase]
 
 
-def wait_until(probe: Callable[[], bool], what: str, timeout: float = RECOVERY_TIMEOUT) -> None:
-    """Poll `probe` every 50 ms until it is true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not probe():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
-        time.sleep(0.05)
-
-
 def run_under_load(app: Deployment, fault: Fault) -> Result:
     """Load the app, inject `fault`, wait for its recovery probe, keep loading; return what every request got."""
     with Load(app.base_url, app.people) as load:
         time.sleep(BEFORE_SECONDS)
         fault_at = time.monotonic()
         fault.inject()
-        wait_until(fault.recovered, f"recovery from {fault.name}")
+        wait_until(fault.recovered, f"recovery from {fault.name}", RECOVERY_TIMEOUT)
         recovered_at = time.monotonic()
         time.sleep(SETTLE_SECONDS + AFTER_SECONDS)
     result = Result(fault, list(load.samples), fault_at, recovered_at)
@@ -486,7 +479,7 @@ def own_redis(directory: Path) -> Iterator[OwnRedis]:
     server = OwnRedis(directory)
     server.start()
     try:
-        wait_until(server.ping, "the test's redis-server answering", timeout=10)
+        wait_until(server.ping, "the test's redis-server answering", 10)
         yield server
     finally:
         server.shutdown("nosave")
@@ -525,7 +518,7 @@ def postgres_kept_up() -> Iterator[None]:
     finally:
         if not pg_ready():
             pg_ctlcluster("start")
-            wait_until(pg_ready, "PostgreSQL answering again")
+            wait_until(pg_ready, "PostgreSQL answering again", RECOVERY_TIMEOUT)
 
 
 @pytest.fixture
