@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app import limits
+from app import limits, security
 from app.extensions import db
 
 RETRY_AFTER_SECONDS = 5
 OAUTH_CLIENT_ENDPOINTS = ("/oauth/token", "/oauth/register", "/oauth/revoke", "/oauth/introspect")
 UNAVAILABLE = "A data store is not answering. Retry in a few seconds."
+FAILURE_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>500 Internal server error</title></head>'
+    "<body><h1>Internal server error</h1><p>Something went wrong on our side.</p></body></html>"
+)
 UNAVAILABLE_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>503 Service unavailable</title></head>'
     f"<body><h1>Service unavailable</h1><p>{UNAVAILABLE}</p></body></html>"
@@ -100,8 +105,33 @@ def handle_unexpected_error(error: Exception) -> Response:
     return handle_http_error(InternalServerError())
 
 
+class LastResort:
+    """Answer a failure after Flask is done (Werkzeug writing the response's headers) with a page that has the
+    security headers, instead of the server's own bare 500."""
+
+    def __init__(self, wsgi_app, logger) -> None:
+        self.wsgi_app, self.logger = wsgi_app, logger
+
+    def __call__(self, environ, start_response):
+        started = []
+
+        def start(status, headers, exc_info=None):
+            started.append(status)
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.wsgi_app(environ, start)
+        except Exception:
+            self.logger.exception("unhandled error writing the response to %s", environ.get("PATH_INFO"))
+            headers = [("Content-Type", "text/html; charset=utf-8"), *security.HEADERS.items()]
+            # Once a response has started, the server must decide (PEP 3333): exc_info lets it re-raise.
+            start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info() if started else None)
+            return [FAILURE_PAGE.encode()]
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     for unavailable in store_errors(app):
         app.register_error_handler(unavailable, handle_store_down)
     app.register_error_handler(Exception, handle_unexpected_error)
+    app.wsgi_app = LastResort(app.wsgi_app, app.logger)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from flask import abort
+from flask import abort, redirect
 
 
 @pytest.fixture
@@ -68,6 +68,24 @@ def test_every_error_code_has_a_page_and_json(make_app, code):
     page = client.get("/fail")
     assert page.status_code == code
     assert f'<p class="status">{code}</p>' in page.text
+    assert page.headers["Content-Security-Policy"].startswith("frame-ancestors 'none'")
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["X-Content-Type-Options"] == "nosniff"
     data = client.get("/fail", headers={"Accept": "application/json"})
     assert data.status_code == code
     assert set(data.json) == {"error", "message"}
+
+
+def test_a_failure_after_the_view_is_still_a_page_with_the_security_headers(app, auth, client, caplog):
+    """Werkzeug writes the Location header after Flask is done with the request; if that fails, the server's own
+    bare 500 would go out (no security headers). Seen with a redirect to a port that is not a number."""
+
+    @app.get("/away")
+    def away():
+        return redirect("http://127.0.0.1:1x/")
+
+    auth.dev_sign_in()
+    response = client.get("/away")
+    assert response.status_code == 500 and "text/html" in response.content_type
+    assert response.headers["Content-Security-Policy"].startswith("frame-ancestors 'none'")
+    assert response.headers["X-Frame-Options"] == "DENY" and response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Port could not be cast" in caplog.text  # the operator's log has what went wrong

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from app.security import content_security_policy
 from tests.test_factory import PRODUCTION
 
 
@@ -48,3 +51,14 @@ def test_production_cookie_is_secure_by_default():
     from app import create_app
 
     assert create_app(PRODUCTION).config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_added_sources_cannot_start_a_directive_or_loosen_framing():
+    policy = content_security_policy(form_action=("http://127.0.0.1:9999", "com.example.app:"))
+    assert policy.startswith("frame-ancestors 'none'; ")
+    assert "form-action 'self' http://127.0.0.1:9999 com.example.app:" in policy.split("; ")
+    for bad in ("http://x;frame-ancestors *", "http://a b", "https://x,y", "*"):
+        with pytest.raises(ValueError):
+            content_security_policy(form_action=(bad,))
+    with pytest.raises(ValueError):
+        content_security_policy(frame_ancestors=("'self'",))

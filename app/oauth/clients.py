@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,8 @@ from app.oauth.scopes import BASE_SCOPE, split
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 #: Schemes no redirect may use, whatever the client says.
 FORBIDDEN_SCHEMES = ("javascript", "data", "file", "vbscript", "about", "blob")
+#: A host name as browsers and CSP sources know it: dot-separated labels of letters, digits and hyphens.
+HOST_NAME = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?")
 
 
 class Client(ClientMixin):
@@ -44,7 +47,15 @@ class Client(ClientMixin):
         requested = split(scope)
         return " ".join(requested if BASE_SCOPE in requested else [BASE_SCOPE, *requested])
 
+    @property
+    def application_type(self) -> str:
+        """What kind of app: a metadata document says so or is taken as native; a registration, as web (RFC 7591)."""
+        return self.metadata.get("application_type") or ("native" if self.row.kind == "document" else "web")
+
     def check_redirect_uri(self, redirect_uri: str) -> bool:
+        """The presented URI must pass the registration checks itself, then match a registered one."""
+        if redirect_problem(redirect_uri, self.application_type) is not None:
+            return False
         return any(same_redirect(registered, redirect_uri) for registered in self.metadata.get("redirect_uris", []))
 
     def check_client_secret(self, client_secret: str) -> bool:
@@ -61,13 +72,29 @@ class Client(ClientMixin):
 
 
 def same_redirect(registered: str, presented: str) -> bool:
-    """Exact match, except that a loopback redirect may use any port (RFC 8252 section 7.3)."""
+    """Exact match, except that a loopback redirect may use any port (RFC 8252 section 7.3).
+
+    Both must have passed `redirect_problem`: then neither has userinfo, and the host
+    and port are what they seem.
+    """
     if registered == presented:
         return True
     a, b = urlsplit(registered), urlsplit(presented)
     if a.scheme != "http" or b.scheme != "http" or not is_loopback(a.hostname) or a.hostname != b.hostname:
         return False
     return (a.path, a.query, a.fragment) == (b.path, b.query, b.fragment)
+
+
+def origin_of(redirect_uri: str) -> str:
+    """The origin a redirect URI that passed `redirect_problem` goes to, as a CSP source: `scheme://host[:port]`,
+    or `scheme:` for a private-use scheme. Built from the parsed parts, never from the raw text."""
+    parts = urlsplit(redirect_uri)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return f"{scheme}:"
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + (f":{parts.port}" if parts.port is not None else "")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -83,7 +110,9 @@ def redirect_problem(uri: Any, application_type: str = "web") -> str | None:
     """Return why `uri` cannot be a redirect URI, or None if it can.
 
     https anywhere; http only on loopback; a private-use scheme (`com.example.app:/cb`)
-    only for native apps; never a fragment or a dangerous scheme.
+    only for native apps; never a fragment, a dangerous scheme, userinfo (`user@`: it
+    hides the real host from a reader), or a host or port that is not one. Checked at
+    registration and again for the URI each authorization request presents.
     """
     if not isinstance(uri, str) or not 0 < len(uri) <= 2000:
         return "must be a string of at most 2000 characters"
@@ -91,7 +120,7 @@ def redirect_problem(uri: Any, application_type: str = "web") -> str | None:
         return "must be plain ASCII, without spaces or control characters (percent-encode the rest)"
     try:
         parts = urlsplit(uri)
-        parts.port  # noqa: B018 - raises for a port that is not one
+        port = parts.port  # raises for a port that is not a number from 0 to 65535
     except ValueError:
         return "is not a valid URL"
     scheme = parts.scheme.lower()
@@ -99,10 +128,33 @@ def redirect_problem(uri: Any, application_type: str = "web") -> str | None:
         return "uses a scheme that is not allowed"
     if parts.fragment:
         return "must not have a fragment"
-    if scheme == "https":
-        return None if parts.hostname else "needs a host"
-    if scheme == "http":
-        return None if is_loopback(parts.hostname) else "may use http only on a loopback address"
+    if scheme not in ("http", "https"):
+        return _private_use_problem(scheme, application_type)
+    return _authority_problem(parts.netloc, parts.hostname, port) or (
+        "may use http only on a loopback address" if scheme == "http" and not is_loopback(parts.hostname) else None
+    )
+
+
+def _authority_problem(netloc: str, host: str | None, port: int | None) -> str | None:
+    if "@" in netloc:
+        return "must not carry a user name or password"
+    if port == 0:
+        return "must not use port 0"
+    return None if is_host(host) else "needs a host name or an IP address"
+
+
+def is_host(host: str | None) -> bool:
+    """Return whether `host` is a DNS name of letters, digits and hyphens, or an IP address."""
+    if host and HOST_NAME.fullmatch(host):
+        return True
+    try:
+        ipaddress.ip_address(host or "")
+    except ValueError:
+        return False
+    return True
+
+
+def _private_use_problem(scheme: str, application_type: str) -> str | None:
     if application_type == "native" and "." in scheme:
         return None
     return "must be https, http on loopback, or (native apps) a private-use scheme like com.example.app:"

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.oauth import documents
-from app.oauth.clients import Client
+from app.oauth.clients import Client, origin_of
 from app.oauth.models import Consent
 from app.oauth.scopes import split
 
@@ -38,6 +38,6 @@ def describe(client: Client, redirect_uri: str, scope: str) -> dict:
         "name": client.name,
         "domain": urlsplit(client.client_id).hostname if verified else None,
         "redirect_host": target.hostname or f"{target.scheme}:",
-        "redirect_origin": f"{target.scheme}://{target.netloc}" if target.netloc else f"{target.scheme}:",
+        "redirect_origin": origin_of(redirect_uri),
         "scopes": split(scope),
     }

@@ -14,6 +14,7 @@ from app.oauth import consent, metadata
 from app.oauth.registration import registration_allowed
 from app.oauth.server import server
 from app.oauth.urls import issuer
+from app.security import content_security_policy
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
 well_known = Blueprint("well_known", __name__, url_prefix="/.well-known")
@@ -50,7 +51,9 @@ def authorize() -> Response | str:
         described = consent.describe(client, redirect_uri, scope)
         response = current_app.response_class(render_template("oauth/consent.html", client=described))
         # The decision is a form post answered by a redirect to the client: allow it.
-        response.headers["Content-Security-Policy"] = _csp_allowing(described["redirect_origin"])
+        response.headers["Content-Security-Policy"] = content_security_policy(
+            form_action=(described["redirect_origin"],)
+        )
         return response
     approved = request.method == "GET" or request.form.get("decision") == "allow"
     if approved and request.form.get("remember") == "yes":
@@ -129,12 +132,6 @@ def _with_issuer(response: Response) -> Response:
     if response.location:
         response.location = add_params_to_uri(response.location, {"iss": issuer()})
     return response
-
-
-def _csp_allowing(origin: str) -> str:
-    from app.security import CONTENT_SECURITY_POLICY
-
-    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
 
 
 def _public(response: Response | tuple) -> Response | tuple:

@@ -10,13 +10,13 @@ from flask import Blueprint, current_app, make_response, render_template
 from werkzeug.wrappers import Response
 
 from app.oauth.urls import resource_url
-from app.security import CONTENT_SECURITY_POLICY
+from app.security import content_security_policy
 from app.web import snippets
 
 bp = Blueprint("playground", __name__)
 
 #: Tools may return audio, which the playground plays from a data: URL.
-PLAYGROUND_POLICY = CONTENT_SECURITY_POLICY + "; media-src 'self' data:"
+PLAYGROUND_POLICY = content_security_policy(media_src=("'self'", "data:"))
 
 
 @bp.get("/playground")

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import secrets
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -218,3 +222,60 @@ def test_a_personal_token_from_the_tokens_page_works_on_mcp(deployment: Deployme
     assert value
     assert page.get_by_role("row").filter(has_text="playwright script").count() == 1
     assert caller_email(whoami(deployment, value)) == PERSON_EMAIL
+
+
+@pytest.mark.parametrize("crafted", [False, True], ids=["plain", "csp-injecting-redirect"])
+def test_the_consent_page_cannot_be_framed(browser: Browser, deployment: Deployment, crafted: bool) -> None:
+    """A same-site page frames the consent page, to have the person click Allow in it. A redirect URI with userinfo
+    once put `frame-ancestors *` into the page's policy ahead of `'none'`, and Chromium honours the first."""
+    redirect = urlsplit(deployment.redirect_uri)
+    netloc = f"x;frame-ancestors *;a@{redirect.netloc}" if crafted else redirect.netloc
+    params = {
+        "response_type": "code",
+        "client_id": deployment.client_id,
+        "redirect_uri": f"http://{netloc}{redirect.path}",
+        "state": "framed",
+        "code_challenge": Pkce().challenge,
+        "code_challenge_method": "S256",
+    }
+    iframe = f'<iframe src="{html.escape(deployment.url)}/oauth/authorize?{html.escape(urlencode(params))}"></iframe>'
+    context = browser.new_context()
+    page = context.new_page()
+    # A real server on loopback, as the app is (Chromium keeps pages from elsewhere off loopback), and the same site
+    # as the app (another port), so the session cookie goes along with the framed request.
+    with serve_page(f"<!doctype html><title>Win a prize</title>{iframe}") as attacker:
+        try:
+            page.goto(f"{deployment.url}/auth/dev")
+            page.get_by_label("Name").fill(PERSON_NAME)
+            page.get_by_label("E-mail").fill(PERSON_EMAIL)
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("heading", name="You are signed in").wait_for()
+            page.goto(attacker, wait_until="load")
+            [framed] = [frame for frame in page.frames if frame is not page.main_frame]
+            assert framed.get_by_role("button", name="Allow").count() == 0, "the consent page rendered in the frame"
+            assert framed.url.startswith("chrome-error://"), f"the framed page loaded: {framed.url}"
+        finally:
+            context.close()
+
+
+@contextmanager
+def serve_page(body: str) -> Iterator[str]:
+    """Serve `body` as HTML at every path of a server on 127.0.0.1; yield its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -44,6 +44,13 @@ def test_public_native_client(app):
         ({"redirect_uris": ["com.example.app:/cb"]}, "invalid_redirect_uri"),  # web apps: no private schemes
         ({"redirect_uris": []}, "invalid_client_metadata"),
         ({"redirect_uris": ["https://a.example/" + "x" * 2100]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["https://user@app.example.com/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["http://x;frame-ancestors *;a@127.0.0.1:9999/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["https://app.example.com;frame-ancestors/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["https://app_example.com/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["http://127.0.0.1:1x/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["http://127.0.0.1:99999/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["http://127.0.0.1:0/cb"]}, "invalid_redirect_uri"),
         (GOOD | {"client_name": "x" * 500}, "invalid_client_metadata"),
         (GOOD | {"grant_types": ["client_credentials"]}, "invalid_client_metadata"),
         (GOOD | {"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
