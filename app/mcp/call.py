@@ -17,6 +17,9 @@ from app.mcp.jsonrpc import Message
 from app.mcp.registry import Registry
 from app.mcp.specs import PromptSpec, ResourceSpec, ToolSpec
 
+#: The methods that run the tool, prompt or resource they name.
+RUNS = ("tools/call", "prompts/get", "resources/read")
+
 
 @dataclass
 class Call:
@@ -35,18 +38,26 @@ class Call:
 
     @cached_property
     def target(self) -> tuple[ToolSpec | PromptSpec | ResourceSpec, dict[str, str]] | None:
-        """The tool, prompt or resource the call addresses, with a resource template's variables (None for other
-        methods, or nothing by that name). Looked up once: the scope check and the handler both need it."""
+        """The tool, prompt or resource the call names, with a resource template's variables (None for other
+        methods, or nothing by that name). Looked up once: the scope check and the handler both need it, and
+        every method that names one needs its scopes, whether it runs it or not (completions, subscriptions)."""
         method, params, registry = self.message.method, self.params, self.registry
-        if method == "resources/read":
+        if method in ("resources/read", "resources/subscribe", "resources/unsubscribe"):
             return registry.find_resource(params["uri"]) if isinstance(params.get("uri"), str) else None
         if method == "tools/call":
             spec = registry.tools.get(params.get("name"))
         elif method == "prompts/get":
             spec = registry.prompts.get(params.get("name"))
+        elif method == "completion/complete":
+            spec = registry.completion_target(params.get("ref") or {})
         else:
             return None
         return (spec, {}) if spec is not None else None
+
+    @property
+    def runs_target(self) -> bool:
+        """Whether the method runs the function it names (and so may talk to the client while it does)."""
+        return self.message.method in RUNS
 
     @property
     def spec(self) -> ToolSpec | PromptSpec | ResourceSpec | None:

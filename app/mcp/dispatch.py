@@ -72,8 +72,8 @@ def handle(message: Message, principal: Principal, req: Request) -> Response:
     except ProtocolError as problem:
         problem.request_id = message.id
         raise
-    # Only a function that takes a Context can send anything before its result.
-    may_talk = spec is not None and spec.arguments.context_parameter is not None
+    # Only a function that runs and takes a Context can send anything before its result.
+    may_talk = call.runs_target and spec is not None and spec.arguments.context_parameter is not None
     if may_talk and envelope.session_id:
         channels.forget_cancel(envelope.session_id, message.id)  # ids are reused: an old cancel is not for this
     response = transport.answer(call, handler, finish, may_talk)

@@ -75,8 +75,7 @@ def get_prompt(call: Call) -> dict[str, Any]:
 def complete(call: Call) -> dict[str, Any]:
     ref, argument = call.params.get("ref") or {}, call.params.get("argument") or {}
     ref_type, target = ref.get("type"), ref.get("name") if ref.get("type") == "ref/prompt" else ref.get("uri")
-    known = call.registry.prompts if ref_type == "ref/prompt" else call.registry.templates
-    if target not in known:
+    if call.target is None:
         raise ProtocolError(INVALID_PARAMS, f"Unknown {ref_type} {target!r}")
     spec = call.registry.completions.get((ref_type, target, argument.get("name")))
     context = (call.params.get("context") or {}).get("arguments") or {}

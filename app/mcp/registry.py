@@ -55,6 +55,14 @@ class Registry:
         specs = [*self.tools.values(), *self.resources.values(), *self.templates.values(), *self.prompts.values()]
         return {scope for spec in specs for scope in spec.scopes}
 
+    def completion_target(self, ref: dict) -> PromptSpec | ResourceSpec | None:
+        """Return the prompt or resource template a completion request refers to."""
+        if ref.get("type") == "ref/prompt":
+            return self.prompts.get(ref.get("name"))  # type: ignore[arg-type]
+        if ref.get("type") == "ref/resource":
+            return self.templates.get(ref.get("uri"))  # type: ignore[arg-type]
+        return None
+
     def find_resource(self, uri: str) -> tuple[ResourceSpec, dict[str, str]] | None:
         """Return the resource serving `uri` and its template variables."""
         if uri in self.resources:

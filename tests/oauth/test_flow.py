@@ -250,6 +250,10 @@ def test_challenges_point_at_the_metadata(oauth):
     )
 
 
+#: A completion request's argument: the first letters of a system name.
+ARGUMENT = {"name": "system", "value": "bill"}
+
+
 def oauth_app_client(oauth):
     return oauth.client.application.test_client()
 
@@ -267,6 +271,32 @@ def test_scope_step_up(oauth):
     allowed = oauth.call(more["access_token"], params={"name": "write_note", "arguments": {"text": "x"}})
     assert allowed.json["result"]["content"][0]["text"] == "noted: x"
     assert oauth.call(more["access_token"], params={"name": "shut_down", "arguments": {}}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("prompts/get", {"name": "incident_report", "arguments": {"system": "payroll"}}),
+        ("completion/complete", {"ref": {"type": "ref/prompt", "name": "incident_report"}, "argument": ARGUMENT}),
+        ("resources/read", {"uri": "admin://systems/payroll/secrets"}),
+        (
+            "completion/complete",
+            {"ref": {"type": "ref/resource", "uri": "admin://systems/{system}/secrets"}, "argument": ARGUMENT},
+        ),
+        ("resources/read", {"uri": "admin://audit-log"}),
+        ("resources/subscribe", {"uri": "admin://audit-log"}),
+        ("resources/unsubscribe", {"uri": "admin://audit-log"}),
+        ("resources/subscribe", {"uri": "admin://systems/payroll/secrets"}),
+    ],
+)
+def test_every_method_naming_a_prompt_or_resource_checks_its_scopes(oauth, method, params):
+    """Completions and subscriptions need what reading the prompt or resource needs: a completion of an admin prompt
+    once answered a token holding only `mcp` with the admin's suggestions."""
+    refused = oauth.call(oauth.tokens()["access_token"], method, params)
+    assert refused.status_code == 403, refused.text
+    assert 'scope="mcp admin"' in refused.headers["WWW-Authenticate"]
+    allowed = oauth.call(oauth.tokens(scope="mcp admin")["access_token"], method, params)
+    assert allowed.status_code == 200 and "result" in allowed.json, allowed.text
 
 
 def test_introspection_for_confidential_clients(oauth):
