@@ -17,8 +17,8 @@ from flask_limiter.util import get_remote_address
 
 #: Which setting limits which endpoints.
 LIMITS = {
-    "SIGN_IN_RATE_LIMIT": ("auth.login_with", "auth.callback", "auth.dev_login"),
-    "AUTHORIZE_RATE_LIMIT": ("oauth.authorize",),
+    "SIGN_IN_RATE_LIMIT": ("auth.login_with", "auth.callback", "auth.dev_login", "auth.dev_sign_in"),
+    "AUTHORIZE_RATE_LIMIT": ("oauth.authorize", "oauth.decide"),
     "TOKEN_RATE_LIMIT": ("oauth.token", "oauth.revoke", "oauth.introspect"),
     "REGISTRATION_RATE_LIMIT": ("oauth.register",),
 }

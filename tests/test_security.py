@@ -62,3 +62,22 @@ def test_added_sources_cannot_start_a_directive_or_loosen_framing():
             content_security_policy(form_action=(bad,))
     with pytest.raises(ValueError):
         content_security_policy(frame_ancestors=("'self'",))
+
+
+def test_no_route_answers_both_safe_and_state_changing_methods(make_app):
+    """Flask answers HEAD with the GET view, and CSRF protection skips HEAD: a view that changes state on a method
+    other than GET (sign-out, consent, a tool call) must not be the view of GET too."""
+    app = make_app(EXTERNAL_ISSUER="")
+    changing = {"POST", "PUT", "PATCH", "DELETE"}
+    shared = [str(rule) for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.methods & changing]
+    assert shared == []
+
+
+def test_head_changes_nothing(client, auth):
+    """HEAD to sign-out, with a CSRF-free body, once signed the person out; to /mcp it ran the tool."""
+    auth.dev_sign_in()
+    assert client.head("/auth/logout").status_code == 200
+    assert client.get("/account/tokens").status_code == 200  # still signed in
+    body = b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}'
+    headers = {"Origin": "http://localhost", "Content-Type": "application/json"}
+    assert client.head("/mcp", data=body, headers=headers).status_code == 405

@@ -27,15 +27,27 @@ class DevSignInForm(FlaskForm):
     )
 
 
-@bp.route("/dev", methods=["GET", "POST"])
-def dev_login() -> Response | tuple[str, int]:
-    """Show the development sign-in form, and sign in whoever it names."""
-    enabled = any(p.type == "dev" for p in registry.providers().values())
-    if not enabled or current_app.config["APP_ENV"] == "production":
-        abort(404)
+@bp.get("/dev")
+def dev_login() -> str:
+    """Show the development sign-in form."""
+    _require_enabled()
+    return render_template("auth/dev_login.html", form=DevSignInForm())
+
+
+@bp.post("/dev")
+def dev_sign_in() -> Response | tuple[str, int]:
+    """Sign in whoever the form names."""
+    _require_enabled()
     form = DevSignInForm()
     if not form.validate_on_submit():
-        return render_template("auth/dev_login.html", form=form), 400 if form.errors else 200
+        return render_template("auth/dev_login.html", form=form), 400
     email = form.email.data.strip().lower()
     profile = Profile(subject=email, email=email, name=form.name.data.strip())
     return finish_sign_in(upsert_user("dev", profile))
+
+
+def _require_enabled() -> None:
+    """404 unless the dev sign-in is a configured provider, and never in production."""
+    enabled = any(p.type == "dev" for p in registry.providers().values())
+    if not enabled or current_app.config["APP_ENV"] == "production":
+        abort(404)

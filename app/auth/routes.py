@@ -117,11 +117,15 @@ def failure() -> tuple[str, int]:
     return render_template("auth/failure.html", message=message), 401
 
 
-@bp.route("/logout", methods=["GET", "POST"])
-def logout() -> Response | str:
-    """GET asks to confirm; POST (with its CSRF token) signs out and drops the session."""
-    if request.method == "GET":
-        return render_template("auth/logout.html")
+@bp.get("/logout")
+def logout() -> str:
+    """Ask to confirm: signing out is a POST, with its CSRF token."""
+    return render_template("auth/logout.html")
+
+
+@bp.post("/logout")
+def sign_out() -> str:
+    """Sign out and drop the session."""
     logout_user()
     session.clear()  # an emptied session is deleted from the store, its cookie expired
     return render_template("auth/signed_out.html")

@@ -10,6 +10,7 @@ from app import limits
 from app.extensions import csrf
 from app.mcp import access, dispatch, jsonrpc, registry, sessions, throttle
 from app.mcp.cli import mcp_cli
+from app.mcp.context import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.transport import json_response
 
@@ -19,7 +20,10 @@ def init_app(app: Flask) -> None:
     app.extensions["mcp"] = registry.load(app.config["MCP_TOOL_PACKAGES"])
     throttle.init_app(app)
     bp = Blueprint("mcp", __name__)
-    bp.add_url_rule(app.config["MCP_PATH"], "endpoint", endpoint, methods=["POST", "GET", "DELETE"])
+    # One view per method: Flask answers HEAD with the GET view, which must never reach the dispatcher.
+    bp.add_url_rule(app.config["MCP_PATH"], "endpoint", endpoint, methods=["POST"])
+    bp.add_url_rule(app.config["MCP_PATH"], "stream", stream, methods=["GET"])
+    bp.add_url_rule(app.config["MCP_PATH"], "end_session", end_session, methods=["DELETE"])
     bp.register_error_handler(ProtocolError, protocol_error)
     bp.register_error_handler(HTTPException, http_error)
     csrf.exempt(bp)  # cookie callers are held to this site's Origin instead (see access)
@@ -28,23 +32,37 @@ def init_app(app: Flask) -> None:
 
 
 def endpoint() -> Response:
+    """POST: one JSON-RPC message."""
     # Each use of a context-local proxy costs about a microsecond, and agents call this
     # in tight loops: the request is looked up once and handed on.
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    access.check_host_and_origin(req)
-    throttle.check(req)
-    principal = access.authenticate(req)
-    if req.method == "GET":
-        raise ProtocolError(INVALID_REQUEST, "Method not allowed: this server opens no standalone stream", status=405)
-    if req.method == "DELETE":
-        session_id = req.headers.get("Mcp-Session-Id")
-        if not session_id:
-            raise ProtocolError(INVALID_REQUEST, "Mcp-Session-Id header required", status=400)
-        sessions.end(session_id, principal)
-        return Response(status=204)
+    principal = _caller(req)
     if req.mimetype != "application/json":
         raise ProtocolError(INVALID_REQUEST, "Content-Type must be application/json", status=415)
     return dispatch.handle(jsonrpc.parse(req.get_data()), principal, req)
+
+
+def stream() -> Response:
+    """GET (and HEAD): there is no standalone stream to open."""
+    _caller(request)
+    raise ProtocolError(INVALID_REQUEST, "Method not allowed: this server opens no standalone stream", status=405)
+
+
+def end_session() -> Response:
+    """DELETE: end a legacy session."""
+    principal = _caller(request)
+    session_id = request.headers.get("Mcp-Session-Id")
+    if not session_id:
+        raise ProtocolError(INVALID_REQUEST, "Mcp-Session-Id header required", status=400)
+    sessions.end(session_id, principal)
+    return Response(status=204)
+
+
+def _caller(req: Request) -> Principal:
+    """Who is calling, from an allowed Host and Origin, within the rate limit (else 403, 429 or 401)."""
+    access.check_host_and_origin(req)
+    throttle.check(req)
+    return access.authenticate(req)
 
 
 def protocol_error(problem: ProtocolError) -> Response:

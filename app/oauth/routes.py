@@ -33,9 +33,38 @@ def protected_resource_metadata(resource_path: str = "") -> Response:
     return _public(jsonify(metadata.protected_resource_metadata()))
 
 
-@bp.route("/authorize", methods=["GET", "POST"])
+@bp.get("/authorize")
 def authorize() -> Response | str:
     """Sign the person in if needed, then ask their consent (or use a remembered one)."""
+    grant = _consent_grant()
+    if isinstance(grant, Response | tuple):
+        return grant
+    payload, client = grant.request.payload, grant.request.client
+    scope = client.get_allowed_scope(payload.scope)
+    if consent.remembered(current_user.id, client.client_id, scope):
+        return _answer(grant, approved=True)
+    described = consent.describe(client, payload.redirect_uri or client.get_default_redirect_uri(), scope)
+    response = current_app.response_class(render_template("oauth/consent.html", client=described))
+    # The decision is a form post answered by a redirect to the client: allow it.
+    response.headers["Content-Security-Policy"] = content_security_policy(form_action=(described["redirect_origin"],))
+    return response
+
+
+@bp.post("/authorize")
+def decide() -> Response | str:
+    """The person's answer from the consent page (a POST, so its CSRF token is checked)."""
+    grant = _consent_grant()
+    if isinstance(grant, Response | tuple):
+        return grant
+    approved = request.form.get("decision") == "allow"
+    if approved and request.form.get("remember") == "yes":
+        client = grant.request.client
+        consent.remember(current_user.id, client.client_id, client.get_allowed_scope(grant.request.payload.scope))
+    return _answer(grant, approved)
+
+
+def _consent_grant():
+    """The checked authorization request; or, for a bad one or a signed-out person, the response to send."""
     try:
         grant = server().get_consent_grant(end_user=current_user if current_user.is_authenticated else None)
     except OAuth2Error as error:
@@ -44,20 +73,11 @@ def authorize() -> Response | str:
         return _bad_request_page("The authorization request holds characters OAuth does not allow.")
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path))
-    payload, client = grant.request.payload, grant.request.client
-    scope = client.get_allowed_scope(payload.scope)
-    redirect_uri = payload.redirect_uri or client.get_default_redirect_uri()
-    if request.method == "GET" and not consent.remembered(current_user.id, client.client_id, scope):
-        described = consent.describe(client, redirect_uri, scope)
-        response = current_app.response_class(render_template("oauth/consent.html", client=described))
-        # The decision is a form post answered by a redirect to the client: allow it.
-        response.headers["Content-Security-Policy"] = content_security_policy(
-            form_action=(described["redirect_origin"],)
-        )
-        return response
-    approved = request.method == "GET" or request.form.get("decision") == "allow"
-    if approved and request.form.get("remember") == "yes":
-        consent.remember(current_user.id, client.client_id, scope)
+    return grant
+
+
+def _answer(grant, approved: bool) -> Response:
+    """Send the code (or access_denied) to the client, naming this issuer (RFC 9207)."""
     response = server().create_authorization_response(grant=grant, grant_user=current_user if approved else None)
     return _with_issuer(response)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy import select
 
-from app.oauth.models import Token
+from app.extensions import db
+from app.oauth.models import AuthorizationCode, Consent, Token
 from tests.conftest import csrf_token
 from tests.oauth.conftest import REDIRECT, RESOURCE, OAuthActions, pkce, redirect_params
 
@@ -81,6 +83,18 @@ def test_consent_needs_its_csrf_token(oauth):
     params = oauth.authorize_params()
     response = oauth.client.post("/oauth/authorize", query_string=params, data={"decision": "allow"})
     assert response.status_code == 400
+
+
+def test_head_neither_approves_nor_remembers(oauth_app, oauth):
+    """CSRF protection skips HEAD: a HEAD with decision=allow in its body once issued a code and stored consent."""
+    params = oauth.authorize_params()
+    response = oauth.client.head("/oauth/authorize", query_string=params, data={"decision": "allow", "remember": "yes"})
+    assert response.status_code == 200 and response.location is None
+    with oauth_app.app_context():
+        assert (
+            db.session.scalars(select(Consent)).all() == []
+            and db.session.scalars(select(AuthorizationCode)).all() == []
+        )
 
 
 def test_remembered_consent_skips_the_page(oauth):
