@@ -74,6 +74,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUTHORIZE_RATE_LIMIT", "authorization requests allowed per address", "60 per minute"),
     Setting("TOKEN_RATE_LIMIT", "token, revocation and introspection requests allowed per address", "120 per minute"),
     Setting("MCP_RATE_LIMIT", "requests to /mcp allowed per credential", "1200 per minute"),
+    Setting("MCP_INVALID_TOKEN_RATE_LIMIT", "invalid bearer tokens /mcp takes per address", "60 per minute"),
     Setting("CLIENT_IDLE_DAYS", "registered clients unused this long are deleted", "30"),
     Setting("EXTERNAL_ISSUER", "trust this MCP-ready authorization server instead of the built-in one"),
     Setting("EXTERNAL_AUDIENCE", "audience its tokens must carry (default: this server's MCP URL)"),

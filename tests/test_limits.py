@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import secrets
 
+import pytest
+from sqlalchemy import event
+
+from app.auth.users import Profile, upsert_user
+from app.extensions import db
+from app.oauth import personal
 from config import ConfigError
 from tests.mcp.conftest import McpActions
 
@@ -16,6 +22,27 @@ def test_mcp_is_limited_per_credential(make_app):
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
     assert limited.get_json()["jsonrpc"] == "2.0" and "error" in limited.get_json()
     assert second.legacy("ping").status_code == 200  # another credential has its own budget
+
+
+def test_invalid_bearer_tokens_are_limited_per_address_before_any_lookup(make_app):
+    """Each random token was a credential of its own, so never limited, and each cost a database lookup."""
+    app = make_app(MCP_INVALID_TOKEN_RATE_LIMIT="5 per minute", MCP_TOOL_PACKAGES="app.tools")
+    client = app.test_client()
+    with app.app_context():
+        user = upsert_user("dev", Profile(subject="ada@example.test", email="ada@example.test", name="Ada"))
+        _, valid = personal.create(user.id, "script", "mcp", 1, "http://localhost/mcp")
+    assert McpActions(client, token=valid).legacy("ping").status_code == 200  # verified: now cached
+    lookups = []
+    with app.app_context():
+        listen = (db.engine, "before_cursor_execute")
+        event.listen(*listen, lambda *args: lookups.append(args[2]) if "oauth_tokens" in args[2] else None)
+        codes = [McpActions(client, token=secrets.token_urlsafe(32)).legacy("ping").status_code for _ in range(30)]
+        assert codes == [401] * 5 + [429] * 25
+        assert len(lookups) == 5, "a refused request looked its token up"
+        refused = McpActions(client, token="another-bad-one").legacy("ping")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        assert McpActions(client, token=valid).legacy("ping").status_code == 200  # a known token still works
+        assert McpActions(app.test_client(), token=valid).legacy("ping").status_code == 200
 
 
 def test_token_endpoint_is_limited_with_an_oauth_error(make_app):

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Request, current_app, request
 from flask_login import current_user
 
+from app.mcp import throttle
 from app.mcp.context import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.oauth import scopes, verify
@@ -70,8 +71,12 @@ def authenticate(req: Request) -> Principal:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("Authorization must be: Bearer <token>", "invalid_request")
-        principal = _static_token_principal(token) or verify.verify(token)
+        principal = _static_token_principal(token) or verify.cached(token)
         if principal is None:
+            throttle.check_address()  # too many invalid tokens from here: refused before the lookup
+            principal = verify.look_up(token)
+        if principal is None:
+            throttle.count_invalid()
             raise Unauthorized("The bearer token is not valid, has expired, or is for another server", "invalid_token")
         require_scopes(principal, (BASE_SCOPE,))
         return principal

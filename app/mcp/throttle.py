@@ -1,9 +1,15 @@
-"""The /mcp rate limit: fixed windows per credential, cheap enough for every tool call.
+"""The /mcp rate limits: fixed windows per credential, cheap enough for every tool call,
+and per client address for invalid credentials.
 
 Agents call tools in tight loops, so this is a counter, not a framework: in the
 process's memory, or (with REDIS_URL) one pipelined INCR/EXPIRE in Redis so every
 worker and instance shares the count. A Redis outage lifts the limit rather than
 failing calls.
+
+A random bearer value is a credential of its own, so the first limit never holds it
+back, and it costs a lookup. So invalid credentials are also counted per address
+(MCP_INVALID_TOKEN_RATE_LIMIT), and an address over that limit is refused before
+any token it sends that is not already known is looked up.
 """
 
 from __future__ import annotations
@@ -30,11 +36,27 @@ class WindowCounter:
 
     def hit(self, key: str) -> tuple[bool, int]:
         """Count one request for `key`; return (allowed, seconds until the window resets)."""
-        now = time.time()
-        window = int(now // self.seconds)
-        reset = int((window + 1) * self.seconds - now) + 1
+        window, reset = self._window()
         count = self._hit_redis(key, window) if self.client else self._hit_memory(key, window)
         return count is None or count <= self.amount, reset
+
+    def count(self, key: str) -> tuple[int, int]:
+        """Return (requests counted for `key` in this window, seconds until it resets), counting none."""
+        window, reset = self._window()
+        if self.client is None:
+            return self.counts.get((key, window), 0), reset
+        import redis
+
+        try:
+            return int(self.client.get(f"mcp-limit:{key}:{window}") or 0), reset
+        except redis.RedisError:
+            return 0, reset
+
+    def _window(self) -> tuple[int, int]:
+        """The current window's number, and the seconds until the next one."""
+        now = time.time()
+        window = int(now // self.seconds)
+        return window, int((window + 1) * self.seconds - now) + 1
 
     def _hit_memory(self, key: str, window: int) -> int:
         with self.lock:
@@ -56,9 +78,9 @@ class WindowCounter:
 
 
 def init_app(app: Flask) -> None:
-    limit = parse(app.config["MCP_RATE_LIMIT"])
-    seconds = limit.get_expiry()
-    app.extensions["mcp_throttle"] = WindowCounter(limit.amount, seconds, app.extensions.get("redis"))
+    for extension, setting in (("mcp_throttle", "MCP_RATE_LIMIT"), ("mcp_invalid", "MCP_INVALID_TOKEN_RATE_LIMIT")):
+        limit = parse(app.config[setting])
+        app.extensions[extension] = WindowCounter(limit.amount, limit.get_expiry(), app.extensions.get("redis"))
 
 
 def check(req: Request) -> None:
@@ -67,5 +89,22 @@ def check(req: Request) -> None:
     key = hashlib.sha256(authorization.encode()).hexdigest()[:32] if authorization else get_remote_address()
     allowed, reset = current_app.extensions["mcp_throttle"].hit(key)
     if not allowed:
-        g.retry_after = reset
-        raise TooManyRequests(f"more than {current_app.config['MCP_RATE_LIMIT']}")
+        _refuse(reset, "MCP_RATE_LIMIT")
+
+
+def check_address() -> None:
+    """Raise 429 when this address has sent more invalid credentials than MCP_INVALID_TOKEN_RATE_LIMIT allows."""
+    counter: WindowCounter = current_app.extensions["mcp_invalid"]
+    count, reset = counter.count(f"invalid:{get_remote_address()}")
+    if count >= counter.amount:
+        _refuse(reset, "MCP_INVALID_TOKEN_RATE_LIMIT")
+
+
+def count_invalid() -> None:
+    """Count an invalid credential against this address."""
+    current_app.extensions["mcp_invalid"].hit(f"invalid:{get_remote_address()}")
+
+
+def _refuse(reset: int, setting: str) -> None:
+    g.retry_after = reset
+    raise TooManyRequests(f"more than {current_app.config[setting]}")

@@ -54,16 +54,26 @@ def init_app(app: Flask) -> None:
 
 def verify(token: str) -> Principal | None:
     """Return the principal of a valid token for this endpoint, else None."""
+    return cached(token) or look_up(token)
+
+
+def cached(token: str) -> Principal | None:
+    """Return the principal of `token` if this worker verified it lately (no lookup), else None."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["EXTERNAL_ISSUER"]:
+        return None
+    return app.extensions["token_cache"].get((digest(token), resource_url()))
+
+
+def look_up(token: str) -> Principal | None:
+    """Verify `token` in the database (or against the external issuer's keys), and cache what is valid."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["EXTERNAL_ISSUER"]:
         return external.verify(token)
-    cache: TokenCache = app.extensions["token_cache"]
     key = (digest(token), resource_url())
-    principal = cache.get(key)
-    if principal is None:
-        principal, lifetime = _look_up(key[0], key[1])
-        if principal is not None:
-            cache.put(key, principal, lifetime)
+    principal, lifetime = _look_up(*key)
+    if principal is not None:
+        app.extensions["token_cache"].put(key, principal, lifetime)
     return principal
 
 
