@@ -6,9 +6,11 @@ any worker of any instance serves any request.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_session.base import ServerSideSessionInterface
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
 from sqlalchemy import DateTime, LargeBinary, String
@@ -56,13 +58,29 @@ class NoSessionForBearer:
             return self.make_null_session(app)
 
 
+class HashedSessionIds:
+    """Keep sessions under a keyed hash of their ids, not the ids themselves.
+
+    The store then holds nothing a cookie could be made from: a database backup or a
+    read of Redis signs no one in without SECRET_KEY (as tokens, codes and secrets are
+    kept as hashes). Changing SECRET_KEY therefore signs everyone out.
+    """
+
+    _id_key: bytes | None = None
+
+    def _get_store_id(self, sid: str) -> str:
+        if self._id_key is None:  # one interface per app: derived from its key on first use
+            self._id_key = hmac.new(current_app.secret_key.encode(), b"browser session ids", hashlib.sha256).digest()
+        return self.key_prefix + hmac.new(self._id_key, sid.encode(), hashlib.sha256).hexdigest()
+
+
 def answer_store_error() -> Response | None:
     """Answer 503 (errors.handle_store_down) if the request's session could not load."""
     error = request.environ.get(SESSION_ERROR)
     return handle_store_down(error) if error is not None else None
 
 
-class DatabaseSessionInterface(NoSessionForBearer, SqlAlchemySessionInterface):
+class DatabaseSessionInterface(HashedSessionIds, NoSessionForBearer, SqlAlchemySessionInterface):
     """Flask-Session's SQLAlchemy backend over the model above.
 
     The stock backend defines its model anew for every app and creates the table at
@@ -96,7 +114,7 @@ def _redis_sessions(app: Flask, options: dict) -> ServerSideSessionInterface:
     import redis
     from flask_session.redis import RedisSessionInterface
 
-    class RedisSessions(NoSessionForBearer, RedisSessionInterface):
+    class RedisSessions(HashedSessionIds, NoSessionForBearer, RedisSessionInterface):
         pass
 
     client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=5)

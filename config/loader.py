@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -42,10 +43,25 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any
     if problems:
         raise ConfigError(problems)
     if not config["SECRET_KEY"]:
-        # Development and tests only (find_problems refuses this in production): a
-        # random key per process, never a fixed one.
-        config["SECRET_KEY"] = secrets.token_urlsafe(48)
+        # Development and tests only (find_problems refuses this in production): a random
+        # key, never a fixed one; development keeps its own, so sign-ins survive reloads.
+        config["SECRET_KEY"] = (
+            _development_key(instance_path) if app_env == "development" else secrets.token_urlsafe(48)
+        )
     return config
+
+
+def _development_key(instance_path: str) -> str:
+    """The development server's random key, made once and kept (owner-only) in the instance folder."""
+    path = Path(instance_path) / "secret-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def _split(value: str) -> list[str]:

@@ -40,7 +40,7 @@ PROVIDER_FIELDS: dict[str, str] = {
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("APP_ENV", "development, testing or production; production refuses unsafe settings", "production"),
-    Setting("SECRET_KEY", "long random secret for CSRF tokens and signing; required in production"),
+    Setting("SECRET_KEY", "long random secret for CSRF tokens, signing and session-id hashes; required in production"),
     Setting("SESSION_SECRET", "alias of SECRET_KEY (the name the original guide uses)"),
     Setting("PUBLIC_URL", "externally visible base URL, e.g. https://mcp.example.com; https in production"),
     Setting("DATABASE_URL", "SQLAlchemy URL; default: SQLite file instance/app.db; postgresql://... for PostgreSQL"),

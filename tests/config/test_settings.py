@@ -1,10 +1,11 @@
-"""Every setting is documented in `.env.example` and the README, and nothing else is."""
+"""Every setting is documented in `.env.example` and the README, and nothing else is; how the key is chosen."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from config.loader import load_config
 from config.settings import PROVIDER_FIELDS, SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,3 +36,13 @@ def test_readme_documents_every_setting():
     assert not missing, f"missing from the README: {missing}"
     for field in PROVIDER_FIELDS:
         assert f"`OAUTH_<NAME>_{field}`" in readme, field
+
+
+def test_development_keeps_its_generated_key_in_the_instance_folder(tmp_path):
+    """Browser sessions are stored under a hash keyed with SECRET_KEY: a new random key at every reload of the
+    development server would sign the developer out each time."""
+    first = load_config({"APP_ENV": "development"}, str(tmp_path))["SECRET_KEY"]
+    assert load_config({"APP_ENV": "development"}, str(tmp_path))["SECRET_KEY"] == first
+    assert len(first) >= 48 and (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600
+    assert load_config({"APP_ENV": "testing"}, str(tmp_path))["SECRET_KEY"] != first  # tests get one per app
+    assert load_config({"APP_ENV": "development", "SECRET_KEY": "mine"}, str(tmp_path))["SECRET_KEY"] == "mine"
