@@ -5,6 +5,8 @@ Every problem is collected first, so one start-up error names all of them.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -22,6 +24,7 @@ RATE_LIMITS = (
 )
 
 MIN_SECRET_LENGTH = 32
+MIN_SECRET_BITS = 80
 #: Values seen in tutorials and templates; a key equal to one of them is no secret.
 KNOWN_WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "you-will-never-guess", "replace-me"}
 
@@ -69,11 +72,8 @@ def _provider_problems(providers: list) -> list[str]:
 
 def _production_problems(config: dict[str, Any]) -> list[str]:
     problems = []
-    secret = config["SECRET_KEY"]
-    if not secret:
-        problems.append("SECRET_KEY (or SESSION_SECRET) is not set")
-    elif len(secret) < MIN_SECRET_LENGTH or secret.lower() in KNOWN_WEAK_SECRETS:
-        problems.append(f"SECRET_KEY is weak: use at least {MIN_SECRET_LENGTH} random characters")
+    if problem := secret_problem(config["SECRET_KEY"]):
+        problems.append(problem)
     if not config["PUBLIC_URL"].startswith("https://"):
         problems.append("PUBLIC_URL must be the https:// address people and clients use")
     if not config["OAUTH_PROVIDERS"]:
@@ -85,6 +85,30 @@ def _production_problems(config: dict[str, Any]) -> list[str]:
     if not config["SESSION_COOKIE_SECURE"]:
         problems.append("SESSION_COOKIE_SECURE is off; session cookies would travel over http")
     return problems
+
+
+def secret_problem(secret: str) -> str | None:
+    """Return what is wrong with a production SECRET_KEY, or None.
+
+    Long is not enough: 64 times the same letter is long. The key's characters must
+    carry MIN_SECRET_BITS by their spread (each character's information, summed; the
+    32 characters of `secrets.token_hex(16)` carry 91 and more), and the key must not
+    be a shorter run of characters repeated.
+    """
+    if not secret:
+        return "SECRET_KEY (or SESSION_SECRET) is not set"
+    weak = len(secret) < MIN_SECRET_LENGTH or secret.lower() in KNOWN_WEAK_SECRETS
+    if weak or _spread_bits(secret) < MIN_SECRET_BITS or (secret + secret).find(secret, 1) < len(secret):
+        return (
+            f"SECRET_KEY is weak: use at least {MIN_SECRET_LENGTH} random characters, such as "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))' prints"
+        )
+    return None
+
+
+def _spread_bits(text: str) -> float:
+    """The text's length times the Shannon entropy of its characters' frequencies."""
+    return -sum(count * math.log2(count / len(text)) for count in Counter(text).values())
 
 
 def _is_fernet_key(key: str) -> bool:

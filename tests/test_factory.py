@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from app import create_app
 from config import ConfigError
+from config.checks import secret_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_SECRET = "k" * 16 + "Q9v3xLr7Tz2mWp8s"
@@ -51,9 +53,26 @@ def test_session_secret_is_an_alias():
     assert create_app({**environ, "SESSION_SECRET": STRONG_SECRET}).secret_key == STRONG_SECRET
 
 
-@pytest.mark.parametrize("secret", ["dev", "changeme", "short-but-random-7Hq"])
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "dev",
+        "changeme",
+        "short-but-random-7Hq",
+        "a" * 64,  # long enough, one character
+        "ab" * 40,
+        "abcdefgh" * 8,  # eight characters, repeated
+        "password1234" * 4,
+    ],
+)
 def test_production_refuses_weak_secret(secret):
     assert any("weak" in problem for problem in problems_of({**PRODUCTION, "SECRET_KEY": secret}))
+
+
+def test_production_takes_random_secrets_of_the_usual_shapes():
+    for make in (lambda: secrets.token_hex(16), lambda: secrets.token_urlsafe(32), lambda: secrets.token_hex(32)):
+        for _ in range(200):
+            assert secret_problem(make()) is None
 
 
 def test_production_refuses_dev_sign_in():
