@@ -113,6 +113,7 @@ def _authorization(values: dict[str, str]) -> dict[str, Any]:
         "REFRESH_TOKEN_DAYS",
         "REFRESH_GRACE_SECONDS",
         "TOKEN_CACHE_SECONDS",
+        "PERSONAL_TOKEN_MAX_DAYS",
         "CLIENT_IDLE_DAYS",
     )
     texts = ("REGISTRATION_TOKEN", "EXTERNAL_AUDIENCE", "EXTERNAL_JWKS_URI", "UPSTREAM_TOKEN_KEY", *RATE_LIMITS)

@@ -67,6 +67,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ACCESS_TOKEN_SECONDS", "lifetime of access tokens issued to MCP clients", "3600"),
     Setting("REFRESH_TOKEN_DAYS", "lifetime of refresh tokens; each use replaces the token", "30"),
     Setting("REFRESH_GRACE_SECONDS", "how long a just-rotated refresh token still works (concurrent refreshes)", "10"),
+    Setting("PERSONAL_TOKEN_MAX_DAYS", "longest lifetime a personal access token may have", "365"),
     Setting("TOKEN_CACHE_SECONDS", "how long a worker trusts a verified token: the revocation delay", "30"),
     Setting("REGISTRATION_TOKEN", "initial access token required by /oauth/register; empty = open registration"),
     Setting("REGISTRATION_RATE_LIMIT", "client registrations allowed per address", "20 per hour"),

@@ -82,7 +82,7 @@ def authenticate(req: Request) -> Principal:
         return principal
     if req.headers.get("Origin") == own_origin() and current_user.is_authenticated:
         user = current_user
-        return Principal(f"user:{user.id}", user.id, user.name, user.email, scopes=frozenset({"*"}))
+        return Principal(f"user:{user.id}", user.id, user.name, user.email, scopes=scopes.ALL)
     raise Unauthorized()
 
 
@@ -97,7 +97,7 @@ def _static_token_principal(token: str) -> Principal | None:
     for configured in current_app.config["MCP_STATIC_TOKENS"]:
         if hmac.compare_digest(configured.encode(), token.encode()):
             digest = hashlib.sha256(token.encode()).hexdigest()[:16]
-            return Principal(f"static-token:{digest}", name="static token", scopes=frozenset({"*"}), token_id=digest)
+            return Principal(f"static-token:{digest}", name="static token", scopes=scopes.ALL, token_id=digest)
     return None
 
 

@@ -14,6 +14,7 @@ from app.auth.users import User
 from app.extensions import db
 from app.mcp import invoke
 from app.mcp.context import Context, Principal
+from app.oauth import scopes
 
 mcp_cli = AppGroup("mcp", help="Look at and call this server's MCP tools.")
 
@@ -67,8 +68,8 @@ def call_tool(name: str, arguments: str, email: str | None) -> None:
 
 def _principal(email: str | None) -> Principal:
     if email is None:
-        return Principal("cli", name="command line", scopes=frozenset({"*"}))
+        return Principal("cli", name="command line", scopes=scopes.ALL)
     user = db.session.scalar(select(User).filter_by(email=email.lower()))
     if user is None:
         raise click.ClickException(f"no user with e-mail {email!r} has signed in yet")
-    return Principal(f"user:{user.id}", user.id, user.name, user.email, scopes=frozenset({"*"}))
+    return Principal(f"user:{user.id}", user.id, user.name, user.email, scopes=scopes.ALL)

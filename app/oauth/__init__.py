@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from app.extensions import csrf
-from app.oauth import server, verify
+from app.oauth import scopes, server, verify
 from app.oauth.cli import clients_cli, tokens_cli
 from app.oauth.routes import bp, well_known
 
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     authlib_logger = logging.getLogger("authlib")
     authlib_logger.setLevel(max(authlib_logger.getEffectiveLevel(), logging.INFO))
     verify.init_app(app)
+    scopes.init_app(app)
     app.register_blueprint(well_known)
     app.cli.add_command(tokens_cli)
     if app.config["EXTERNAL_ISSUER"]:

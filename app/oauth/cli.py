@@ -47,7 +47,14 @@ def revoke_client(client_id: str) -> None:
 @tokens_cli.command("create")
 @click.option("--user", "email", required=True, help="E-mail of the person the token acts for.")
 @click.option("--scope", default="mcp", show_default=True, help="Space-separated scopes.")
-@click.option("--expires", "days", default=90, show_default=True, type=int, help="Lifetime in days (1-366).")
+@click.option(
+    "--expires",
+    "days",
+    default=90,
+    show_default=True,
+    type=int,
+    help="Lifetime in days (up to PERSONAL_TOKEN_MAX_DAYS).",
+)
 @click.option("--name", default="command line", show_default=True, help="A name to recognise it by.")
 @click.option("--resource", help="This server's MCP URL (default: PUBLIC_URL + MCP_PATH, or the dev server's).")
 def create_token(email: str, scope: str, days: int, name: str, resource: str | None) -> None:

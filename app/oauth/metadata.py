@@ -5,14 +5,9 @@ from __future__ import annotations
 from flask import current_app
 
 from app.oauth.grants import AUTH_METHODS
-from app.oauth.scopes import BASE_SCOPE, requestable_scopes
+from app.oauth.scopes import BASE_SCOPE, supported
 from app.oauth.server import CONFIDENTIAL_METHODS
 from app.oauth.urls import base_url, issuer, resource_url
-
-
-def known_scopes() -> list[str]:
-    """The scopes a client may ask for (see `scopes.requestable_scopes`)."""
-    return requestable_scopes(current_app.extensions["mcp"].scopes())
 
 
 def authorization_server_metadata() -> dict:
@@ -24,7 +19,7 @@ def authorization_server_metadata() -> dict:
         "registration_endpoint": f"{base}/oauth/register",
         "revocation_endpoint": f"{base}/oauth/revoke",
         "introspection_endpoint": f"{base}/oauth/introspect",
-        "scopes_supported": known_scopes(),
+        "scopes_supported": supported(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],

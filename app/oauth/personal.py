@@ -9,11 +9,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
 from app.oauth.models import Token, digest, utcnow
-from app.oauth.scopes import BASE_SCOPE, split
+from app.oauth.scopes import BASE_SCOPE, split, supported
 
 #: The client id personal tokens are filed under.
 PERSONAL = "personal"
@@ -21,11 +22,19 @@ PREFIX = "mcp_pat_"
 
 
 def create(user_id: int, name: str, scope: str, days: int, resource: str) -> tuple[Token, str]:
-    """Make a token for `user_id`; return its row and its value (shown this once)."""
-    if not 1 <= days <= 366:
-        raise ValueError("a personal token lasts between 1 and 366 days")
-    value = PREFIX + secrets.token_urlsafe(32)
+    """Make a token for `user_id`; return its row and its value (shown this once).
+
+    Raises ValueError for a lifetime past PERSONAL_TOKEN_MAX_DAYS or a scope the server
+    does not know (`*`, which the browser session holds, is never one).
+    """
+    longest = current_app.config["PERSONAL_TOKEN_MAX_DAYS"]
+    if not 1 <= days <= longest:
+        raise ValueError(f"a personal token lasts between 1 and {longest} days")
     scopes = split(scope)
+    known = supported()
+    if unknown := [item for item in scopes if item not in known]:
+        raise ValueError(f"{', '.join(unknown)}: not a scope this server knows (it knows {', '.join(known)})")
+    value = PREFIX + secrets.token_urlsafe(32)
     row = Token(
         kind="personal",
         name=name.strip()[:255] or "personal token",

@@ -1,20 +1,25 @@
 """Scopes: the base scope every MCP client needs, and the hierarchy between scopes.
 
 A scope grants itself and everything below it: `notes` grants `notes:read` and
-`notes:write`. `*` (static tokens and the browser session) grants everything.
+`notes:write`. `*` (static tokens and the browser session) grants everything; a
+stored token never carries it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import Flask, current_app
+
 #: What every token for /mcp carries, and what a client gets when it asks for nothing.
 BASE_SCOPE = "mcp"
+#: Everything: held by the browser session, static tokens and the command line, never by a stored token.
+ALL = frozenset({"*"})
 
 
 def grants(held: Iterable[str], needed: str) -> bool:
     """Return whether the scopes `held` include `needed`, directly or through a parent."""
-    return any(scope in ("*", needed) or needed.startswith(f"{scope}:") for scope in held)
+    return any(scope == needed or scope in ALL or needed.startswith(f"{scope}:") for scope in held)
 
 
 def missing(held: Iterable[str], needed: Iterable[str]) -> list[str]:
@@ -31,3 +36,13 @@ def requestable_scopes(needed: Iterable[str]) -> list[str]:
 
 def split(scope: str | None) -> list[str]:
     return (scope or "").split()
+
+
+def init_app(app: Flask) -> None:
+    """Work out the scopes clients and people may ask for, once, from what the tools need."""
+    app.extensions["scopes_supported"] = requestable_scopes(app.extensions["mcp"].scopes())
+
+
+def supported() -> list[str]:
+    """The scopes a token may carry: the base scope, what something needs, and their parents."""
+    return current_app.extensions["scopes_supported"]

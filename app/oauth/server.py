@@ -18,7 +18,6 @@ from app.oauth.clients import Client
 from app.oauth.fetching import FetchError
 from app.oauth.grants import AUTH_METHODS, CodeGrant, RefreshGrant, S256Challenge, revoke_family
 from app.oauth.models import OAuthClient, Token, digest, utcnow
-from app.oauth.scopes import requestable_scopes
 from app.oauth.urls import issuer
 
 CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -126,7 +125,7 @@ def init_app(app: Flask) -> None:
             },
         }
     )
-    server.scopes_supported = requestable_scopes(app.extensions["mcp"].scopes())
+    server.scopes_supported = app.extensions["scopes_supported"]
     server.register_grant(CodeGrant, [S256Challenge(required=True)])
     server.register_grant(RefreshGrant)
     server.register_endpoint(Revocation)

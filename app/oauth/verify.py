@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.auth.users import User
 from app.extensions import db
 from app.mcp.context import Principal
-from app.oauth import external
+from app.oauth import external, scopes
 from app.oauth.models import Token, aware, digest, utcnow
 from app.oauth.urls import resource_url
 
@@ -93,7 +93,7 @@ def _look_up(token_hash: str, audience: str) -> tuple[Principal | None, float]:
         name=user.name,
         email=user.email,
         client_id=row.client_id,
-        scopes=frozenset(row.scope.split()),
+        scopes=frozenset(row.scope.split()) - scopes.ALL,  # never everything, whatever was stored
         claims={"sub": str(user.id), "aud": row.resource, "exp": int(aware(row.expires_at).timestamp())},
         token_id=str(row.id),
     )

@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.oauth import connected, personal
-from app.oauth.scopes import BASE_SCOPE
+from app.oauth.scopes import BASE_SCOPE, supported
 from app.oauth.urls import resource_url
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -28,7 +28,7 @@ def revoke_app() -> Response:
 
 @bp.get("/tokens")
 def tokens() -> str:
-    return render_template("account/tokens.html", tokens=personal.of_user(current_user.id), base_scope=BASE_SCOPE)
+    return _tokens_page()
 
 
 @bp.post("/tokens")
@@ -42,8 +42,7 @@ def create_token() -> Response | tuple[str, int]:
     except ValueError as error:
         flash(str(error))
         return redirect(url_for("account.tokens"))
-    page = render_template("account/tokens.html", tokens=personal.of_user(current_user.id), new=(row, value))
-    return page, 201
+    return _tokens_page(new=(row, value)), 201
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
@@ -52,3 +51,8 @@ def revoke_token(token_id: int) -> Response:
         abort(404)
     flash("Token revoked.")
     return redirect(url_for("account.tokens"))
+
+
+def _tokens_page(**extra) -> str:
+    mine = personal.of_user(current_user.id)
+    return render_template("account/tokens.html", tokens=mine, base_scope=BASE_SCOPE, scopes=supported(), **extra)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from sqlalchemy import update
+
+from app.extensions import db
+from app.oauth.models import Token
 from tests.conftest import AuthActions, csrf_token
 from tests.oauth.conftest import OAuthActions
 
@@ -42,7 +47,7 @@ def test_bad_lifetime_and_foreign_revocation(app):
     client = app.test_client()
     AuthActions(client).dev_sign_in()
     assert new_token(client, days="999").status_code == 302  # refused, with a message
-    assert "between 1 and 366" in client.get("/account/tokens").text
+    assert "between 1 and 365 days" in client.get("/account/tokens").text
     other = app.test_client()
     AuthActions(other).dev_sign_in(name="Eve", email="eve@example.test")
     new_token(client)
@@ -51,6 +56,39 @@ def test_bad_lifetime_and_foreign_revocation(app):
     assert (
         other.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(page.text)}).status_code == 404
     )
+
+
+@pytest.mark.parametrize("scope", ["*", "mcp *", "admin:*", "mcp root", "notes:write:all"])
+def test_personal_tokens_take_only_the_scopes_the_server_knows(oauth_app, scope):
+    """A `* admin` token once called an admin tool: `*` is what the browser session holds, never a token."""
+    client = oauth_app.test_client()
+    AuthActions(client).dev_sign_in()
+    assert new_token(client, scope=scope).status_code == 302  # refused, with a message
+    assert "not a scope this server knows" in client.get("/account/tokens").text
+    created = oauth_app.test_cli_runner().invoke(
+        args=["tokens", "create", "--user", "ada@example.test", "--scope", scope]
+    )
+    assert created.exit_code != 0 and "not a scope this server knows" in created.output
+    assert new_token(client, scope="mcp notes:write admin").status_code == 201
+
+
+def test_a_wildcard_stored_before_the_check_grants_nothing(oauth_app):
+    client = oauth_app.test_client()
+    AuthActions(client).dev_sign_in()
+    value = re.search(r'id="new-token"[^>]*value="([^"]+)"', new_token(client).text).group(1)
+    with oauth_app.app_context():
+        db.session.execute(update(Token).values(scope="mcp * admin:*"))
+        db.session.commit()
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "shut_down", "arguments": {}}}
+    assert client.post("/mcp", json=call, headers={"Authorization": f"Bearer {value}"}).status_code == 403
+
+
+def test_personal_token_lifetime_has_a_configurable_maximum(make_app):
+    client = make_app(PERSONAL_TOKEN_MAX_DAYS="7").test_client()
+    AuthActions(client).dev_sign_in()
+    assert new_token(client, days="8").status_code == 302
+    assert "between 1 and 7 days" in client.get("/account/tokens").text
+    assert new_token(client, days="7").status_code == 201
 
 
 def test_cli_tokens(app):
