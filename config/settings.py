@@ -68,7 +68,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REFRESH_TOKEN_DAYS", "lifetime of refresh tokens; each use replaces the token", "30"),
     Setting("REFRESH_GRACE_SECONDS", "how long a just-rotated refresh token still works (concurrent refreshes)", "10"),
     Setting("PERSONAL_TOKEN_MAX_DAYS", "longest lifetime a personal access token may have", "365"),
-    Setting("TOKEN_CACHE_SECONDS", "how long a worker trusts a verified token: the revocation delay", "30"),
+    Setting(
+        "TOKEN_CACHE_SECONDS", "how long a worker trusts a verified token (the revocation delay without Redis)", "30"
+    ),
     Setting("REGISTRATION_TOKEN", "initial access token required by /oauth/register; empty = open registration"),
     Setting("REGISTRATION_RATE_LIMIT", "client registrations allowed per address", "20 per hour"),
     Setting("SIGN_IN_RATE_LIMIT", "sign-in attempts allowed per address", "30 per minute"),

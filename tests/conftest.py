@@ -59,6 +59,8 @@ def make_app(tmp_path) -> Iterator[Callable[..., Flask]]:
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose()
+        if "revocation_listener" in app.extensions:
+            app.extensions["revocation_listener"].stop()
         if "redis" in app.extensions:
             app.extensions["redis"].close()
 

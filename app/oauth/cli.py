@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.auth.users import User
 from app.extensions import db
-from app.oauth import personal
-from app.oauth.models import Consent, OAuthClient, Token, utcnow
+from app.oauth import personal, revocation
+from app.oauth.models import Consent, OAuthClient, Token
 
 #: Where `make run` serves, for tokens made without PUBLIC_URL.
 DEV_SERVER = "http://127.0.0.1:5000"
@@ -36,11 +36,9 @@ def revoke_client(client_id: str) -> None:
     row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id))
     if row is None:
         raise click.ClickException(f"no client {client_id!r}")
-    live = update(Token).where(Token.client_id == client_id, Token.revoked_at.is_(None))
-    revoked = db.session.execute(live.values(revoked_at=utcnow())).rowcount
     db.session.query(Consent).filter_by(client_id=client_id).delete()
     db.session.delete(row)
-    db.session.commit()
+    revoked = revocation.revoke(Token.client_id == client_id)  # commits all three
     click.echo(f"revoked {revoked} token(s) and removed {client_id}")
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from app.extensions import db
+from app.oauth import revocation
 from app.oauth.models import AuthorizationCode, Consent, OAuthClient, Token, aware, utcnow
 
 
@@ -41,11 +42,9 @@ def of_user(user_id: int) -> list[Connection]:
 
 def revoke(user_id: int, client_id: str) -> None:
     """Revoke everything `client_id` holds for `user_id`: tokens, pending codes, consent."""
-    live = update(Token).where(Token.user_id == user_id, Token.client_id == client_id, Token.revoked_at.is_(None))
-    db.session.execute(live.values(revoked_at=utcnow()))
     db.session.execute(delete(AuthorizationCode).filter_by(user_id=user_id, client_id=client_id))
     db.session.execute(delete(Consent).filter_by(user_id=user_id, client_id=client_id))
-    db.session.commit()
+    revocation.revoke(Token.user_id == user_id, Token.client_id == client_id)  # commits all three
 
 
 def _live(token: Token) -> bool:

@@ -15,10 +15,11 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.auth.users import User
 from app.extensions import db
+from app.oauth import revocation
 from app.oauth.models import AuthorizationCode, Token, aware, digest, utcnow
 from app.oauth.urls import resource_url
 
@@ -133,6 +134,4 @@ class RefreshGrant(RefreshTokenGrant):
 
 def revoke_family(family: str) -> None:
     """Revoke every token issued from one grant."""
-    live = update(Token).where(Token.family == family, Token.revoked_at.is_(None))
-    db.session.execute(live.values(revoked_at=utcnow()))
-    db.session.commit()
+    revocation.revoke(Token.family == family)

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
+from app.oauth import revocation
 from app.oauth.models import Token, digest, utcnow
 from app.oauth.scopes import BASE_SCOPE, split, supported
 
@@ -61,6 +62,5 @@ def revoke(token_id: int, user_id: int | None = None) -> bool:
     row = db.session.get(Token, token_id)
     if row is None or row.kind != "personal" or (user_id is not None and row.user_id != user_id):
         return False
-    row.revoked_at = row.revoked_at or utcnow()
-    db.session.commit()
+    revocation.revoke(Token.id == token_id)
     return True

@@ -1,8 +1,9 @@
 """Bearer tokens on /mcp: who a token speaks for, checked without a network round trip.
 
 A token is looked up by its hash, once per TOKEN_CACHE_SECONDS per worker, and kept in
-a bounded in-process cache meanwhile; so a revocation reaches every worker and instance
-within TOKEN_CACHE_SECONDS. The token's audience must be this MCP endpoint.
+a bounded in-process cache meanwhile. A revocation drops it from the caches
+(app.oauth.revocation): at once with Redis, within TOKEN_CACHE_SECONDS without. The
+token's audience must be this MCP endpoint.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from app.auth.users import User
 from app.extensions import db
 from app.mcp.context import Principal
-from app.oauth import external, scopes
+from app.oauth import external, revocation, scopes
 from app.oauth.models import Token, aware, digest, utcnow
 from app.oauth.urls import resource_url
 
@@ -47,9 +48,21 @@ class TokenCache:
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
 
+    def forget(self, token_ids: list[int]) -> None:
+        """Drop the tokens with these ids (revoked)."""
+        gone = {str(token_id) for token_id in token_ids}
+        with self.lock:
+            for key in [key for key, (_, principal) in self.entries.items() if principal.token_id in gone]:
+                del self.entries[key]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
 
 def init_app(app: Flask) -> None:
     app.extensions["token_cache"] = TokenCache()
+    revocation.init_app(app)
 
 
 def verify(token: str) -> Principal | None:
@@ -73,6 +86,8 @@ def look_up(token: str) -> Principal | None:
     key = (digest(token), resource_url())
     principal, lifetime = _look_up(*key)
     if principal is not None:
+        if listener := app.extensions.get("revocation_listener"):
+            listener.ensure_running()  # before anything is trusted from the cache
         app.extensions["token_cache"].put(key, principal, lifetime)
     return principal
 

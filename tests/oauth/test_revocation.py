@@ -1,0 +1,59 @@
+"""A revoked token stops working everywhere: at once where it was revoked, within a moment elsewhere through Redis,
+and within TOKEN_CACHE_SECONDS when a worker cannot hear about it."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+import redis
+from sqlalchemy import update
+
+from app.clock import utcnow
+from app.extensions import db
+from app.oauth.models import Token
+from tests.conftest import AuthActions, csrf_token
+from tests.oauth.test_personal import new_token, ping
+from tests.support.waiting import wait_until
+
+
+def test_a_revocation_reaches_another_instance_through_redis(make_app, postgres_url, redis_url):
+    """TOKEN_CACHE_SECONDS is 300 here: only the revocation message can make B refuse the token within seconds."""
+    settings = {
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "TOKEN_CACHE_SECONDS": "300",
+    }
+    a, b = make_app(**settings).test_client(), make_app(**settings).test_client()
+    AuthActions(a).dev_sign_in()
+    value = re.search(r'id="new-token"[^>]*value="([^"]+)"', new_token(a).text).group(1)
+    assert ping(b, value).status_code == 200  # B has verified it, and trusts it from its cache now
+    listing = a.get("/account/tokens").text
+    token_id = re.search(r"/account/tokens/(\d+)/revoke", listing).group(1)
+    revoked_at = time.monotonic()
+    assert a.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(listing)}).status_code == 302
+    wait_until(lambda: ping(b, value).status_code == 401, "B refusing the revoked token", 3)
+    print(f"\nB refused the token {time.monotonic() - revoked_at:.3f} s after A revoked it")
+
+
+def test_a_worker_that_lost_its_subscription_forgets_what_it_cached(make_app, postgres_url, redis_url):
+    """Messages sent while a worker was not subscribed are lost: it forgets its cache when it subscribes again."""
+    settings = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "TOKEN_CACHE_SECONDS": "300"}
+    app = make_app(**settings)
+    client = app.test_client()
+    AuthActions(client).dev_sign_in()
+    value = re.search(r'id="new-token"[^>]*value="([^"]+)"', new_token(client).text).group(1)
+    assert ping(client, value).status_code == 200  # the listener started: it empties the cache when subscribed
+    listener = app.extensions["revocation_listener"]
+    assert listener.hearing.wait(5)
+    assert ping(client, value).status_code == 200  # cached now
+    with app.app_context():
+        db.session.execute(update(Token).values(revoked_at=utcnow()))  # revoked, and nobody told
+        db.session.commit()
+    assert ping(client, value).status_code == 200  # the cache still trusts it
+    store = redis.Redis.from_url(redis_url)
+    store.client_kill_filter(_type="pubsub")  # the listener's connection drops; it subscribes again
+    wait_until(lambda: ping(client, value).status_code == 401, "the worker forgetting its cache", 5)
+    store.close()
