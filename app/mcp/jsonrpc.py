@@ -14,6 +14,9 @@ from app.mcp.errors import INVALID_REQUEST, PARSE_ERROR, ProtocolError
 RequestId = str | int
 #: An integer of 19 digits or more may not fit in 64 bits (orjson would make it a float).
 BIG_INTEGER = re.compile(rb"\d{19,}")
+#: How deep objects and arrays may nest in a message. Far past any tool's arguments, and far
+#: from Python's recursion limit, which json.dumps and others hit at about a thousand.
+MAX_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ def parse(data: bytes) -> Message:
     has_id = "id" in body
     if has_id and not _valid_id(body["id"]):
         raise ProtocolError(INVALID_REQUEST, "Invalid request: id must be a string or an integer", status=400)
+    # Only a body with more brackets than the limit can be nested past it (counting them costs next to nothing).
+    if data.count(b"{") + data.count(b"[") > MAX_DEPTH and _deeper_than(body, MAX_DEPTH):
+        problem = ProtocolError(INVALID_REQUEST, f"Invalid request: JSON nested more than {MAX_DEPTH} deep", status=400)
+        problem.request_id = body["id"] if has_id else None
+        raise problem
     if "method" in body:
         try:
             return _request_or_notification(body, has_id)
@@ -50,6 +58,20 @@ def parse(data: bytes) -> Message:
     if has_id and ("result" in body) != ("error" in body):
         return Message("response", body["id"], body=body)
     raise ProtocolError(INVALID_REQUEST, "Invalid request: no method, and not a response", status=400)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Return whether objects and arrays nest in `value` more than `limit` deep (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _slow_loads(data: bytes) -> Any:

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from app.mcp.envelope import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import AuthActions
-from tests.mcp.conftest import TOKEN, McpActions
+from tests.mcp.conftest import MODERN, TOKEN, McpActions
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,25 @@ def test_malformed_messages(mcp, body, code):
     response = mcp.post(body)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == code and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("depth", [150, 1000])
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+def test_arguments_nested_too_deep_are_a_clear_error(mcp, depth, era, caplog):
+    """Nested about a thousand deep, arguments parsed but then broke json.dumps (a logged RecursionError)."""
+    name, deep = "test_input_required_result_multi_round", "[" * depth + "]" * depth
+    params = f'{{"name": "{name}", "arguments": {{"x": {deep}}}'
+    headers = {}
+    if era == "modern":  # answers in play: the call's arguments are digested (json.dumps) to bind them
+        meta = json.dumps({VERSION_KEY: MODERN, CAPABILITIES_KEY: {"elicitation": {}}})
+        params += f', "inputResponses": {{"q": {{"action": "decline"}}}}, "_meta": {meta}'
+        headers = {"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": name}
+    body = f'{{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {params}}}}}'
+    response = mcp.post(body, headers)
+    assert response.status_code == 400, response.text
+    error = response.get_json()["error"]
+    assert error["code"] == -32600 and "nested" in error["message"] and response.get_json()["id"] == 7
+    assert "Traceback" not in caplog.text
 
 
 def test_invalid_params_for_a_known_method(mcp):
