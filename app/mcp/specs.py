@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import TypeAdapter
 
@@ -60,11 +61,20 @@ class ResourceSpec:
         )
 
     def match(self, uri: str) -> dict[str, str] | None:
-        """Return the template variables of `uri`, or None if it is not one of ours."""
+        """Return the template variables of `uri`, percent-decoded, or None if it is not one of ours.
+
+        Decoded, a variable may hold anything, `/` and `..` included (`a%2F..` is `a/..`):
+        the resource checks it, with the type of its parameter (a pattern, a Literal).
+        """
         if not self.is_template:
             return {} if uri == self.uri else None
         found = self._pattern.fullmatch(uri)
-        return found.groupdict() if found else None
+        if found is None:
+            return None
+        try:
+            return {name: unquote(value, errors="strict") for name, value in found.groupdict().items()}
+        except UnicodeDecodeError:  # percent-escapes that are no UTF-8 text name nothing
+            return None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 from typing import Annotated, Literal
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 from app.mcp import Context, completion, prompt, resource, tool
 from app.mcp.registry import RegistryError, load
 from app.mcp.schema import SignatureError
+from tests.mcp.conftest import TOKEN, McpActions
 
 
 class Address(BaseModel):
@@ -136,6 +138,19 @@ def test_resource_template_parameters_must_match_the_uri():
     assert spec.match("notes://ada/7/extra") is None
 
 
+def test_template_variables_are_decoded_before_the_resource_sees_them():
+    """`%2F` and `..` went through as they were: a resource joining them into a path could not tell."""
+
+    @resource("files://{name}")
+    def file(name: str) -> str: ...
+
+    spec = file.__mcp_spec__
+    assert spec.match("files://a%2Fb") == {"name": "a/b"}
+    assert spec.match("files://..%2F..%2Fetc%2Fpasswd") == {"name": "../../etc/passwd"}
+    assert spec.match("files://caf%C3%A9") == {"name": "café"}
+    assert spec.match("files://%FF") is None  # not UTF-8: no name at all
+
+
 def _module(name: str, **members) -> str:
     module = types.ModuleType(name)
     for key, value in members.items():
@@ -194,3 +209,17 @@ def test_shipped_tools_load():
     assert {"whoami", "convert_temperature", "count_slowly"} <= set(registry.tools)
     assert "profile://me" in registry.resources
     assert ("ref/prompt", "summarize", "style") in registry.completions
+
+
+@pytest.mark.parametrize(
+    ("uri", "outcome"),
+    [
+        ("notes://groceries-2", "note groceries-2"),
+        ("notes://..%2Fsecrets", "Invalid arguments"),
+        ("notes://a%20b", "Invalid arguments"),
+    ],
+)
+def test_a_resource_checks_its_decoded_variables(make_app, uri, outcome):
+    mcp = McpActions(make_app(MCP_TOOL_PACKAGES="tests.mcp.checked_resources", MCP_STATIC_TOKENS=TOKEN).test_client())
+    body = mcp.legacy("resources/read", {"uri": uri}).get_json()
+    assert outcome in json.dumps(body)
