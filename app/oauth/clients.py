@@ -114,10 +114,8 @@ def redirect_problem(uri: Any, application_type: str = "web") -> str | None:
     hides the real host from a reader), or a host or port that is not one. Checked at
     registration and again for the URI each authorization request presents.
     """
-    if not isinstance(uri, str) or not 0 < len(uri) <= 2000:
-        return "must be a string of at most 2000 characters"
-    if not uri.isascii() or not uri.isprintable() or " " in uri:
-        return "must be plain ASCII, without spaces or control characters (percent-encode the rest)"
+    if problem := _text_problem(uri):
+        return problem
     try:
         parts = urlsplit(uri)
         port = parts.port  # raises for a port that is not a number from 0 to 65535
@@ -133,6 +131,28 @@ def redirect_problem(uri: Any, application_type: str = "web") -> str | None:
     return _authority_problem(parts.netloc, parts.hostname, port) or (
         "may use http only on a loopback address" if scheme == "http" and not is_loopback(parts.hostname) else None
     )
+
+
+def https_problem(uri: Any) -> str | None:
+    """Return why `uri` cannot be a client's page or logo (`client_uri`, `logo_uri`), or None: https only."""
+    if problem := _text_problem(uri):
+        return problem
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme.lower() != "https":
+        return "must be an https URL"
+    return _authority_problem(parts.netloc, parts.hostname, port)
+
+
+def _text_problem(uri: Any) -> str | None:
+    if not isinstance(uri, str) or not 0 < len(uri) <= 2000:
+        return "must be a string of at most 2000 characters"
+    if not uri.isascii() or not uri.isprintable() or " " in uri:
+        return "must be plain ASCII, without spaces or control characters (percent-encode the rest)"
+    return None
 
 
 def _authority_problem(netloc: str, host: str | None, port: int | None) -> str | None:

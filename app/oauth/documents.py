@@ -22,7 +22,7 @@ from sqlalchemy import select
 from app import kv
 from app.extensions import db
 from app.oauth import fetching
-from app.oauth.clients import LOOPBACK_HOSTS, redirect_problem
+from app.oauth.clients import LOOPBACK_HOSTS, https_problem, redirect_problem
 from app.oauth.fetching import Busy, FetchError
 from app.oauth.models import OAuthClient, aware, utcnow
 
@@ -102,6 +102,9 @@ def validate(document: object, url: str) -> dict:
     name = document.get("client_name")
     if name is not None and (not isinstance(name, str) or len(name) > 200):
         raise DocumentError("client_name must be a string of at most 200 characters")
+    for key in ("client_uri", "logo_uri"):
+        if key in document and (problem := https_problem(document[key])):
+            raise DocumentError(f"{key} {problem}")
     keep = ("client_id", "client_name", "client_uri", "logo_uri", "redirect_uris", "scope", "application_type")
     return {key: document[key] for key in keep if key in document} | {"token_endpoint_auth_method": "none"}
 

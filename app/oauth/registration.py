@@ -16,11 +16,11 @@ from typing import Literal
 
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError, InvalidRedirectURIError
 from flask import current_app
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import and_, delete, or_
 
 from app.extensions import db
-from app.oauth.clients import redirect_problem
+from app.oauth.clients import https_problem, redirect_problem
 from app.oauth.models import OAuthClient, digest, utcnow
 
 Url = Field(default=None, max_length=2000)
@@ -42,6 +42,13 @@ class ClientMetadata(BaseModel):
     application_type: Literal["web", "native"] = "web"
     software_id: str | None = Field(default=None, max_length=200)
     software_version: str | None = Field(default=None, max_length=100)
+
+    @field_validator("client_uri", "logo_uri")
+    @classmethod
+    def https_only(cls, uri: str | None) -> str | None:
+        if uri is not None and (problem := https_problem(uri)):
+            raise ValueError(problem)
+        return uri
 
 
 class Registration(ClientRegistrationEndpoint):

@@ -114,6 +114,8 @@ def test_a_document_client_signs_in_without_registering(make_app, site):
         (lambda url: client_document(url, redirect_uris=["javascript:alert(1)"]), "scheme"),
         (lambda url: client_document(url, redirect_uris=["http://evil.example/cb"]), "loopback"),
         (lambda url: client_document(url, token_endpoint_auth_method="client_secret_basic"), "none"),
+        (lambda url: client_document(url, client_uri="javascript:alert(1)"), "client_uri"),
+        (lambda url: client_document(url, logo_uri="http://example.com/logo.png"), "logo_uri"),
         (lambda url: b"not json", "JSON"),
         (lambda url: b"x" * (fetching.MAX_BYTES + 10), "larger"),
     ],

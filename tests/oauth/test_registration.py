@@ -28,6 +28,12 @@ def test_confidential_client_gets_a_secret_once_and_it_is_stored_hashed(app):
         assert body["client_secret"] not in row.secret_hash + row.metadata_json
 
 
+def test_https_client_and_logo_uris_are_kept(app):
+    body = GOOD | {"client_uri": "https://app.example.com/", "logo_uri": "https://app.example.com/logo.png"}
+    response = register(app.test_client(), body)
+    assert response.status_code == 201 and response.json["logo_uri"] == "https://app.example.com/logo.png"
+
+
 def test_public_native_client(app):
     body = {"redirect_uris": ["http://127.0.0.1/callback", "com.example.app:/cb"], "application_type": "native"}
     response = register(app.test_client(), body | {"token_endpoint_auth_method": "none"})
@@ -52,6 +58,10 @@ def test_public_native_client(app):
         ({"redirect_uris": ["http://127.0.0.1:99999/cb"]}, "invalid_redirect_uri"),
         ({"redirect_uris": ["http://127.0.0.1:0/cb"]}, "invalid_redirect_uri"),
         (GOOD | {"client_name": "x" * 500}, "invalid_client_metadata"),
+        (GOOD | {"client_uri": "javascript:alert(document.cookie)"}, "invalid_client_metadata"),
+        (GOOD | {"logo_uri": "data:image/svg+xml,<svg onload=alert(1)>"}, "invalid_client_metadata"),
+        (GOOD | {"logo_uri": "http://app.example.com/logo.png"}, "invalid_client_metadata"),
+        (GOOD | {"client_uri": "https://user@app.example.com/"}, "invalid_client_metadata"),
         (GOOD | {"grant_types": ["client_credentials"]}, "invalid_client_metadata"),
         (GOOD | {"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
         (GOOD | {"application_type": "desktop"}, "invalid_client_metadata"),
