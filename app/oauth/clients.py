@@ -163,6 +163,14 @@ def _authority_problem(netloc: str, host: str | None, port: int | None) -> str |
     return None if is_host(host) else "needs a host name or an IP address"
 
 
+def ascii_host(host: str) -> str:
+    """`host` in ASCII: an internationalised name in its punycode form (`xn--`), where look-alike letters show."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:  # not a name IDNA can spell: show its escapes, never the letters
+        return host.encode("ascii", "backslashreplace").decode("ascii")
+
+
 def is_host(host: str | None) -> bool:
     """Return whether `host` is a DNS name of letters, digits and hyphens, or an IP address."""
     if host and HOST_NAME.fullmatch(host):

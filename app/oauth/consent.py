@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.oauth import documents
-from app.oauth.clients import Client, origin_of
+from app.oauth.clients import Client, ascii_host, origin_of
 from app.oauth.models import Consent
 from app.oauth.scopes import split
 
@@ -36,7 +36,7 @@ def describe(client: Client, redirect_uri: str, scope: str) -> dict:
     target = urlsplit(redirect_uri)
     return {
         "name": client.name,
-        "domain": urlsplit(client.client_id).hostname if verified else None,
+        "domain": ascii_host(urlsplit(client.client_id).hostname or "") if verified else None,
         "redirect_host": target.hostname or f"{target.scheme}:",
         "redirect_origin": origin_of(redirect_uri),
         "scopes": split(scope),

@@ -20,6 +20,8 @@ from urllib.parse import SplitResult
 
 import urllib3
 
+from app.oauth.clients import ascii_host
+
 MAX_BYTES = 10_000
 #: Seconds the whole fetch may take, from the name lookup to the last byte of the body.
 TIMEOUT_SECONDS = 5
@@ -120,7 +122,9 @@ class Download:
         if self.aborted:
             raise FetchError("the fetch was given up")
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = {"Host": parts.netloc, "Accept": "application/json"}
+        name = f"[{host}]" if ":" in host else ascii_host(host)  # an IPv6 address, or a name
+        authority = name + (f":{parts.port}" if parts.port else "")
+        headers = {"Host": authority, "Accept": "application/json"}
         self.connection.request("GET", path, headers=headers, preload_content=False)
         response = self.connection.getresponse()
         try:

@@ -11,9 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from app.clock import utcnow
+from app.extensions import db
 from app.oauth import documents, fetching
 from app.oauth.documents import DocumentError
 from app.oauth.fetching import FetchError
+from app.oauth.models import OAuthClient
 from tests.conftest import AuthActions
 from tests.oauth.conftest import REDIRECT, OAuthActions
 from tests.support import services
@@ -104,6 +107,27 @@ def test_a_document_client_signs_in_without_registering(make_app, site):
     assert tokens.status_code == 200, tokens.text
     assert actions.call(tokens.json["access_token"]).status_code == 200
     assert site.hits == ["/client.json"]  # fetched once, then cached per Cache-Control
+
+
+def test_an_internationalised_host_is_shown_in_its_ascii_form(make_app):
+    """A look-alike letter (a Cyrillic а in exаmple) must not pass for the domain it imitates on the consent page."""
+    url = "https://ex\u0430mple.com/client.json"
+    app = make_app()
+    with app.app_context():
+        db.session.add(
+            OAuthClient(
+                client_id=url,
+                kind="document",
+                metadata_json=json.dumps(client_document(url)),
+                refresh_after=utcnow() + documents.timedelta(hours=1),  # fetched a moment ago
+            )
+        )
+        db.session.commit()
+    client = app.test_client()
+    AuthActions(client).dev_sign_in()
+    page = client.get("/oauth/authorize", query_string=OAuthActions(client, client_id=url).authorize_params())
+    assert page.status_code == 200 and "verified domain" in page.text
+    assert "xn--exmple-4nf.com" in page.text and "ex\u0430mple" not in page.text
 
 
 @pytest.mark.parametrize(
