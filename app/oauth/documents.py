@@ -16,7 +16,7 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
 from app import kv
@@ -57,7 +57,7 @@ def load(client_id: str) -> OAuthClient:
     if failed is not None:
         raise DocumentError(failed["reason"])
     try:
-        metadata, lifetime = fetch(client_id)
+        metadata, lifetime = fetch(client_id, (request.remote_addr or "") if has_request_context() else "")
     except Busy:
         raise
     except FetchError as error:
@@ -70,13 +70,14 @@ def load(client_id: str) -> OAuthClient:
     return row
 
 
-def fetch(url: str) -> tuple[dict, timedelta]:
-    """Fetch and check the document at `url`; return it and how long it may be cached (raises FetchError)."""
+def fetch(url: str, requester: str = "") -> tuple[dict, timedelta]:
+    """Fetch and check the document at `url` for the client at address `requester`; return it and how long it
+    may be cached (raises FetchError)."""
     parts = urlsplit(url)
     loopback_ok = current_app.config["APP_ENV"] != "production"
     if parts.scheme != "https" and not (loopback_ok and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
         raise DocumentError("the client id must be an https URL")
-    status, cache_control, body = fetching.get(parts, loopback_ok)
+    status, cache_control, body = fetching.get(parts, loopback_ok, requester)
     if status != 200:
         raise DocumentError(f"the client id URL answered HTTP {status}")
     try:

@@ -4,10 +4,11 @@ Client ID metadata documents are fetched from whatever URL a client names, and t
 authorization endpoint does it before anyone signs in. So: every address the name
 resolves to must be public (loopback allowed outside production), the connection
 goes to the checked address (no second lookup to rebind), no redirects, a size cap,
-and one deadline on the whole fetch (name lookup, connection, headers, body). The
-fetch runs in a thread of its own so the request can stop waiting at the deadline;
-at most MAX_CONCURRENT_FETCHES run at once per process, one per URL, and more are
-refused at once rather than queued.
+and one deadline on the whole fetch: the name lookup (dnspython, which takes a time
+limit, unlike the system resolver), the connection, the headers and the body. The
+fetch runs in a thread of its own so that the request can stop waiting at the
+deadline and cut the connection. At most MAX_CONCURRENT_FETCHES run at once per
+process, one per URL and one per client address; more are refused at once, not queued.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+import time
 from typing import NamedTuple
 from urllib.parse import SplitResult
 
+import dns.exception
+import dns.resolver
 import urllib3
 
 from app.oauth.clients import ascii_host
@@ -29,7 +33,8 @@ TIMEOUT_SECONDS = 5
 MAX_CONCURRENT_FETCHES = 2
 
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT_FETCHES)
-_in_flight: set[str] = set()
+#: What is being fetched, and for whom: ("url", ...) and ("from", client address) entries.
+_in_flight: set[tuple[str, str]] = set()
 _in_flight_lock = threading.Lock()
 
 
@@ -47,18 +52,24 @@ class Fetched(NamedTuple):
     body: bytes
 
 
-def get(parts: SplitResult, loopback_ok: bool) -> Fetched:
-    """GET the http(s) URL `parts` under the deadline and caps above; raise FetchError (or Busy) if it fails."""
+def get(parts: SplitResult, loopback_ok: bool, requester: str) -> Fetched:
+    """GET the http(s) URL `parts` for the client at address `requester`, under the deadline and caps above;
+    raise FetchError (Busy when the caps refuse it)."""
+    keys = {("url", parts.geturl())} | ({("from", requester)} if requester else set())
     if not _slots.acquire(blocking=False):
         raise Busy("too many client metadata documents are being fetched; try again in a moment")
-    url = parts.geturl()
     with _in_flight_lock:
-        if url in _in_flight:
+        if busy := keys & _in_flight:
             _slots.release()
-            raise Busy("this URL is being fetched already; try again in a moment")
-        _in_flight.add(url)
-    download = Download(parts, loopback_ok)
-    threading.Thread(target=download.run, args=(url,), name="fetch", daemon=True).start()
+            what = "this URL" if ("url", parts.geturl()) in busy else "a document for this address"
+            raise Busy(f"{what} is being fetched already; try again in a moment")
+        _in_flight.update(keys)
+    download = Download(parts, loopback_ok, time.monotonic() + TIMEOUT_SECONDS)
+    try:
+        threading.Thread(target=download.run, args=(keys,), name="fetch", daemon=True).start()
+    except RuntimeError:  # no thread to be had
+        download.release(keys)
+        raise Busy("the server cannot fetch documents right now; try again in a moment") from None
     if not download.done.wait(TIMEOUT_SECONDS):
         download.abort()
         raise FetchError(f"the URL did not answer within {TIMEOUT_SECONDS} s")
@@ -76,14 +87,14 @@ class Download:
     it keeps its place among the fetches in flight (a name lookup cannot be cut short).
     """
 
-    def __init__(self, parts: SplitResult, loopback_ok: bool) -> None:
-        self.parts, self.loopback_ok = parts, loopback_ok
+    def __init__(self, parts: SplitResult, loopback_ok: bool, deadline: float) -> None:
+        self.parts, self.loopback_ok, self.deadline = parts, loopback_ok, deadline
         self.done, self.aborted = threading.Event(), False
         self.connection: urllib3.connection.HTTPConnection | None = None
         self.result = Fetched(0, "", b"")
         self.error: FetchError | None = None
 
-    def run(self, url: str) -> None:
+    def run(self, keys: set[tuple[str, str]]) -> None:
         try:
             self.result = self._get()
         except FetchError as error:
@@ -94,9 +105,18 @@ class Download:
             self.done.set()
             if self.connection is not None:
                 self.connection.close()
-            with _in_flight_lock:
-                _in_flight.discard(url)
-            _slots.release()
+            self.release(keys)
+
+    @staticmethod
+    def release(keys: set[tuple[str, str]]) -> None:
+        """Give back this fetch's place among those in flight."""
+        with _in_flight_lock:
+            _in_flight.difference_update(keys)
+        _slots.release()
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (never quite zero: a zero socket timeout means no wait at all)."""
+        return max(self.deadline - time.monotonic(), 0.001)
 
     def abort(self) -> None:
         """Stop the fetch: a blocked read returns at once (the socket's own shutdown, not the TLS layer's)."""
@@ -111,13 +131,13 @@ class Download:
     def _get(self) -> Fetched:
         parts = self.parts
         host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-        address = checked_address(host, port, self.loopback_ok)
+        address = checked_address(host, self.loopback_ok, self.remaining())
         if parts.scheme == "https":
             self.connection = urllib3.connection.HTTPSConnection(
-                address, port, server_hostname=host, assert_hostname=host, timeout=TIMEOUT_SECONDS
+                address, port, server_hostname=host, assert_hostname=host, timeout=self.remaining()
             )
         else:
-            self.connection = urllib3.connection.HTTPConnection(address, port, timeout=TIMEOUT_SECONDS)
+            self.connection = urllib3.connection.HTTPConnection(address, port, timeout=self.remaining())
         self.connection.connect()
         if self.aborted:
             raise FetchError("the fetch was given up")
@@ -136,17 +156,26 @@ class Download:
         return Fetched(response.status, response.headers.get("Cache-Control", ""), body)
 
 
-def checked_address(host: str, port: int, loopback_ok: bool) -> str:
-    """Resolve `host`; every address must be public (or loopback, when allowed)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise FetchError("the host does not resolve") from None
-    addresses = {info[4][0] for info in infos}
+def checked_address(host: str, loopback_ok: bool, seconds: float) -> str:
+    """Resolve `host` within `seconds`; every address must be public (or loopback, when allowed)."""
+    addresses = _resolve(host, seconds)
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = ipaddress.ip_address(address)
         if ip.is_loopback and loopback_ok:
             continue
         if not ip.is_global or ip.is_multicast:
             raise FetchError("the host resolves to a private or reserved address")
     return sorted(addresses)[0]
+
+
+def _resolve(host: str, seconds: float) -> set[str]:
+    try:
+        return {str(ipaddress.ip_address(host))}
+    except ValueError:
+        pass
+    if host.lower().rstrip(".") == "localhost":  # never asked of DNS (RFC 6761 section 6.3)
+        return {"127.0.0.1", "::1"}
+    try:
+        return set(dns.resolver.resolve_name(host, lifetime=max(seconds, 0.001)).addresses())
+    except (dns.exception.DNSException, UnicodeError, ValueError):
+        raise FetchError("the host does not resolve") from None
