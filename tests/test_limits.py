@@ -78,3 +78,15 @@ def test_limits_shared_through_redis(make_app, postgres_url, redis_url):
     )
     assert first.legacy("ping").status_code == second.legacy("ping").status_code == 200
     assert first.legacy("ping").status_code == 429  # the other instance's requests counted
+
+
+def test_invalid_tokens_from_one_ipv6_network_count_together(make_app):
+    """A host usually holds a whole /64: a fresh address per request must not mean a fresh budget."""
+    client = make_app(MCP_INVALID_TOKEN_RATE_LIMIT="3 per minute", MCP_TOOL_PACKAGES="app.tools").test_client()
+
+    def from_address(address: str) -> int:
+        client.environ_base["REMOTE_ADDR"] = address
+        return McpActions(client, token=secrets.token_urlsafe(32)).legacy("ping").status_code
+
+    assert [from_address(f"2001:db8:0:1::{n}") for n in range(1, 6)] == [401, 401, 401, 429, 429]
+    assert from_address("2001:db8:0:2::1") == 401  # another /64

@@ -59,10 +59,15 @@ def end_session() -> Response:
 
 
 def _caller(req: Request) -> Principal:
-    """Who is calling, from an allowed Host and Origin, within the rate limit (else 403, 429 or 401)."""
+    """Who is calling, from an allowed Host and Origin, within the rate limit (else 403, 401 or 429).
+
+    Authentication comes first: an invalid credential is counted per address (see app.mcp.throttle), never as a
+    credential of its own.
+    """
     access.check_host_and_origin(req)
+    principal = access.authenticate(req)
     throttle.check(req)
-    return access.authenticate(req)
+    return principal
 
 
 def protocol_error(problem: ProtocolError) -> Response:

@@ -15,6 +15,7 @@ any token it sends that is not already known is looked up.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -95,14 +96,24 @@ def check(req: Request) -> None:
 def check_address() -> None:
     """Raise 429 when this address has sent more invalid credentials than MCP_INVALID_TOKEN_RATE_LIMIT allows."""
     counter: WindowCounter = current_app.extensions["mcp_invalid"]
-    count, reset = counter.count(f"invalid:{get_remote_address()}")
+    count, reset = counter.count(_address_key())
     if count >= counter.amount:
         _refuse(reset, "MCP_INVALID_TOKEN_RATE_LIMIT")
 
 
 def count_invalid() -> None:
     """Count an invalid credential against this address."""
-    current_app.extensions["mcp_invalid"].hit(f"invalid:{get_remote_address()}")
+    current_app.extensions["mcp_invalid"].hit(_address_key())
+
+
+def _address_key() -> str:
+    """The client's address; for IPv6 its /64, which one host usually has all of."""
+    address = get_remote_address()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"invalid:{address}"
+    return f"invalid:{ipaddress.ip_network((ip, 64), strict=False) if ip.version == 6 else ip}"
 
 
 def _refuse(reset: int, setting: str) -> None:
