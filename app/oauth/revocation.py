@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Seconds between attempts to subscribe again after Redis went away.
 RETRY_SECONDS = 1.0
+#: Seconds of quiet before the listener asks Redis for a PONG, and how long it waits for it.
+HEALTH_SECONDS, ANSWER_SECONDS = 30.0, 10.0
 log = logging.getLogger(__name__)
 
 
@@ -91,12 +94,12 @@ class Listener:
             try:
                 self._listen()
             except Exception as error:  # Redis gone, or the connection closed under us: subscribe again
+                warned = warned and not self.hearing.is_set()  # once per outage
                 if not warned and not self.stopped.is_set():
                     log.warning("not hearing token revocations (%s); the cache lifetime bounds them meanwhile", error)
-                warned = True
-                self.stopped.wait(RETRY_SECONDS)
-            finally:
+                    warned = True
                 self.hearing.clear()
+                self.stopped.wait(RETRY_SECONDS)
 
     def _listen(self) -> None:
         pubsub = self.client.pubsub()
@@ -107,12 +110,26 @@ class Listener:
                     return
             self.cache.clear()  # anything revoked while nobody listened
             self.hearing.set()
-            while not self.stopped.is_set():
-                message = pubsub.get_message(ignore_subscribe_messages=True, timeout=RETRY_SECONDS)
-                if message is not None:
-                    self.cache.forget(_ids(message["data"]))
+            self._hear(pubsub)
         finally:
             pubsub.close()
+
+    def _hear(self, pubsub) -> None:
+        """Drop what each message names; a quiet connection is asked for a PONG, so that one that died
+        without a word (no reset ever came) is noticed and replaced."""
+        heard, pinged = time.monotonic(), False
+        while not self.stopped.is_set():
+            message = pubsub.get_message(timeout=RETRY_SECONDS)
+            now = time.monotonic()
+            if message is not None:
+                heard, pinged = now, False
+                if message["type"] == "message":
+                    self.cache.forget(_ids(message["data"]))
+            elif now - heard > HEALTH_SECONDS + ANSWER_SECONDS:
+                raise ConnectionError(f"Redis did not answer a PING within {ANSWER_SECONDS} s")
+            elif now - heard > HEALTH_SECONDS and not pinged:
+                pubsub.ping()
+                pinged = True
 
 
 def _ids(data: bytes) -> list[int]:

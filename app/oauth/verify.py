@@ -31,6 +31,8 @@ class TokenCache:
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size, self.lock = size, threading.Lock()
         self.entries: OrderedDict[tuple[str, str], tuple[float, Principal]] = OrderedDict()
+        #: Counts the times tokens were dropped: a lookup that began before one must not cache what it read.
+        self.generation = 0
 
     def get(self, key: tuple[str, str]) -> Principal | None:
         with self.lock:
@@ -41,8 +43,12 @@ class TokenCache:
             self.entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: tuple[str, str], principal: Principal, seconds: float) -> None:
+    def put(self, key: tuple[str, str], principal: Principal, seconds: float, generation: int) -> None:
+        """Cache `principal`, read from the database when the cache was at `generation`, unless tokens were dropped
+        since: the row read may be one revoked meanwhile, and the revocation's message already handled."""
         with self.lock:
+            if generation != self.generation:
+                return
             self.entries[key] = (time.monotonic() + seconds, principal)
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
@@ -54,10 +60,12 @@ class TokenCache:
         with self.lock:
             for key in [key for key, (_, principal) in self.entries.items() if principal.token_id in gone]:
                 del self.entries[key]
+            self.generation += 1
 
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
+            self.generation += 1
 
 
 def init_app(app: Flask) -> None:
@@ -83,12 +91,13 @@ def look_up(token: str) -> Principal | None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["EXTERNAL_ISSUER"]:
         return external.verify(token)
-    key = (digest(token), resource_url())
+    key, cache = (digest(token), resource_url()), app.extensions["token_cache"]
+    if listener := app.extensions.get("revocation_listener"):
+        listener.ensure_running()  # before anything is trusted from the cache
+    generation = cache.generation
     principal, lifetime = _look_up(*key)
     if principal is not None:
-        if listener := app.extensions.get("revocation_listener"):
-            listener.ensure_running()  # before anything is trusted from the cache
-        app.extensions["token_cache"].put(key, principal, lifetime)
+        cache.put(key, principal, lifetime, generation)
     return principal
 
 
