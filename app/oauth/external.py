@@ -17,6 +17,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from app.mcp.context import Principal
+from app.oauth.scopes import of_token
 from app.oauth.urls import resource_url
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
@@ -44,13 +45,13 @@ def verify(token: str) -> Principal | None:
     audiences = audience if isinstance(audience, list) else [audience]
     if (config["EXTERNAL_AUDIENCE"] or resource_url()) not in audiences:
         return None
-    scopes = claims.get("scope", "").split() if isinstance(claims.get("scope"), str) else claims.get("scp", [])
+    granted = claims.get("scope", "").split() if isinstance(claims.get("scope"), str) else claims.get("scp", [])
     return Principal(
         subject=f"external:{claims.get('sub')}",
         name=claims.get("name"),
         email=claims.get("email"),
         client_id=claims.get("client_id") or claims.get("azp"),
-        scopes=frozenset(scopes),
+        scopes=of_token(granted if isinstance(granted, list) else []),
         claims=claims,
         token_id=claims.get("jti"),
     )

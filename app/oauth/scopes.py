@@ -34,6 +34,11 @@ def requestable_scopes(needed: Iterable[str]) -> list[str]:
     return sorted({BASE_SCOPE} | {":".join(part[:end]) for part in parts for end in range(1, len(part) + 1)})
 
 
+def of_token(granted: Iterable[str]) -> frozenset[str]:
+    """The scopes a token grants: what it carries, except `*`, which no token may stand for."""
+    return frozenset(scope for scope in granted if isinstance(scope, str)) - ALL
+
+
 def split(scope: str | None) -> list[str]:
     return (scope or "").split()
 

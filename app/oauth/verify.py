@@ -117,7 +117,7 @@ def _look_up(token_hash: str, audience: str) -> tuple[Principal | None, float]:
         name=user.name,
         email=user.email,
         client_id=row.client_id,
-        scopes=frozenset(row.scope.split()) - scopes.ALL,  # never everything, whatever was stored
+        scopes=scopes.of_token(row.scope.split()),
         claims={"sub": str(user.id), "aud": row.resource, "exp": int(aware(row.expires_at).timestamp())},
         token_id=str(row.id),
     )

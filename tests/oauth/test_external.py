@@ -82,3 +82,13 @@ def test_unknown_key_triggers_one_jwks_refresh(make_app, keys):
 def test_scopes_come_from_the_token(external, keys):
     publish(keys[0])
     assert call(external, token(keys[0], scope="profile")).status_code == 403  # no mcp scope
+
+
+@responses.activate
+def test_a_wildcard_scope_in_an_external_token_grants_nothing(make_app, keys):
+    """`*` is what the browser session holds; from a token it must not stand for every scope."""
+    publish(keys[0])
+    client = make_app(EXTERNAL_ISSUER=ISSUER, MCP_TOOL_PACKAGES="app.tools,tests.oauth.scoped_tools").test_client()
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "shut_down", "arguments": {}}}
+    headers = {"Authorization": f"Bearer {token(keys[0], scope='mcp *')}"}
+    assert client.post("/mcp", json=body, headers=headers).status_code == 403
