@@ -17,6 +17,7 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 #: Schemes no redirect may use, whatever the client says.
 FORBIDDEN_SCHEMES = ("javascript", "data", "file", "vbscript", "about", "blob")
 #: A host name as browsers and CSP sources know it: dot-separated labels of letters, digits and hyphens.
+NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
 HOST_NAME = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?")
 
 
@@ -39,8 +40,11 @@ class Client(ClientMixin):
         return self.row.client_id
 
     def get_default_redirect_uri(self) -> str | None:
+        """The only registered URI, if it passes today's checks (it may have been registered before them)."""
         uris = self.metadata.get("redirect_uris", [])
-        return uris[0] if len(uris) == 1 else None
+        if len(uris) != 1 or redirect_problem(uris[0], self.application_type) is not None:
+            return None
+        return uris[0]
 
     def get_allowed_scope(self, scope: str | None) -> str:
         """Every token for /mcp carries the base scope, asked for or not."""
@@ -172,11 +176,18 @@ def ascii_host(host: str) -> str:
 
 
 def is_host(host: str | None) -> bool:
-    """Return whether `host` is a DNS name of letters, digits and hyphens, or an IP address."""
-    if host and HOST_NAME.fullmatch(host):
+    """Return whether `host` is a DNS name of letters, digits and hyphens, or an IP address as browsers read it.
+
+    A name whose last label is a number is an IPv4 address to a browser (`127.1` is
+    127.0.0.1), so it must be one written in full; an IPv6 zone (`%eth0`) names no
+    host outside this machine.
+    """
+    if not host or "%" in host:
+        return False
+    if HOST_NAME.fullmatch(host) and not NUMERIC_LABEL.fullmatch(host.rstrip(".").rsplit(".", 1)[-1]):
         return True
     try:
-        ipaddress.ip_address(host or "")
+        ipaddress.ip_address(host)
     except ValueError:
         return False
     return True

@@ -41,7 +41,8 @@ def authorize() -> Response | str:
         return grant
     payload, client = grant.request.payload, grant.request.client
     scope = client.get_allowed_scope(payload.scope)
-    if consent.remembered(current_user.id, client.client_id, scope):
+    # Only a real GET: Flask answers HEAD with this view too, and a HEAD must never issue a code.
+    if request.method == "GET" and consent.remembered(current_user.id, client.client_id, scope):
         return _answer(grant, approved=True)
     described = consent.describe(client, payload.redirect_uri or client.get_default_redirect_uri(), scope)
     response = current_app.response_class(render_template("oauth/consent.html", client=described))

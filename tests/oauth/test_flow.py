@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.oauth.models import AuthorizationCode, Consent, Token
+from app.oauth.models import AuthorizationCode, Consent, OAuthClient, Token
 from tests.conftest import csrf_token
 from tests.oauth.conftest import REDIRECT, RESOURCE, OAuthActions, pkce, redirect_params
 
@@ -97,6 +98,26 @@ def test_head_neither_approves_nor_remembers(oauth_app, oauth):
         )
 
 
+def test_head_issues_no_code_even_with_a_remembered_consent(oauth_app, oauth):
+    oauth.consent(remember=True)
+    with oauth_app.app_context():
+        codes = len(db.session.scalars(select(AuthorizationCode)).all())
+    response = oauth.client.head("/oauth/authorize", query_string=oauth.authorize_params(state="head"))
+    assert response.location is None
+    with oauth_app.app_context():
+        assert len(db.session.scalars(select(AuthorizationCode)).all()) == codes
+
+
+def test_a_stored_redirect_uri_that_fails_the_checks_is_not_used_by_default(oauth_app, oauth):
+    """Registrations made before a rule existed keep their URIs: one taken by default is checked as one presented."""
+    with oauth_app.app_context():
+        row = db.session.scalar(select(OAuthClient).filter_by(client_id=oauth.client_id))
+        row.metadata_json = json.dumps(row.client_metadata | {"redirect_uris": ["http://x@127.0.0.1:9999/callback"]})
+        db.session.commit()
+    response = oauth.client.get("/oauth/authorize", query_string=oauth.authorize_params(redirect_uri=None))
+    assert response.status_code == 400 and response.location is None
+
+
 def test_remembered_consent_skips_the_page(oauth):
     oauth.consent(remember=True)
     again = oauth.client.get("/oauth/authorize", query_string=oauth.authorize_params(state="two"))
@@ -142,6 +163,7 @@ def test_unknown_client_or_redirect_is_never_followed(oauth, overrides):
         "http://user:pass@127.0.0.1:9999/callback",
         "http://127.0.0.1:1x/callback",  # a loopback redirect may change port, but only to a port
         "http://127.0.0.1:99999/callback",
+        "http://[::1%25x]:9999/callback",  # a zone id: once a 500, from a source the policy refused
     ],
 )
 def test_a_loopback_redirect_that_fails_the_registration_checks_is_refused(oauth, redirect_uri, caplog):

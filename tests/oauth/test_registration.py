@@ -57,6 +57,11 @@ def test_public_native_client(app):
         ({"redirect_uris": ["http://127.0.0.1:1x/cb"]}, "invalid_redirect_uri"),
         ({"redirect_uris": ["http://127.0.0.1:99999/cb"]}, "invalid_redirect_uri"),
         ({"redirect_uris": ["http://127.0.0.1:0/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["https://[fe80::1%25eth0]/cb"]}, "invalid_redirect_uri"),  # a zone: no CSP source
+        ({"redirect_uris": ["http://[::1%25x]:8080/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["https://127.1/cb"]}, "invalid_redirect_uri"),  # browsers read 127.0.0.1
+        ({"redirect_uris": ["https://0x7f.1/cb"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["https://1.2.3.4.5/cb"]}, "invalid_redirect_uri"),
         (GOOD | {"client_name": "x" * 500}, "invalid_client_metadata"),
         (GOOD | {"client_uri": "javascript:alert(document.cookie)"}, "invalid_client_metadata"),
         (GOOD | {"logo_uri": "data:image/svg+xml,<svg onload=alert(1)>"}, "invalid_client_metadata"),
