@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
 from app import kv
+from app.errors import store_errors
 from app.extensions import db
 from app.oauth import fetching
 from app.oauth.clients import LOOPBACK_HOSTS, https_problem, redirect_problem
@@ -53,7 +55,7 @@ def load(client_id: str) -> OAuthClient:
     if row is not None and row.kind == "document" and aware(row.refresh_after) > utcnow():
         return row
     failure_key = "document-failed:" + hashlib.sha256(client_id.encode()).hexdigest()
-    failed = kv.store().get(failure_key)
+    failed = _remembered(lambda: kv.store().get(failure_key))
     if failed is not None:
         raise DocumentError(failed["reason"])
     try:
@@ -61,13 +63,24 @@ def load(client_id: str) -> OAuthClient:
     except Busy:
         raise
     except FetchError as error:
-        kv.store().set(failure_key, {"reason": str(error)}, FAILURE_CACHE_SECONDS)
+        failure = {"reason": str(error)}
+        _remembered(lambda: kv.store().set(failure_key, failure, FAILURE_CACHE_SECONDS))
         raise
     row = row or OAuthClient(client_id=client_id, kind="document")
     row.metadata_json, row.refresh_after = json.dumps(metadata), utcnow() + lifetime
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def _remembered(use_store: Callable[[], dict | None]):
+    """Read or write the failure cache; a store that is down makes it a miss (the fetch itself does not need it)."""
+    try:
+        return use_store()
+    except store_errors(current_app._get_current_object()) as error:  # type: ignore[attr-defined]
+        current_app.logger.warning("metadata document failures not remembered: %s", type(error).__name__)
+        db.session.rollback()
+        return None
 
 
 def fetch(url: str, requester: str = "") -> tuple[dict, timedelta]:

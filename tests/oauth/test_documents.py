@@ -317,3 +317,13 @@ def test_cache_lifetime_follows_headers():
     assert documents._lifetime("no-store") == documents.MIN_CACHE
     assert documents._lifetime("max-age=99999999") == documents.MAX_CACHE
     assert documents._lifetime("") == documents.DEFAULT_CACHE
+
+
+def test_documents_are_fetched_while_the_shared_store_is_down(make_app, site):
+    """The failure cache is a shortcut: with Redis down, a document is fetched (and a failure refused) all the same."""
+    url = site.document("/client.json", client_document(site.url("/client.json")))
+    closed = f"redis://127.0.0.1:{services.free_port()}/0"
+    with make_app(REDIS_URL=closed).app_context():
+        assert documents.load(url).client_metadata["client_name"] == "Doc Client"
+        with pytest.raises(DocumentError, match="HTTP 404"):
+            documents.load(site.url("/missing.json"))
