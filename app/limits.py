@@ -15,12 +15,12 @@ from flask import Flask, current_app, g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-#: Which setting limits which endpoints.
+#: Which setting limits which pages: each page (its endpoints, one per method) has a budget of its own.
 LIMITS = {
-    "SIGN_IN_RATE_LIMIT": ("auth.login_with", "auth.callback", "auth.dev_login", "auth.dev_sign_in"),
-    "AUTHORIZE_RATE_LIMIT": ("oauth.authorize", "oauth.decide"),
-    "TOKEN_RATE_LIMIT": ("oauth.token", "oauth.revoke", "oauth.introspect"),
-    "REGISTRATION_RATE_LIMIT": ("oauth.register",),
+    "SIGN_IN_RATE_LIMIT": (("auth.login_with",), ("auth.callback",), ("auth.dev_login", "auth.dev_sign_in")),
+    "AUTHORIZE_RATE_LIMIT": (("oauth.authorize", "oauth.decide"),),
+    "TOKEN_RATE_LIMIT": (("oauth.token",), ("oauth.revoke",), ("oauth.introspect",)),
+    "REGISTRATION_RATE_LIMIT": (("oauth.register",),),
 }
 
 
@@ -31,10 +31,12 @@ def init_app(app: Flask) -> None:
     limiter = Limiter(
         get_remote_address, app=app, storage_uri=storage, swallow_errors=True, in_memory_fallback_enabled=True
     )
-    for setting, endpoints in LIMITS.items():
-        for endpoint in endpoints:
-            if endpoint in app.view_functions:
-                app.view_functions[endpoint] = limiter.limit(_setting(setting))(app.view_functions[endpoint])
+    for setting, pages in LIMITS.items():
+        for endpoints in pages:
+            limit = limiter.shared_limit(_setting(setting), scope=endpoints[0])
+            for endpoint in endpoints:
+                if endpoint in app.view_functions:
+                    app.view_functions[endpoint] = limit(app.view_functions[endpoint])
     _unhook(app, limiter)
     app.extensions["rate_limiter"] = limiter
 

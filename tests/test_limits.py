@@ -11,6 +11,7 @@ from app.auth.users import Profile, upsert_user
 from app.extensions import db
 from app.oauth import personal
 from config import ConfigError
+from tests.conftest import csrf_token
 from tests.mcp.conftest import McpActions
 
 
@@ -58,6 +59,17 @@ def test_sign_in_is_limited(make_app):
     assert [client.get("/auth/dev").status_code for _ in range(3)] == [200, 200, 429]
     page = client.get("/auth/dev")
     assert "Too Many Requests" in page.text or "too many" in page.text.lower()
+
+
+def test_the_views_of_one_page_share_its_limit(make_app):
+    """The form and its post are two views (one per method) but one page: one budget between them."""
+    client = make_app(SIGN_IN_RATE_LIMIT="2 per minute", AUTHORIZE_RATE_LIMIT="2 per minute").test_client()
+    token = csrf_token(client.get("/auth/dev").text)
+    assert client.post("/auth/dev", data={"csrf_token": token}).status_code == 400  # no name: refused, and counted
+    assert client.get("/auth/dev").status_code == 429
+    assert client.get("/oauth/authorize").status_code == 400  # no parameters
+    assert client.post("/oauth/authorize", data={"csrf_token": token}).status_code == 400
+    assert client.get("/oauth/authorize").status_code == 429
 
 
 def test_bad_limits_stop_start_up(make_app):
