@@ -52,16 +52,28 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any
 
 
 def _development_key(instance_path: str) -> str:
-    """The development server's random key, made once and kept (owner-only) in the instance folder."""
+    """The development server's random key, made once and kept (owner-only) in the instance folder.
+
+    Written whole under a temporary name, then linked into place (which fails if another
+    process got there first): no process ever reads a key half written.
+    """
     path = Path(instance_path) / "secret-key"
+    if path.exists() and (key := path.read_text().strip()):
+        return key
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(descriptor, "w") as file:
+    draft = path.with_name(f".secret-key.{os.getpid()}")
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
         file.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process's key is in place: use it
+    finally:
+        draft.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise ConfigError([f"{path} is empty: delete it, and a new development key is made"])
+    return key
 
 
 def _split(value: str) -> list[str]:
