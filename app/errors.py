@@ -124,6 +124,8 @@ class LastResort:
         except Exception:
             self.logger.exception("unhandled error writing the response to %s", environ.get("PATH_INFO"))
             headers = [("Content-Type", "text/html; charset=utf-8"), *security.HEADERS.items()]
+            if environ.get("wsgi.url_scheme") == "https":  # as ProxyFix left it, for a trusted proxy
+                headers.append(("Strict-Transport-Security", security.HSTS))
             # Once a response has started, the server must decide (PEP 3333): exc_info lets it re-raise.
             start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info() if started else None)
             return [FAILURE_PAGE.encode()]
@@ -134,4 +136,5 @@ def init_app(app: Flask) -> None:
     for unavailable in store_errors(app):
         app.register_error_handler(unavailable, handle_store_down)
     app.register_error_handler(Exception, handle_unexpected_error)
-    app.wsgi_app = LastResort(app.wsgi_app, app.logger)
+    if app.config["APP_ENV"] != "development":  # there, the debugger shows what failed
+        app.wsgi_app = LastResort(app.wsgi_app, app.logger)

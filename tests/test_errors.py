@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from flask import abort, redirect
 
+from app import create_app
+from app.errors import LastResort
+
 
 @pytest.fixture
 def signed_in(client, auth):
@@ -89,3 +92,9 @@ def test_a_failure_after_the_view_is_still_a_page_with_the_security_headers(app,
     assert response.headers["Content-Security-Policy"].startswith("frame-ancestors 'none'")
     assert response.headers["X-Frame-Options"] == "DENY" and response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Port could not be cast" in caplog.text  # the operator's log has what went wrong
+    assert "Strict-Transport-Security" in client.get("/away", base_url="https://localhost").headers
+
+
+def test_development_lets_the_debugger_see_every_error(tmp_path):
+    settings = {"APP_ENV": "development", "SECRET_KEY": "k" * 40, "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
+    assert not isinstance(create_app(settings).wsgi_app, LastResort)
