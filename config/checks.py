@@ -54,6 +54,8 @@ def find_problems(config: dict[str, Any]) -> list[str]:
         problems.append("MCP_PATH must be a path below /, such as /mcp")
     if config["MCP_PAGE_SIZE"] < 1:
         problems.append("MCP_PAGE_SIZE must be at least 1")
+    if not 1 <= config["PERSONAL_TOKEN_MAX_DAYS"] <= 3650:
+        problems.append("PERSONAL_TOKEN_MAX_DAYS must be from 1 to 3650 (ten years)")
     if config["APP_ENV"] == "production":
         problems += _production_problems(config)
     return problems

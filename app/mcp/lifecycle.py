@@ -89,7 +89,7 @@ def unsubscribe(call: Call) -> dict[str, Any]:
 
 def _resource_uri(call: Call) -> str:
     uri = call.params.get("uri")
-    if not isinstance(uri, str) or call.registry.find_resource(uri) is None:
+    if call.target is None:  # looked up (and its scopes checked) before the handler ran
         raise ProtocolError(RESOURCE_NOT_FOUND_LEGACY, "Resource not found", {"uri": uri})
     return uri
 

@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.oauth.models import Token
+from config import ConfigError
 from tests.conftest import AuthActions, csrf_token
 from tests.oauth.conftest import OAuthActions
 
@@ -124,3 +125,9 @@ def test_connected_apps_page_and_cli(oauth_app, oauth):
     result = runner.invoke(args=["clients", "revoke", second.client_id])
     assert result.exit_code == 0 and "revoked 1 token(s)" in result.output
     assert "no client" in runner.invoke(args=["clients", "revoke", "nope"]).output
+
+
+@pytest.mark.parametrize("days", ["0", "99999999999"])
+def test_a_maximum_lifetime_out_of_range_stops_start_up(make_app, days):
+    with pytest.raises(ConfigError, match="PERSONAL_TOKEN_MAX_DAYS"):
+        make_app(PERSONAL_TOKEN_MAX_DAYS=days)
