@@ -67,7 +67,7 @@ from app.mcp.envelope import (
     SUPPORTED_VERSIONS,
 )
 from app.mcp.envelope import VERSION_KEY as META_VERSION_KEY
-from app.oauth import documents
+from app.oauth import fetching
 from app.oauth.clients import is_loopback, redirect_problem
 from app.oauth.registration import ClientMetadata
 from tests.conftest import AuthActions, build_app, csrf_token
@@ -304,8 +304,8 @@ def fuzz_settings(closed: str) -> dict[str, str]:
     }
 
 
-def _no_network(host: str, port: int, loopback_ok: bool) -> str:
-    raise documents.DocumentError("the fuzz tests fetch no client metadata documents")
+def _no_network(host: str, loopback_ok: bool, seconds: float) -> str:
+    raise fetching.FetchError("the fuzz tests fetch no client metadata documents")
 
 
 @pytest.fixture(scope="module")
@@ -320,7 +320,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     logger.setLevel(level if os.environ.get("FUZZ_LOGS") else logging.CRITICAL)
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(documents, "_checked_address", _no_network)  # client id URLs: no DNS, no fetch
+            patch.setattr(fetching, "checked_address", _no_network)  # client id URLs: no DNS, no fetch
             found = prepare(app, closed)
             found.log_level = level
             yield found
