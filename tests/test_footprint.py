@@ -1,4 +1,5 @@
-"""What a server process loads: migrations only for `flask db`, the Redis client only with REDIS_URL."""
+"""What a server process loads: migrations only for `flask db`, the Redis client only with REDIS_URL, the DNS
+resolver only when it fetches a client metadata document."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.support import services
 from tests.support.servers import BIN, ROOT, app_settings
 
 #: Packages a server has no use for unless configured (each costs megabytes in every worker).
-OPTIONAL = ("flask_migrate", "alembic", "mako", "redis")
+OPTIONAL = ("flask_migrate", "alembic", "mako", "redis", "dns")
 LOADED = f"import sys, wsgi; print(','.join(m for m in {OPTIONAL!r} if m in sys.modules))"
 
 

@@ -20,8 +20,6 @@ import time
 from typing import NamedTuple
 from urllib.parse import SplitResult
 
-import dns.exception
-import dns.resolver
 import urllib3
 
 from app.oauth.clients import ascii_host
@@ -175,6 +173,10 @@ def _resolve(host: str, seconds: float) -> set[str]:
         pass
     if host.lower().rstrip(".") == "localhost":  # never asked of DNS (RFC 6761 section 6.3)
         return {"127.0.0.1", "::1"}
+    # Loaded on the first lookup: a server that never meets a metadata document never carries it.
+    import dns.exception
+    import dns.resolver
+
     try:
         return set(dns.resolver.resolve_name(host, lifetime=max(seconds, 0.001)).addresses())
     except (dns.exception.DNSException, UnicodeError, ValueError):
