@@ -39,7 +39,7 @@ def system_secrets(system: str) -> str:
 
 @completion(resource="admin://systems/{system}/secrets", argument="system")
 def complete_secret_system(value: str, context: dict[str, str]) -> list[str]:
-    return [name for name in SYSTEMS if name.startswith(value)]
+    return complete_system(value, context)
 
 
 @resource("admin://audit-log", scopes=["admin"])
