@@ -18,10 +18,12 @@ class App(Flask):
     """Flask, remembering which views and hooks are coroutines instead of asking each time.
 
     Flask inspects every hook and view on every request (`ensure_sync`); on the MCP
-    hot path that costs more than some tool calls.
+    hot path that costs more than some tool calls. The answers are kept per app.
     """
 
-    _sync: dict = {}
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
 
     def ensure_sync(self, func):
         try:
@@ -41,14 +43,15 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     """
     app = App(__name__, template_folder="../templates")
     app.config.from_mapping(load_config(os.environ if environ is None else environ, app.instance_path))
-    logs.init_app(app)  # a request id on every response and log line
-    storage.init_app(app)  # database, migrations, server-side sessions
+    # Each line's hooks run in this order on every request; where the order matters, the comment says why.
+    logs.init_app(app)  # a request id, first: every later hook may log
+    storage.init_app(app)  # database, Redis, browser sessions, shared store: what everything below keeps data in
     security.init_app(app)  # proxy headers, CSRF, response headers
     auth.init_app(app)  # upstream providers, sign-in routes, user loader
-    web.init_app(app)  # home, health and status
+    web.init_app(app)  # home, account pages, playground, health and status
     mcp.init_app(app)  # the MCP endpoint and the tools it serves
-    oauth.init_app(app)  # the authorization server for MCP clients
-    limits.init_app(app)  # rate limits on sign-in, OAuth endpoints and /mcp
-    guard.init_app(app)  # sign-in required outside public paths
-    errors.init_app(app)  # HTML or JSON error pages
+    oauth.init_app(app)  # the authorization server: after mcp, since it offers the scopes the tools need
+    limits.init_app(app)  # rate limits: after every blueprint, since it wraps the views it limits
+    guard.init_app(app)  # sign-in required outside public paths: after CSRF and the session's store check
+    errors.init_app(app)  # error pages: last, since its last-resort handler must wrap the whole WSGI app
     return app

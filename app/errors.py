@@ -13,7 +13,6 @@ from app import limits, security
 from app.extensions import db
 
 RETRY_AFTER_SECONDS = 5
-OAUTH_CLIENT_ENDPOINTS = ("/oauth/token", "/oauth/register", "/oauth/revoke", "/oauth/introspect")
 UNAVAILABLE = "A data store is not answering. Retry in a few seconds."
 FAILURE_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>500 Internal server error</title></head>'
@@ -42,7 +41,7 @@ def wants_json() -> bool:
     """Return whether the caller should get JSON: it asks for it, or calls an API path."""
     if any(request.path.startswith(prefix) for prefix in current_app.config["API_PREFIXES"]):
         return True
-    if request.path in OAUTH_CLIENT_ENDPOINTS:  # called by programs, never by people
+    if request.path in current_app.extensions.get("oauth_error_paths", ()):  # called by programs, never by people
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" or (best is None and request.is_json)
@@ -51,7 +50,7 @@ def wants_json() -> bool:
 def error_response(status: int, error: str, message: str) -> Response:
     """Return `{"error", "message"}` JSON or the error page, as the caller prefers; an OAuth error
     (RFC 6749 section 5.2) on the endpoints only OAuth clients call."""
-    if request.path in OAUTH_CLIENT_ENDPOINTS and status < 500:
+    if request.path in current_app.extensions.get("oauth_error_paths", ()) and status < 500:
         response = jsonify(error="invalid_request", error_description=message)
     elif wants_json():
         response = jsonify(error=error, message=message)
@@ -60,6 +59,11 @@ def error_response(status: int, error: str, message: str) -> Response:
         response = current_app.response_class(page)
     response.status_code = status
     return response
+
+
+def answer_as_oauth(app: Flask, paths: list[str]) -> None:
+    """Answer errors at `paths` as OAuth errors (RFC 6749 section 5.2): only OAuth clients call them."""
+    app.extensions["oauth_error_paths"] = frozenset(paths)
 
 
 def handle_http_error(error: HTTPException) -> Response:

@@ -1,22 +1,32 @@
-"""Rate limits (Flask-Limiter): per client address on sign-in and the OAuth endpoints
-(and, through app.mcp.throttle, per credential on /mcp). Counters live in Redis when
-REDIS_URL is set, so every worker and instance shares them; otherwise in memory.
+"""Rate limits: fixed windows per client address on sign-in and the OAuth endpoints, and
+(through app.mcp.server.throttle) per credential on /mcp.
 
-A refusal is `429` with `Retry-After`, shaped as each surface speaks: an OAuth error
-on /oauth/, a JSON-RPC error on /mcp, the error page or JSON elsewhere.
+Agents call /mcp in tight loops, so this is a counter, not a framework: in the process's
+memory, or (with REDIS_URL) one pipelined INCR/EXPIRE in Redis so that every worker and
+instance shares the count. A Redis outage lifts the limits rather than failing requests.
+A refusal is `429` with `Retry-After`, shaped as each surface speaks: an OAuth error on
+/oauth/, a JSON-RPC error on /mcp, the error page or JSON elsewhere.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app, g
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask, current_app, g, request
+from limits import parse_many
+from werkzeug.exceptions import TooManyRequests
 
-#: Which setting limits which pages: each page (its endpoints, one per method) has a budget of its own.
-LIMITS = {
+from config.checks import RATE_LIMITS
+
+if TYPE_CHECKING:
+    import redis
+
+#: Which setting limits which pages, per client address: each page (its views, one per method) has a budget.
+PAGES = {
     "SIGN_IN_RATE_LIMIT": (("auth.login_with",), ("auth.callback",), ("auth.dev_login", "auth.dev_sign_in")),
     "AUTHORIZE_RATE_LIMIT": (("oauth.authorize", "oauth.decide"),),
     "TOKEN_RATE_LIMIT": (("oauth.token",), ("oauth.revoke",), ("oauth.introspect",)),
@@ -24,45 +34,114 @@ LIMITS = {
 }
 
 
+class Window:
+    """One fixed window (`amount` per `seconds`), counted per key."""
+
+    def __init__(self, name: str, amount: int, seconds: int, client: redis.Redis | None) -> None:
+        self.name, self.amount, self.seconds, self.client = name, amount, seconds, client
+        self.counts: dict[tuple[str, int], int] = {}
+        self.lock = threading.Lock()
+
+    def hit(self, key: str) -> tuple[bool, int]:
+        """Count one request for `key`; return (allowed, seconds until the window resets)."""
+        window, reset = self._now()
+        count = self._hit_redis(key, window) if self.client else self._hit_memory(key, window)
+        return count is None or count <= self.amount, reset
+
+    def count(self, key: str) -> tuple[int, int]:
+        """Return (requests counted for `key` in this window, seconds until it resets), counting none."""
+        window, reset = self._now()
+        if self.client is None:
+            return self.counts.get((key, window), 0), reset
+        import redis  # loaded already, with the client (servers without Redis never import it)
+
+        try:
+            return int(self.client.get(self._name(key, window)) or 0), reset
+        except redis.RedisError:
+            return 0, reset
+
+    def _now(self) -> tuple[int, int]:
+        """The current window's number, and the seconds until the next one."""
+        now = time.time()
+        window = int(now // self.seconds)
+        return window, int((window + 1) * self.seconds - now) + 1
+
+    def _name(self, key: str, window: int) -> str:
+        return f"limit:{self.name}:{self.seconds}:{key}:{window}"
+
+    def _hit_memory(self, key: str, window: int) -> int:
+        with self.lock:
+            if len(self.counts) > 100_000:  # forget past windows now and then
+                self.counts = {k: v for k, v in self.counts.items() if k[1] == window}
+            count = self.counts.get((key, window), 0) + 1
+            self.counts[(key, window)] = count
+            return count
+
+    def _hit_redis(self, key: str, window: int) -> int | None:
+        import redis
+
+        name = self._name(key, window)
+        try:
+            count, _ = self.client.pipeline().incr(name).expire(name, self.seconds * 2).execute()
+            return int(count)
+        except redis.RedisError:
+            return None
+
+
+class RateLimit:
+    """A setting's limits: one or more windows (`30 per minute; 500 per hour`), all of which must allow."""
+
+    def __init__(self, name: str, text: str, client: redis.Redis | None) -> None:
+        self.windows = [Window(name, item.amount, item.get_expiry(), client) for item in parse_many(text)]
+
+    def hit(self, key: str) -> int | None:
+        """Count one request for `key`: None if allowed, else the seconds until it would be."""
+        refusals = [reset for allowed, reset in (window.hit(key) for window in self.windows) if not allowed]
+        return max(refusals) if refusals else None
+
+    def reached(self, key: str) -> int | None:
+        """Without counting: None if `key` may go on, else the seconds until it may."""
+        full = []
+        for window in self.windows:
+            counted, reset = window.count(key)
+            if counted >= window.amount:
+                full.append(reset)
+        return max(full) if full else None
+
+
 def init_app(app: Flask) -> None:
-    """Build this app's limiter (counters must not leak between apps) and wrap the endpoints."""
-    storage = app.config["REDIS_URL"] or "memory://"
-    # swallow_errors: a Redis outage lifts the limits instead of failing every request.
-    limiter = Limiter(
-        get_remote_address, app=app, storage_uri=storage, swallow_errors=True, in_memory_fallback_enabled=True
-    )
-    for setting, pages in LIMITS.items():
+    """Make this app's counters (they must not leak between apps), and limit the pages of PAGES."""
+    client = app.extensions.get("redis")
+    limits = {setting: RateLimit(setting, app.config[setting], client) for setting in RATE_LIMITS}
+    app.extensions["rate_limits"] = limits
+    for setting, pages in PAGES.items():
         for endpoints in pages:
-            limit = limiter.shared_limit(_setting(setting), scope=endpoints[0])
             for endpoint in endpoints:
                 if endpoint in app.view_functions:
-                    app.view_functions[endpoint] = limit(app.view_functions[endpoint])
-    _unhook(app, limiter)
-    app.extensions["rate_limiter"] = limiter
+                    app.view_functions[endpoint] = _limited(app.view_functions[endpoint], setting, endpoints[0])
 
 
-def _unhook(app: Flask, limiter: Limiter) -> None:
-    """Drop the limiter's hooks around every request; the wrapped endpoints check themselves.
+def _limited(view: Callable[..., Any], setting: str, page: str) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        count(setting, f"{page}:{request.remote_addr}")
+        return view(*args, **kwargs)
 
-    Its global check is for default limits (this app has none), its after-request hook
-    writes rate-limit headers (off) and its teardown clears per-request state (kept on the
-    request context anyway): on /mcp, which has its own counter (app.mcp.throttle), they
-    would only cost every tool call.
-    """
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
-    inject = Limiter._Limiter__inject_headers  # type: ignore[attr-defined]
-    after = app.after_request_funcs[None]
-    after[:] = [hook for hook in after if getattr(hook, "func", None) is not inject]
-    app.teardown_request_funcs[None].remove(limiter._Limiter__release_context)  # type: ignore[attr-defined]
+    return limited
+
+
+def count(setting: str, key: str) -> None:
+    """Count a request for `key` under `setting`; raise 429 (Retry-After in g.retry_after) when over it."""
+    refuse_after(current_app.extensions["rate_limits"][setting].hit(key), setting)
+
+
+def refuse_after(reset: int | None, setting: str) -> None:
+    """Raise 429 for `setting` if `reset` (seconds until allowed again) is set."""
+    if reset is not None:
+        g.retry_after = reset
+        raise TooManyRequests(f"more than {current_app.config[setting]}")
 
 
 def retry_after() -> int:
     """Seconds until the limit that refused this request resets (for Retry-After)."""
-    if "retry_after" in g:  # set by the /mcp counter (app.mcp.throttle)
-        return g.retry_after
-    limit = current_app.extensions["rate_limiter"].current_limit
-    return max(1, int(limit.reset_at - time.time())) if limit else 60
-
-
-def _setting(name: str) -> Callable[[], str]:
-    return lambda: current_app.config[name]
+    return g.get("retry_after", 60)

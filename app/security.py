@@ -1,4 +1,5 @@
-"""Trust in proxy headers, CSRF protection, and the security headers of every response."""
+"""Trust in proxy headers, CSRF protection, the security headers of every response, and the one reading of a
+bearer credential."""
 
 from __future__ import annotations
 
@@ -79,3 +80,12 @@ def add_security_headers(response: Response) -> Response:
     if request.is_secure:
         headers["Strict-Transport-Security"] = HSTS
     return response
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header ('' when it has none); None for no header or
+    another scheme. The scheme is read in any case (RFC 7235), and spaces around the token are dropped."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None

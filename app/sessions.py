@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.errors import handle_store_down, store_errors
 from app.extensions import db
+from app.security import bearer_token
 
 
 class SessionRecord(db.Model):
@@ -44,7 +45,7 @@ class NoSessionForBearer:
     """
 
     def open_session(self, app: Flask, request):
-        if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+        if bearer_token(request.headers.get("Authorization")) is not None:
             return self.make_null_session(app)
         try:
             return super().open_session(app, request)
@@ -100,23 +101,20 @@ class DatabaseSessionInterface(HashedSessionIds, NoSessionForBearer, SqlAlchemyS
 
 
 def init_app(app: Flask) -> None:
-    """Install the session interface: Redis when `REDIS_URL` is set, else the database."""
+    """Install the session interface: in Redis when the app has a Redis client, else in the database."""
     app.before_request(answer_store_error)
     options = {"key_prefix": "session:", "permanent": True, "sid_length": 32}
-    if app.config["REDIS_URL"]:
+    if "redis" in app.extensions:
         app.session_interface = _redis_sessions(app, options)
     else:
         app.session_interface = DatabaseSessionInterface(app, **options)
 
 
 def _redis_sessions(app: Flask, options: dict) -> ServerSideSessionInterface:
-    """Flask-Session's Redis backend; redis is imported only when REDIS_URL is set."""
-    import redis
+    """Flask-Session's Redis backend (loaded only with Redis)."""
     from flask_session.redis import RedisSessionInterface
 
     class RedisSessions(HashedSessionIds, NoSessionForBearer, RedisSessionInterface):
         pass
 
-    client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=5)
-    app.extensions["redis"] = client
-    return RedisSessions(app, client=client, **options)
+    return RedisSessions(app, client=app.extensions["redis"], **options)

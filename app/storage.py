@@ -28,15 +28,26 @@ class MigrationCommands(click.Group):
 
 
 def init_app(app: Flask) -> None:
-    """Bind the database, the server-side session store and the shared store to `app`; add `flask db`."""
+    """Bind the database and (with REDIS_URL) the Redis client to `app`, then the stores built on them:
+    browser sessions and the shared store; add `flask db`."""
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
     app.cli.add_command(MigrationCommands("db", help="Database migrations (Flask-Migrate)."))
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _tune_sqlite)
+    if app.config["REDIS_URL"]:
+        # One client for the app: sessions, the shared store, rate limits, revocations and /status use it.
+        app.extensions["redis"] = _redis_client(app.config["REDIS_URL"])
     sessions.init_app(app)
-    kv.init_app(app)  # after sessions: it shares their Redis client
+    kv.init_app(app)
+
+
+def _redis_client(url: str):
+    """A Redis client (redis is imported only when REDIS_URL is set: about 6 MB per process)."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=5)
 
 
 def enable_migrations(app: Flask) -> None:

@@ -37,11 +37,6 @@ class ProviderConfig:
     audience: str = ""
     problem: str = ""
 
-    @property
-    def is_oidc(self) -> bool:
-        """Return whether sign-in verifies an OpenID Connect ID token."""
-        return self.type not in ("github", "dev")
-
 
 def read_providers(environ: Mapping[str, str], app_env: str) -> list[ProviderConfig]:
     """Return the configured providers; development defaults to the dev sign-in."""

@@ -14,6 +14,7 @@ from app.auth import providers as registry
 from app.auth import upstream
 from app.auth.signin import finish_sign_in, safe_next_url
 from app.auth.users import upsert_user
+from app.urls import public_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -61,10 +62,7 @@ def callback_url(name: str) -> str:
         return provider.callback_url
     # With one provider the guide's /auth/callback; with several, one path each.
     args = {} if len(registry.providers()) == 1 else {"name": name}
-    public_url = current_app.config["PUBLIC_URL"]
-    if public_url:
-        return public_url + url_for("auth.callback", **args)
-    return url_for("auth.callback", _external=True, **args)
+    return public_url() + url_for("auth.callback", **args)
 
 
 @bp.get("/callback", defaults={"name": None})

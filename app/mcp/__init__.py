@@ -1,8 +1,9 @@
 """The MCP surface: what tool authors import, and the endpoint that serves them."""
 
+from app.auth.principal import Principal
 from app.auth.upstream import UpstreamTokenError, upstream_token
 from app.mcp.content import audio, embedded_resource, image, resource_link, text
-from app.mcp.context import Cancelled, Context, Principal
+from app.mcp.context import Cancelled, Context
 from app.mcp.decorators import completion, prompt, resource, tool
 from app.mcp.errors import ToolError
 

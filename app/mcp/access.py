@@ -12,18 +12,20 @@ import hashlib
 import hmac
 from urllib.parse import urlsplit
 
-from flask import Request, current_app, request
+from flask import Request, current_app
 from flask_login import current_user
 
+from app.auth.principal import Principal
 from app.mcp import throttle
-from app.mcp.context import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.oauth import scopes, verify
-from app.oauth.clients import LOOPBACK_HOSTS
 from app.oauth.scopes import BASE_SCOPE
 from app.oauth.urls import resource_metadata_url
+from app.security import bearer_token
+from app.urls import LOOPBACK_HOSTS, public_origin
 
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+#: Loopback as the Host header spells it (an IPv6 address in brackets).
+LOOPBACK_HOST_HEADERS = tuple(f"[{host}]" if ":" in host else host for host in LOOPBACK_HOSTS)
 
 
 class Unauthorized(ProtocolError):
@@ -65,11 +67,10 @@ def check_host_and_origin(req: Request) -> None:
 
 def authenticate(req: Request) -> Principal:
     """Return the caller, from a bearer token or a same-origin browser session (else 401)."""
-    authorization = req.headers.get("Authorization", "")
+    authorization = req.headers.get("Authorization")
     if authorization:
-        scheme, _, token = authorization.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(authorization)
+        if not token:
             raise Unauthorized("Authorization must be: Bearer <token>", "invalid_request")
         principal = _static_token_principal(token) or verify.cached(token)
         if principal is None:
@@ -80,17 +81,10 @@ def authenticate(req: Request) -> Principal:
             raise Unauthorized("The bearer token is not valid, has expired, or is for another server", "invalid_token")
         require_scopes(principal, (BASE_SCOPE,))
         return principal
-    if req.headers.get("Origin") == own_origin() and current_user.is_authenticated:
+    if req.headers.get("Origin") == public_origin() and current_user.is_authenticated:
         user = current_user
         return Principal(f"user:{user.id}", user.id, user.name, user.email, scopes=scopes.ALL)
     raise Unauthorized()
-
-
-def own_origin() -> str:
-    """This server's origin as browsers name it: the public URL's, else the request's."""
-    public = current_app.config["PUBLIC_URL"] or request.host_url
-    parts = urlsplit(public)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _static_token_principal(token: str) -> Principal | None:
@@ -128,12 +122,12 @@ def _origin_allowed(origin: str) -> bool:
     parts = urlsplit(origin)
     if current_app.config["APP_ENV"] != "production" and parts.hostname in LOOPBACK_HOSTS:
         return parts.scheme in ("http", "https")
-    return origin == own_origin()
+    return origin == public_origin()
 
 
 def _default_hosts() -> list[str]:
     hosts = [urlsplit(current_app.config["PUBLIC_URL"]).netloc] if current_app.config["PUBLIC_URL"] else []
-    return hosts + (list(LOCAL_HOSTS) if current_app.config["APP_ENV"] != "production" else [])
+    return hosts + (list(LOOPBACK_HOST_HEADERS) if current_app.config["APP_ENV"] != "production" else [])
 
 
 def _split_host(host: str) -> tuple[str, int | None] | None:

@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import current_app
 
+from app.auth.principal import Principal
 from app.mcp import mrtr
-from app.mcp.context import Channel, Context, Principal
+from app.mcp.context import Channel, Context
 from app.mcp.envelope import Envelope
 from app.mcp.errors import InputRequired
 from app.mcp.jsonrpc import Message

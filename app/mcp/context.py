@@ -11,26 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from app.auth.principal import Principal
 from app.mcp.errors import MissingCapability
 
 #: Severity order of MCP log levels (RFC 5424 names).
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 #: The client capability each kind of question needs.
 CAPABILITY_OF = {"elicitation/create": "elicitation", "sampling/createMessage": "sampling", "roots/list": "roots"}
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a person (signed in, or through a token) and what it may do."""
-
-    subject: str
-    user_id: int | None = None
-    name: str | None = None
-    email: str | None = None
-    client_id: str | None = None
-    scopes: frozenset[str] = frozenset()
-    claims: Mapping[str, Any] = field(default_factory=dict)
-    token_id: str | None = None
 
 
 class Cancelled(Exception):
@@ -101,9 +88,6 @@ class Context:
             return
         params = {"level": level, "data": data} | ({"logger": logger} if logger else {})
         self.channel.notify("notifications/message", params)
-
-    def info(self, data: Any) -> None:
-        self.log("info", data)
 
     def client_supports(self, capability: str) -> bool:
         """Return whether the client declared `capability` (elicitation, sampling, roots...)."""

@@ -9,10 +9,10 @@ from flask import Request
 from mcp_types.methods import CLIENT_REQUESTS
 from werkzeug.wrappers import Response
 
+from app.auth.principal import Principal
 from app.mcp import access, channels, handlers, jsonrpc, lifecycle, sessions, shapes, transport
 from app.mcp.call import Call
 from app.mcp.channels import StreamChannel
-from app.mcp.context import Principal
 from app.mcp.envelope import MODERN_VERSIONS, Envelope, is_modern, legacy_version, modern_envelope, unsupported
 from app.mcp.errors import (
     INVALID_REQUEST,

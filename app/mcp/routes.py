@@ -7,10 +7,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from app import limits
+from app.auth.principal import Principal
 from app.extensions import csrf
 from app.mcp import access, dispatch, jsonrpc, registry, sessions, throttle
 from app.mcp.cli import mcp_cli
-from app.mcp.context import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.transport import json_response
 
@@ -18,7 +18,6 @@ from app.mcp.transport import json_response
 def init_app(app: Flask) -> None:
     """Load the tools of MCP_TOOL_PACKAGES and serve them at MCP_PATH."""
     app.extensions["mcp"] = registry.load(app.config["MCP_TOOL_PACKAGES"])
-    throttle.init_app(app)
     bp = Blueprint("mcp", __name__)
     # One view per method: Flask answers HEAD with the GET view, which must never reach the dispatcher.
     bp.add_url_rule(app.config["MCP_PATH"], "endpoint", endpoint, methods=["POST"])

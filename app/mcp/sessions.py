@@ -15,8 +15,8 @@ from typing import Any
 from flask import current_app
 
 from app import kv
+from app.auth.principal import Principal
 from app.mcp import channels
-from app.mcp.context import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 
 

@@ -6,13 +6,12 @@ import logging
 
 from flask import Flask
 
+from app import errors
 from app.extensions import csrf
 from app.oauth import scopes, server, verify
 from app.oauth.cli import clients_cli, tokens_cli
 from app.oauth.routes import bp, well_known
-
-#: Endpoints called by clients with their own credentials, never with a browser cookie.
-CLIENT_ENDPOINTS = ("token", "register", "revoke", "introspect")
+from app.oauth.urls import CLIENT_ENDPOINTS, ENDPOINTS
 
 
 def init_app(app: Flask) -> None:
@@ -31,3 +30,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(clients_cli)
     for name in CLIENT_ENDPOINTS:
         csrf.exempt(app.view_functions[f"oauth.{name}"])
+    errors.answer_as_oauth(app, [ENDPOINTS[name] for name in CLIENT_ENDPOINTS])

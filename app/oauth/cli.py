@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -11,9 +10,7 @@ from app.auth.users import User
 from app.extensions import db
 from app.oauth import personal, revocation
 from app.oauth.models import Consent, OAuthClient, Token
-
-#: Where `make run` serves, for tokens made without PUBLIC_URL.
-DEV_SERVER = "http://127.0.0.1:5000"
+from app.oauth.urls import resource_url
 
 clients_cli = AppGroup("clients", help="MCP clients that registered or were allowed in.")
 tokens_cli = AppGroup("tokens", help="Personal access tokens for scripts.")
@@ -57,7 +54,7 @@ def revoke_client(client_id: str) -> None:
 @click.option("--resource", help="This server's MCP URL (default: PUBLIC_URL + MCP_PATH, or the dev server's).")
 def create_token(email: str, scope: str, days: int, name: str, resource: str | None) -> None:
     """Create a personal access token and print it (it is not shown again)."""
-    resource = resource or (current_app.config["PUBLIC_URL"] or DEV_SERVER) + current_app.config["MCP_PATH"]
+    resource = resource or resource_url()  # PUBLIC_URL's, or the development server's
     user = db.session.scalar(select(User).filter_by(email=email.lower()))
     if user is None:
         raise click.ClickException(f"no user with e-mail {email!r} has signed in yet")

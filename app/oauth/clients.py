@@ -12,8 +12,8 @@ from authlib.oauth2.rfc6749 import ClientMixin
 
 from app.oauth.models import OAuthClient, digest
 from app.oauth.scopes import BASE_SCOPE, split
+from app.urls import LOOPBACK_HOSTS
 
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 #: Schemes no redirect may use, whatever the client says.
 FORBIDDEN_SCHEMES = ("javascript", "data", "file", "vbscript", "about", "blob")
 #: A host name as browsers and CSP sources know it: dot-separated labels of letters, digits and hyphens.

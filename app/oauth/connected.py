@@ -7,9 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
+from app.clock import aware, utcnow
 from app.extensions import db
 from app.oauth import revocation
-from app.oauth.models import AuthorizationCode, Consent, OAuthClient, Token, aware, utcnow
+from app.oauth.models import AuthorizationCode, Consent, OAuthClient, Token
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,14 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
 from app import kv
+from app.clock import aware, utcnow
 from app.errors import store_errors
 from app.extensions import db
 from app.oauth import fetching
-from app.oauth.clients import LOOPBACK_HOSTS, https_problem, redirect_problem
+from app.oauth.clients import https_problem, redirect_problem
 from app.oauth.fetching import Busy, FetchError
-from app.oauth.models import OAuthClient, aware, utcnow
+from app.oauth.models import OAuthClient
+from app.urls import LOOPBACK_HOSTS
 
 #: Seconds a failed fetch is remembered.
 FAILURE_CACHE_SECONDS = 30

@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from app.mcp.context import Principal
+from app.auth.principal import Principal
 from app.oauth.scopes import of_token
 from app.oauth.urls import resource_url
 

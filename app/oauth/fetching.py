@@ -23,6 +23,7 @@ from urllib.parse import SplitResult
 import urllib3
 
 from app.oauth.clients import ascii_host
+from app.urls import LOOPBACK_HOSTS
 
 MAX_BYTES = 10_000
 #: Seconds the whole fetch may take, from the name lookup to the last byte of the body.
@@ -172,7 +173,7 @@ def _resolve(host: str, seconds: float) -> set[str]:
     except ValueError:
         pass
     if host.lower().rstrip(".") == "localhost":  # never asked of DNS (RFC 6761 section 6.3)
-        return {"127.0.0.1", "::1"}
+        return {name for name in LOOPBACK_HOSTS if name != "localhost"}
     # Loaded on the first lookup: a server that never meets a metadata document never carries it.
     import dns.exception
     import dns.resolver

@@ -18,13 +18,16 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.auth.users import User
+from app.clock import aware, utcnow
 from app.extensions import db
 from app.oauth import revocation
-from app.oauth.models import AuthorizationCode, Token, aware, digest, utcnow
+from app.oauth.models import AuthorizationCode, Token, digest
 from app.oauth.urls import resource_url
 
 CODE_LIFETIME = timedelta(minutes=5)
+#: How clients may authenticate at the token and revocation endpoints; introspection takes confidential ones only.
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
 class InvalidTargetError(OAuth2Error):

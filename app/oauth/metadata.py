@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.oauth.grants import AUTH_METHODS
+from app.oauth.grants import AUTH_METHODS, CONFIDENTIAL_METHODS
 from app.oauth.scopes import BASE_SCOPE, supported
-from app.oauth.server import CONFIDENTIAL_METHODS
-from app.oauth.urls import base_url, issuer, resource_url
+from app.oauth.urls import ENDPOINTS, issuer, resource_url
+from app.urls import public_url
 
 
 def authorization_server_metadata() -> dict:
-    base = base_url()
+    base = public_url()
     return {
         "issuer": issuer(),
-        "authorization_endpoint": f"{base}/oauth/authorize",
-        "token_endpoint": f"{base}/oauth/token",
-        "registration_endpoint": f"{base}/oauth/register",
-        "revocation_endpoint": f"{base}/oauth/revoke",
-        "introspection_endpoint": f"{base}/oauth/introspect",
+        "authorization_endpoint": base + ENDPOINTS["authorize"],
+        "token_endpoint": base + ENDPOINTS["token"],
+        "registration_endpoint": base + ENDPOINTS["register"],
+        "revocation_endpoint": base + ENDPOINTS["revoke"],
+        "introspection_endpoint": base + ENDPOINTS["introspect"],
         "scopes_supported": supported(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -12,9 +12,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
 from app.oauth import revocation
-from app.oauth.models import Token, digest, utcnow
+from app.oauth.models import Token, digest
 from app.oauth.scopes import BASE_SCOPE, split, supported
 
 #: The client id personal tokens are filed under.

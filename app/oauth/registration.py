@@ -19,9 +19,12 @@ from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import and_, delete, or_
 
+from app.clock import utcnow
 from app.extensions import db
 from app.oauth.clients import https_problem, redirect_problem
-from app.oauth.models import OAuthClient, digest, utcnow
+from app.oauth.metadata import authorization_server_metadata
+from app.oauth.models import OAuthClient, digest
+from app.security import bearer_token
 
 Url = Field(default=None, max_length=2000)
 
@@ -88,8 +91,6 @@ class Registration(ClientRegistrationEndpoint):
         return row
 
     def get_server_metadata(self) -> dict:
-        from app.oauth.metadata import authorization_server_metadata
-
         return authorization_server_metadata()
 
 
@@ -103,7 +104,7 @@ def _forget_idle_clients() -> None:
 def registration_allowed(authorization: str | None) -> bool:
     """Open registration, or closed behind REGISTRATION_TOKEN (an initial access token)."""
     expected = current_app.config["REGISTRATION_TOKEN"]
-    presented = (authorization or "").removeprefix("Bearer ").strip()
+    presented = bearer_token(authorization) or ""
     return not expected or hmac.compare_digest(presented.encode(), expected.encode())
 
 

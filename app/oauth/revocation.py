@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 from sqlalchemy import update
 
+from app.clock import utcnow
 from app.extensions import db
-from app.oauth.models import Token, utcnow
+from app.oauth.models import Token
 
 if TYPE_CHECKING:
     import redis

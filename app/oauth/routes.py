@@ -13,10 +13,10 @@ from app import limits
 from app.oauth import consent, metadata
 from app.oauth.registration import registration_allowed
 from app.oauth.server import server
-from app.oauth.urls import issuer
+from app.oauth.urls import ENDPOINTS, issuer
 from app.security import content_security_policy
 
-bp = Blueprint("oauth", __name__, url_prefix="/oauth")
+bp = Blueprint("oauth", __name__)
 well_known = Blueprint("well_known", __name__, url_prefix="/.well-known")
 
 
@@ -33,7 +33,7 @@ def protected_resource_metadata(resource_path: str = "") -> Response:
     return _public(jsonify(metadata.protected_resource_metadata()))
 
 
-@bp.get("/authorize")
+@bp.get(ENDPOINTS["authorize"])
 def authorize() -> Response | str:
     """Sign the person in if needed, then ask their consent (or use a remembered one)."""
     grant = _consent_grant()
@@ -51,7 +51,7 @@ def authorize() -> Response | str:
     return response
 
 
-@bp.post("/authorize")
+@bp.post(ENDPOINTS["authorize"])
 def decide() -> Response | str:
     """The person's answer from the consent page (a POST, so its CSRF token is checked)."""
     grant = _consent_grant()
@@ -83,12 +83,12 @@ def _answer(grant, approved: bool) -> Response:
     return _with_issuer(response)
 
 
-@bp.post("/token")
+@bp.post(ENDPOINTS["token"])
 def token() -> Response:
     return _client_endpoint(lambda: server().create_token_response())
 
 
-@bp.post("/register")
+@bp.post(ENDPOINTS["register"])
 def register() -> Response:
     if not registration_allowed(request.headers.get("Authorization")):
         error = jsonify(error="invalid_token", error_description="registration needs a valid initial access token")
@@ -101,12 +101,12 @@ def register() -> Response:
     return _client_endpoint(lambda: server().create_endpoint_response("client_registration"))
 
 
-@bp.post("/revoke")
+@bp.post(ENDPOINTS["revoke"])
 def revoke() -> Response:
     return _client_endpoint(lambda: server().create_endpoint_response("revocation"))
 
 
-@bp.post("/introspect")
+@bp.post(ENDPOINTS["introspect"])
 def introspect() -> Response:
     return _client_endpoint(lambda: server().create_endpoint_response("introspection"))
 

@@ -12,15 +12,14 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, current_app
 from sqlalchemy import or_, select
 
+from app.clock import utcnow
 from app.extensions import db
 from app.oauth import documents, registration
 from app.oauth.clients import Client
 from app.oauth.fetching import FetchError
-from app.oauth.grants import AUTH_METHODS, CodeGrant, RefreshGrant, S256Challenge, revoke_family
-from app.oauth.models import OAuthClient, Token, digest, utcnow
+from app.oauth.grants import AUTH_METHODS, CONFIDENTIAL_METHODS, CodeGrant, RefreshGrant, S256Challenge, revoke_family
+from app.oauth.models import OAuthClient, Token, digest
 from app.oauth.urls import issuer
-
-CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
 def query_client(client_id: str) -> Client | None:

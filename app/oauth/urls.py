@@ -1,13 +1,21 @@
-"""This server's identity as OAuth names it: the issuer and the protected resource URL."""
+"""This server's identity as OAuth names it: the issuer, the protected resource URL, and where its endpoints are."""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 
+from app.urls import public_url
 
-def base_url() -> str:
-    """The externally visible base URL: PUBLIC_URL, else the request's own (development)."""
-    return current_app.config["PUBLIC_URL"] or request.host_url.rstrip("/")
+#: The authorization server's endpoints, by view name: the routes, the metadata and the error pages read them here.
+ENDPOINTS = {
+    "authorize": "/oauth/authorize",
+    "token": "/oauth/token",
+    "register": "/oauth/register",
+    "revoke": "/oauth/revoke",
+    "introspect": "/oauth/introspect",
+}
+#: Those that clients call with their own credentials, never with a person's browser: no CSRF token, OAuth errors.
+CLIENT_ENDPOINTS = ("token", "register", "revoke", "introspect")
 
 
 def issuer() -> str:
@@ -16,15 +24,14 @@ def issuer() -> str:
     Clients find the metadata at `<issuer>/.well-known/oauth-authorization-server`
     and must see exactly this string in it (RFC 8414 section 3.3).
     """
-    return current_app.config["EXTERNAL_ISSUER"] or base_url()
+    return current_app.config["EXTERNAL_ISSUER"] or public_url()
 
 
 def resource_url() -> str:
     """The MCP endpoint's canonical URL: the audience of every token for /mcp (RFC 8707)."""
-    config = current_app.config  # checked on every MCP call: one context lookup, not three
-    return (config["PUBLIC_URL"] or request.host_url.rstrip("/")) + config["MCP_PATH"]
+    return public_url() + current_app.config["MCP_PATH"]
 
 
 def resource_metadata_url() -> str:
     """Where the protected-resource metadata of the MCP endpoint lives (RFC 9728)."""
-    return base_url() + "/.well-known/oauth-protected-resource" + current_app.config["MCP_PATH"]
+    return public_url() + "/.well-known/oauth-protected-resource" + current_app.config["MCP_PATH"]

@@ -15,11 +15,12 @@ from collections import OrderedDict
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from app.auth.principal import Principal
 from app.auth.users import User
+from app.clock import aware, utcnow
 from app.extensions import db
-from app.mcp.context import Principal
 from app.oauth import external, revocation, scopes
-from app.oauth.models import Token, aware, digest, utcnow
+from app.oauth.models import Token, digest
 from app.oauth.urls import resource_url
 
 CACHE_SIZE = 10_000

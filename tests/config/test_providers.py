@@ -22,7 +22,7 @@ def test_single_provider_uses_the_guide_variables():
     assert provider.audience == "https://api.example.com"
     assert provider.callback_url == "https://mcp.example.com/auth/callback"
     assert provider.scope == "openid profile email"
-    assert provider.is_oidc and not provider.problem
+    assert not provider.problem
 
 
 def test_several_providers_use_prefixed_variables():
@@ -36,7 +36,7 @@ def test_several_providers_use_prefixed_variables():
     }
     google, github, work = read_providers(environ, "production")
     assert (google.name, google.client_id, google.server_metadata_url) == ("google", "g-id", GOOGLE_METADATA_URL)
-    assert (github.type, github.client_id, github.is_oidc) == ("github", "gh-id", False)
+    assert (github.type, github.client_id, github.server_metadata_url) == ("github", "gh-id", "")  # plain OAuth 2
     assert github.authorization_url == "https://github.com/login/oauth/authorize"
     assert github.user_info_url == "https://api.github.com/user"
     assert github.scope == "read:user user:email"

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from app.clock import utcnow
 from app.extensions import db
-from app.oauth.models import OAuthClient, utcnow
+from app.oauth.models import OAuthClient
 
 GOOD = {"redirect_uris": ["https://app.example.com/callback"], "client_name": "Example"}
 

@@ -1,0 +1,32 @@
+"""Where this server is, as others reach it: its public URL and origin, and the names of loopback.
+
+Every URL the server hands out (metadata, challenges, redirects, callbacks, snippets)
+starts with `public_url()`: PUBLIC_URL when set (it must be, in production), else the
+request's own address (development), else the development server's (a command run
+outside any request).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, request
+
+#: Where `make run` serves.
+DEVELOPMENT_URL = "http://127.0.0.1:5000"
+#: The host names of this machine's loopback interface, as URLs spell them (IPv6 without brackets).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def public_url() -> str:
+    """The externally visible base URL, without a trailing slash."""
+    configured = current_app.config["PUBLIC_URL"]
+    if configured:
+        return configured
+    return request.host_url.rstrip("/") if has_request_context() else DEVELOPMENT_URL
+
+
+def public_origin() -> str:
+    """This server's origin as browsers name it (`scheme://host[:port]`)."""
+    parts = urlsplit(public_url())
+    return f"{parts.scheme}://{parts.netloc}"
