@@ -22,8 +22,9 @@ LAYERS = (
      "app.logs", "app.limits", "app.guard", "app.urls"),
     ("app.auth",),
     ("app.oauth",),
-    # What tool authors use, defined without the engine: decorators, Context, content, errors.
-    ("app.mcp.decorators", "app.mcp.signatures", "app.mcp.context", "app.mcp.content", "app.mcp.errors"),
+    # What tool authors use, defined without the engine: decorators (and what they record), Context, content, errors.
+    ("app.mcp.decorators", "app.mcp.specs", "app.mcp.signatures", "app.mcp.context", "app.mcp.content",
+     "app.mcp.errors"),
     ("app.mcp.server",),  # the protocol engine, which serves what the layer below declares
     ("app.mcp.legacy",),  # the initialize-based revisions, plugged into the engine
     ("app.mcp", "app.web"),  # the package tools import; the pages

@@ -1,34 +1,54 @@
-"""The MCP surface: what tool authors import, and the endpoint that serves them."""
+"""What a tool module imports: everything a tool, resource or prompt needs, and nothing else.
+
+    from app.mcp import Context, tool
+
+- decorators: `tool`, `resource`, `prompt`, `completion` (app/mcp/decorators.py)
+- `Context`, handed to a function that declares it: the caller, progress, logs, questions
+  for the client built with `elicitation`, `sampling` and `roots` (app/mcp/context.py)
+- content to return: `text`, `image`, `audio`, `embedded_resource`, `resource_link`
+- errors: `ToolError` (fail the call with a message), `ProtocolError`, `Cancelled`, `MissingCapability`
+- the caller's provider token: `upstream_token`, `UpstreamTokenError`
+
+The engine that serves them is app/mcp/server (its docstring maps it); the
+`initialize`-based revisions plug into it from app/mcp/legacy.
+"""
+
+from flask import Flask
 
 from app.auth.principal import Principal
 from app.auth.upstream import UpstreamTokenError, upstream_token
+from app.mcp import legacy, server
 from app.mcp.content import audio, embedded_resource, image, resource_link, text
-from app.mcp.context import Cancelled, Context
+from app.mcp.context import Context, elicitation, roots, sampling
 from app.mcp.decorators import completion, prompt, resource, tool
-from app.mcp.errors import ToolError
+from app.mcp.errors import Cancelled, MissingCapability, ProtocolError, ToolError
 
 
-def init_app(app) -> None:
-    """Serve the tools of MCP_TOOL_PACKAGES at MCP_PATH (imported late: tool modules import this package)."""
-    from app.mcp.routes import init_app as serve
-
-    serve(app)
+def init_app(app: Flask) -> None:
+    """Serve the tools of MCP_TOOL_PACKAGES at MCP_PATH, in every revision clients use."""
+    server.init_app(app)
+    legacy.init_app(app)  # the initialize-based revisions: delete this line and app/mcp/legacy to drop them
 
 
 __all__ = [
     "Cancelled",
     "Context",
+    "MissingCapability",
     "Principal",
+    "ProtocolError",
     "ToolError",
     "UpstreamTokenError",
     "audio",
-    "init_app",
     "completion",
+    "elicitation",
     "embedded_resource",
     "image",
+    "init_app",
     "prompt",
     "resource",
     "resource_link",
+    "roots",
+    "sampling",
     "text",
     "tool",
     "upstream_token",

@@ -1,8 +1,9 @@
-"""What a tool can reach while it runs: the caller, progress, logs, and the person.
+"""What a tool can reach while it runs: the caller, progress, logs, and questions for the client.
 
-`Context` is the same object in every protocol revision. How a message reaches the
-client differs (a response stream, a stored answer, an input-required result); the
-dispatcher hides that behind a `Channel`.
+Declare a parameter of type `Context` to get one. It is the same object in every
+protocol revision; how a message reaches the client differs (a response stream, an
+input-required result), and the engine hides that behind the call's `Channel`.
+Build questions with `elicitation`, `sampling` and `roots`, and ask them with `ctx.ask`.
 """
 
 from __future__ import annotations
@@ -12,16 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.auth.principal import Principal
-from app.mcp.errors import MissingCapability
+from app.mcp.errors import Cancelled, MissingCapability
 
 #: Severity order of MCP log levels (RFC 5424 names).
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 #: The client capability each kind of question needs.
 CAPABILITY_OF = {"elicitation/create": "elicitation", "sampling/createMessage": "sampling", "roots/list": "roots"}
-
-
-class Cancelled(Exception):
-    """The client gave up on this request (it closed the stream or sent a cancel)."""
 
 
 class Channel(Protocol):

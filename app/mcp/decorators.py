@@ -1,7 +1,7 @@
 """The decorators tool authors use: `@tool`, `@resource`, `@prompt`, `@completion`.
 
 They only record a spec on the function and return it unchanged, so a module of
-tools imports nothing but this package and can be loaded by any app (see
+tools imports nothing but this package and can be loaded by any app (the engine's
 `registry.load`). Signatures are checked here, at import: a bad one fails start-up.
 """
 
@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from app.mcp.content import CONTENT_TYPES
 from app.mcp.context import Context
-from app.mcp.schema import SignatureError, describe_parameters, describe_result
+from app.mcp.signatures import SignatureError, describe_parameters, describe_result
 from app.mcp.specs import TEMPLATE_VARIABLE, TOOL_NAME, CompletionSpec, PromptSpec, ResourceSpec, ToolSpec
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -1,4 +1,10 @@
-"""JSON-RPC and MCP error codes, and the exceptions that carry them to the client."""
+"""The errors a tool may raise, and the JSON-RPC codes they travel with.
+
+Raise `ToolError` to fail a call with a message the client sees; any other exception
+also fails it, with a generic message (the details go to the server log). Raise
+`ProtocolError` to answer with a JSON-RPC error instead of a result. `Cancelled` and
+`MissingCapability` come from `Context` when the client gave up, or cannot be asked.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +15,38 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
-#: Legacy (before 2026-07-28) "resource not found".
-RESOURCE_NOT_FOUND_LEGACY = -32002
 HEADER_MISMATCH = -32020
 MISSING_CLIENT_CAPABILITY = -32021
 UNSUPPORTED_PROTOCOL_VERSION = -32022
 
 
-class ProtocolError(Exception):
-    """A JSON-RPC error response, with the HTTP status it travels with."""
+class ToolError(Exception):
+    """Raise in a tool to fail the call with this message, shown to the client as is."""
 
-    def __init__(self, code: int, message: str, data: Any = None, status: int = 200) -> None:
+
+class Cancelled(Exception):
+    """The client gave up on this request (it closed the stream or sent a cancel)."""
+
+
+class ProtocolError(Exception):
+    """A JSON-RPC error response, with the HTTP status and headers it travels with."""
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        data: Any = None,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        request_id: str | int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.data, self.status = code, message, data, status
-        #: The id of the request it answers, when the request got far enough to have one.
-        self.request_id: str | int | None = None
         #: HTTP headers the response needs (WWW-Authenticate, Allow).
-        self.headers: dict[str, str] = {}
+        self.headers: dict[str, str] = headers or {}
+        #: The id of the request it answers, when the error is raised before the request is known to be one
+        #: (while it is parsed); later errors are answered with the request's id where they are caught.
+        self.request_id = request_id
 
     def to_json(self) -> dict[str, Any]:
         error = {"code": self.code, "message": self.message}
@@ -38,19 +59,3 @@ class MissingCapability(ProtocolError):
     def __init__(self, capability: str) -> None:
         data = {"requiredCapabilities": {capability: {}}}
         super().__init__(MISSING_CLIENT_CAPABILITY, f"client capability {capability!r} is required", data, 400)
-
-
-class ToolError(Exception):
-    """Raise in a tool to fail the call with this message, shown to the client as is.
-
-    Any other exception also fails the call, but with a generic message: its details
-    go to the server log only.
-    """
-
-
-class InputRequired(Exception):
-    """Raised inside a 2026-07-28 call that needs answers from the client first."""
-
-    def __init__(self, requests: dict[str, dict[str, Any]]) -> None:
-        super().__init__(", ".join(requests))
-        self.requests = requests

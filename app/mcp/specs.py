@@ -1,4 +1,4 @@
-"""What the decorators record about a tool, resource, prompt or completion handler."""
+"""What the decorators record about a tool, resource, prompt or completion handler (the engine reads it)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 from pydantic import TypeAdapter
 
-from app.mcp.schema import Arguments
+from app.mcp.signatures import Arguments
 
 #: Tool names the spec recommends: 1-128 characters of [A-Za-z0-9_.-].
 TOOL_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,128}")

@@ -58,15 +58,10 @@ from werkzeug.wrappers import Response
 from app.auth.routes import FAILURE_REASONS
 from app.extensions import db
 from app.mcp.context import LOG_LEVELS
-from app.mcp.envelope import (
-    CAPABILITIES_KEY,
-    LEGACY_VERSIONS,
-    LOG_LEVEL_KEY,
-    MODERN_VERSIONS,
-    NAMED_PARAMS,
-    SUPPORTED_VERSIONS,
-)
-from app.mcp.envelope import VERSION_KEY as META_VERSION_KEY
+from app.mcp.legacy.handshake import VERSIONS as LEGACY_VERSIONS
+from app.mcp.server.modern import CAPABILITIES_KEY, LOG_LEVEL_KEY, NAMED_PARAMS
+from app.mcp.server.modern import VERSION_KEY as META_VERSION_KEY
+from app.mcp.server.modern import VERSIONS as MODERN_VERSIONS
 from app.oauth import fetching
 from app.oauth.clients import is_loopback, redirect_problem
 from app.oauth.registration import ClientMetadata
@@ -117,6 +112,7 @@ DEVIATIONS: dict[str, str] = {}
 
 TOKEN = "fuzz-static-token"
 MODERN_VERSION = MODERN_VERSIONS[0]
+SUPPORTED_VERSIONS = (*LEGACY_VERSIONS, *MODERN_VERSIONS)
 ORIGIN = "http://localhost"
 RESOURCE = f"{ORIGIN}/mcp"
 PUBLIC_REDIRECT = "http://127.0.0.1:9999/callback"

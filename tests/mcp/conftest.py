@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from app.mcp.envelope import CAPABILITIES_KEY, VERSION_KEY
+from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import csrf_token
 from tests.support.servers import app_settings, gunicorn_app
 from tests.support.services import free_port

@@ -11,8 +11,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from app.mcp import Context, completion, prompt, resource, tool
-from app.mcp.registry import RegistryError, load
-from app.mcp.schema import SignatureError
+from app.mcp.server.registry import RegistryError, load
+from app.mcp.signatures import SignatureError
 from tests.mcp.conftest import TOKEN, McpActions
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.mcp.envelope import CAPABILITIES_KEY, VERSION_KEY
+from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import AuthActions
 from tests.mcp.conftest import MODERN, TOKEN, McpActions
 

@@ -43,7 +43,7 @@ from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from app.mcp.envelope import CAPABILITIES_KEY, VERSION_KEY
+from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import csrf_token
 from tests.support import services
 from tests.support.deadline import run_within

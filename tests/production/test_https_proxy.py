@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from requests.adapters import HTTPAdapter
 
-from app.mcp.envelope import CAPABILITIES_KEY, VERSION_KEY
+from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import csrf_token
 from tests.oauth.conftest import pkce
 from tests.support import services, stores

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from app.mcp.envelope import CAPABILITIES_KEY, VERSION_KEY
+from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import csrf_token
 from tests.mcp.conftest import create_personal_token
 from tests.support import stores

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app.auth.principal import Principal
 from app.auth.users import User
 from app.extensions import db
-from app.mcp import invoke
 from app.mcp.context import Context
+from app.mcp.server import invoke
 from app.oauth import scopes
 
 mcp_cli = AppGroup("mcp", help="Look at and call this server's MCP tools.")

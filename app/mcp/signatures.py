@@ -1,4 +1,4 @@
-"""Type hints to JSON Schema and back: a tool's arguments and its structured result.
+"""A function's signature as JSON Schema: a tool's arguments and its structured result.
 
 Pure functions over signatures and pydantic; nothing here knows Flask or MCP wire
 types. A plain string in `Annotated[T, "..."]` is the parameter's description.

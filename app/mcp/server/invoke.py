@@ -8,10 +8,11 @@ from typing import Any
 from flask import current_app
 from pydantic import BaseModel, ValidationError
 
-from app.mcp import content
-from app.mcp.context import Cancelled, Context
-from app.mcp.errors import InputRequired, ProtocolError, ToolError
-from app.mcp.schema import Arguments
+from app.mcp.content import CONTENT_TYPES
+from app.mcp.context import Context
+from app.mcp.errors import Cancelled, ProtocolError, ToolError
+from app.mcp.server.input_required import InputRequired
+from app.mcp.signatures import Arguments
 from app.mcp.specs import ToolSpec
 
 
@@ -60,7 +61,7 @@ def to_content(value: Any) -> list[dict[str, Any]]:
         return []
     if isinstance(value, str):
         return [_text(value)]
-    if isinstance(value, content.CONTENT_TYPES):
+    if isinstance(value, CONTENT_TYPES):
         return [_dump(value)]
     if isinstance(value, list | tuple):
         return [item for element in value for item in to_content(element)]

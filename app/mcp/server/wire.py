@@ -1,4 +1,4 @@
-"""Request params in, results out, checked against the wire schema of the call's revision.
+"""Request params in, results out, checked against the wire schema of the request's version.
 
 mcp-types (pydantic) does it for every method. `tools/call`, which agents call in tight
 loops, has a hand-written equivalent: its params are a name and an argument object, and
@@ -14,14 +14,14 @@ from mcp_types.methods import parse_client_request, serialize_server_result
 from pydantic import ValidationError
 
 from app.mcp.errors import INVALID_PARAMS, ProtocolError
-from app.mcp.jsonrpc import Message
+from app.mcp.server.jsonrpc import Message
 
 #: Revisions whose tools/call result schema has every field this server emits.
 COMPLETE_SCHEMAS = ("2025-06-18", "2025-11-25", "2026-07-28")
 
 
-def check_params(message: Message, version: str, modern: bool) -> None:
-    """Raise -32602 (HTTP 400 in 2026-07-28) if the params do not fit the method's schema."""
+def check_params(message: Message, version: str) -> None:
+    """Raise -32602 if the params do not fit the method's schema in `version`."""
     if message.method == "tools/call" and version in COMPLETE_SCHEMAS:
         problem = _tools_call_problem(message.params)
     else:
@@ -33,9 +33,7 @@ def check_params(message: Message, version: str, modern: bool) -> None:
                 f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_url=False)[:3]
             )
     if problem:
-        error = ProtocolError(INVALID_PARAMS, f"Invalid params: {problem}", status=400 if modern else 200)
-        error.request_id = message.id
-        raise error
+        raise ProtocolError(INVALID_PARAMS, f"Invalid params: {problem}")
 
 
 def shape_result(method: str, version: str, result: dict[str, Any]) -> dict[str, Any]:

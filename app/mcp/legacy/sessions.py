@@ -1,4 +1,4 @@
-"""Sessions of the legacy (`initialize`) revisions, in the shared store.
+"""Sessions of the `initialize`-based revisions, in the shared store.
 
 A session id is 256 random bits; the store keeps only its SHA-256, with the caller
 it belongs to, so any worker of any instance can serve the next request, and a
@@ -9,6 +9,7 @@ used by anyone but its owner is reported as not found.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
@@ -16,15 +17,17 @@ from flask import current_app
 
 from app import kv
 from app.auth.principal import Principal
-from app.mcp import channels
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 
 
-def create(principal: Principal, state: dict[str, Any]) -> str:
-    """Store a new session for `principal`; return its id (visible ASCII, as required)."""
-    session_id = secrets.token_urlsafe(32)
+def new_id() -> str:
+    """A fresh session id (visible ASCII, as required)."""
+    return secrets.token_urlsafe(32)
+
+
+def create(session_id: str, principal: Principal, state: dict[str, Any]) -> None:
+    """Store a new session for `principal`."""
     save(session_id, {"subject": principal.subject} | state)
-    return session_id
 
 
 def load(session_id: str, principal: Principal) -> dict[str, Any]:
@@ -45,5 +48,10 @@ def end(session_id: str, principal: Principal) -> None:
     kv.store().delete(_key(session_id))
 
 
+def session_key(session_id: str) -> str:
+    """What the store files a session's entries under: the SHA-256 of its id."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
 def _key(session_id: str) -> str:
-    return "mcp-session:" + channels.session_key(session_id)
+    return "mcp-session:" + session_key(session_id)

@@ -1,24 +1,26 @@
-"""The methods every protocol revision shares: tools, resources, prompts, completion."""
+"""The methods every protocol revision shares: tools, resources, prompts, completion (`SHARED`)."""
 
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from pydantic import ValidationError
 
-from app.mcp import invoke, listing
-from app.mcp.call import Call
-from app.mcp.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, ProtocolError
+from app.mcp.errors import INVALID_PARAMS, ProtocolError
+from app.mcp.server import invoke, listing
 from app.oauth import scopes
+
+if TYPE_CHECKING:
+    from app.mcp.server.call import Call
 
 #: Most completion values one answer may carry (the spec's limit).
 MAX_COMPLETIONS = 100
 
 
 def list_tools(call: Call) -> dict[str, Any]:
-    tools, cursor = _page(call, _visible(call, call.registry.tools), lambda spec: spec.name)
+    tools, cursor = _page(call, _visible(call, _registry().tools), lambda spec: spec.name)
     return _listed("tools", [listing.tool_json(spec) for spec in tools], cursor)
 
 
@@ -26,35 +28,30 @@ def call_tool(call: Call) -> dict[str, Any]:
     name, arguments, spec = call.params.get("name"), call.params.get("arguments") or {}, call.spec
     if spec is None:
         raise ProtocolError(INVALID_PARAMS, f"Unknown tool: {name}")
-    return call.interactive(name, arguments, lambda ctx: invoke.call_tool(spec, arguments, ctx))
+    return invoke.call_tool(spec, arguments, call.context())
 
 
 def list_resources(call: Call) -> dict[str, Any]:
-    resources, cursor = _page(call, _visible(call, call.registry.resources), lambda spec: spec.uri)
+    resources, cursor = _page(call, _visible(call, _registry().resources), lambda spec: spec.uri)
     return _listed("resources", [listing.resource_json(spec) for spec in resources], cursor)
 
 
 def list_resource_templates(call: Call) -> dict[str, Any]:
-    templates, cursor = _page(call, _visible(call, call.registry.templates), lambda spec: spec.uri)
+    templates, cursor = _page(call, _visible(call, _registry().templates), lambda spec: spec.uri)
     return _listed("resourceTemplates", [listing.resource_json(spec) for spec in templates], cursor)
 
 
 def read_resource(call: Call) -> dict[str, Any]:
     uri, found = call.params.get("uri"), call.target
     if found is None:
-        code = INVALID_PARAMS if call.envelope.modern else RESOURCE_NOT_FOUND_LEGACY
-        raise ProtocolError(code, "Resource not found", {"uri": uri})
+        raise ProtocolError(call.revision.resource_not_found, "Resource not found", {"uri": uri})
     spec, variables = found
-
-    def run(ctx) -> dict[str, Any]:
-        returned = spec.fn(**_bind(spec.arguments, variables, ctx))
-        return {"contents": [_resource_contents(uri, returned, spec.mime_type)]} | _cacheable()
-
-    return call.interactive(uri, variables, run)
+    returned = spec.fn(**_bind(spec.arguments, variables, call.context()))
+    return {"contents": [_resource_contents(uri, returned, spec.mime_type)]} | _cacheable()
 
 
 def list_prompts(call: Call) -> dict[str, Any]:
-    prompts, cursor = _page(call, _visible(call, call.registry.prompts), lambda spec: spec.name)
+    prompts, cursor = _page(call, _visible(call, _registry().prompts), lambda spec: spec.name)
     return _listed("prompts", [listing.prompt_json(spec) for spec in prompts], cursor)
 
 
@@ -62,14 +59,8 @@ def get_prompt(call: Call) -> dict[str, Any]:
     name, arguments, spec = call.params.get("name"), call.params.get("arguments") or {}, call.spec
     if spec is None:
         raise ProtocolError(INVALID_PARAMS, f"Unknown prompt: {name}")
-
-    def run(ctx) -> dict[str, Any]:
-        returned = spec.fn(**_bind(spec.arguments, arguments, ctx))
-        return {"messages": _prompt_messages(returned)} | (
-            {"description": spec.description} if spec.description else {}
-        )
-
-    return call.interactive(name, arguments, run)
+    returned = spec.fn(**_bind(spec.arguments, arguments, call.context()))
+    return {"messages": _prompt_messages(returned)} | ({"description": spec.description} if spec.description else {})
 
 
 def complete(call: Call) -> dict[str, Any]:
@@ -77,16 +68,33 @@ def complete(call: Call) -> dict[str, Any]:
     ref_type, target = ref.get("type"), ref.get("name") if ref.get("type") == "ref/prompt" else ref.get("uri")
     if call.target is None:
         raise ProtocolError(INVALID_PARAMS, f"Unknown {ref_type} {target!r}")
-    spec = call.registry.completions.get((ref_type, target, argument.get("name")))
+    spec = _registry().completions.get((ref_type, target, argument.get("name")))
     context = (call.params.get("context") or {}).get("arguments") or {}
     values = [str(value) for value in spec.fn(str(argument.get("value", "")), context)] if spec else []
     completion = {"values": values[:MAX_COMPLETIONS], "total": len(values), "hasMore": len(values) > MAX_COMPLETIONS}
     return {"completion": completion}
 
 
+#: What every revision answers; each adds its own (app/mcp/server/modern.py, app/mcp/legacy).
+SHARED = {
+    "tools/list": list_tools,
+    "tools/call": call_tool,
+    "resources/list": list_resources,
+    "resources/templates/list": list_resource_templates,
+    "resources/read": read_resource,
+    "prompts/list": list_prompts,
+    "prompts/get": get_prompt,
+    "completion/complete": complete,
+}
+
+
 def _visible(call: Call, specs: dict) -> list:
     """Lists show only what the caller's scopes allow it to use."""
     return [spec for spec in specs.values() if not scopes.missing(call.principal.scopes, spec.scopes)]
+
+
+def _registry():
+    return current_app.extensions["mcp"]
 
 
 def _bind(arguments, values: dict[str, Any], ctx) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from flask import Request, current_app
 from flask_login import current_user
 
 from app.auth.principal import Principal
-from app.mcp import throttle
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
+from app.mcp.server import throttle
 from app.oauth import scopes, verify
 from app.oauth.scopes import BASE_SCOPE
 from app.oauth.urls import resource_metadata_url
@@ -32,11 +32,10 @@ class Unauthorized(ProtocolError):
     """No credential, or one that is not valid: 401, pointing at how to get one."""
 
     def __init__(self, message: str = "Authentication required: send a bearer token", error: str = "") -> None:
-        super().__init__(INVALID_REQUEST, message, status=401)
         challenge = f'Bearer resource_metadata="{resource_metadata_url()}", scope="{BASE_SCOPE}"'
         if error:
             challenge += f', error="{error}", error_description="{message}"'
-        self.headers["WWW-Authenticate"] = challenge
+        super().__init__(INVALID_REQUEST, message, status=401, headers={"WWW-Authenticate": challenge})
 
 
 class InsufficientScope(ProtocolError):
@@ -44,10 +43,25 @@ class InsufficientScope(ProtocolError):
 
     def __init__(self, needed: list[str]) -> None:
         scope = " ".join(dict.fromkeys([BASE_SCOPE, *needed]))
-        super().__init__(INVALID_REQUEST, f"Insufficient scope: this needs {scope}", status=403)
-        self.headers["WWW-Authenticate"] = (
-            f'Bearer error="insufficient_scope", scope="{scope}", resource_metadata="{resource_metadata_url()}"'
+        challenge = f'Bearer error="insufficient_scope", scope="{scope}", resource_metadata="{resource_metadata_url()}"'
+        super().__init__(
+            INVALID_REQUEST,
+            f"Insufficient scope: this needs {scope}",
+            status=403,
+            headers={"WWW-Authenticate": challenge},
         )
+
+
+def caller(req: Request) -> Principal:
+    """Who is calling, from an allowed Host and Origin, within the rate limit (else 403, 401 or 429).
+
+    Authentication comes first: an invalid credential is counted per address (see
+    app.mcp.server.throttle), never as a credential of its own.
+    """
+    check_host_and_origin(req)
+    principal = authenticate(req)
+    throttle.check(req)
+    return principal
 
 
 def require_scopes(principal: Principal, needed: tuple[str, ...]) -> None:

@@ -44,19 +44,15 @@ def parse(data: bytes) -> Message:
     has_id = "id" in body
     if has_id and not _valid_id(body["id"]):
         raise ProtocolError(INVALID_REQUEST, "Invalid request: id must be a string or an integer", status=400)
+    request_id = body["id"] if has_id else None
     # Only a body with more brackets than the limit can be nested past it (counting them costs next to nothing).
     if data.count(b"{") + data.count(b"[") > MAX_DEPTH and _deeper_than(body, MAX_DEPTH):
-        problem = ProtocolError(INVALID_REQUEST, f"Invalid request: JSON nested more than {MAX_DEPTH} deep", status=400)
-        problem.request_id = body["id"] if has_id else None
-        raise problem
+        message = f"Invalid request: JSON nested more than {MAX_DEPTH} deep"
+        raise ProtocolError(INVALID_REQUEST, message, status=400, request_id=request_id)
     if "method" in body:
-        try:
-            return _request_or_notification(body, has_id)
-        except ProtocolError as problem:
-            problem.request_id = body.get("id")
-            raise
+        return _request_or_notification(body, request_id)
     if has_id and ("result" in body) != ("error" in body):
-        return Message("response", body["id"], body=body)
+        return Message("response", request_id, body=body)
     raise ProtocolError(INVALID_REQUEST, "Invalid request: no method, and not a response", status=400)
 
 
@@ -84,15 +80,23 @@ def _slow_loads(data: bytes) -> Any:
         raise ProtocolError(PARSE_ERROR, "Parse error: the body is not valid JSON text", status=400) from None
 
 
-def _request_or_notification(body: dict[str, Any], has_id: bool) -> Message:
+def _request_or_notification(body: dict[str, Any], request_id: RequestId | None) -> Message:
     method, params = body["method"], body.get("params", {})
     if not isinstance(method, str) or not method:
-        raise ProtocolError(INVALID_REQUEST, "Invalid request: method must be a string", status=400)
+        raise ProtocolError(
+            INVALID_REQUEST, "Invalid request: method must be a string", status=400, request_id=request_id
+        )
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise ProtocolError(INVALID_REQUEST, "Invalid request: params must be an object", status=400)
-    return Message("request" if has_id else "notification", body.get("id"), method, params, body)
+        raise ProtocolError(
+            INVALID_REQUEST, "Invalid request: params must be an object", status=400, request_id=request_id
+        )
+    return Message("request" if "id" in body else "notification", request_id, method, params, body)
+
+
+def _invalid(problem: str, request_id: RequestId | None) -> ProtocolError:
+    return ProtocolError(INVALID_REQUEST, f"Invalid request: {problem}", status=400, request_id=request_id)
 
 
 def _valid_id(value: Any) -> bool:

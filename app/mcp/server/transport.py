@@ -9,45 +9,39 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, current_app
 
-from app.mcp import jsonrpc
-from app.mcp.call import Call
-from app.mcp.context import Cancelled
-from app.mcp.errors import INTERNAL_ERROR, ProtocolError, ToolError
-
-Handler = Callable[[Call], dict[str, Any]]
-Finish = Callable[[Call, dict[str, Any]], dict[str, Any]]
+from app.mcp.errors import INTERNAL_ERROR, Cancelled, ProtocolError, ToolError
+from app.mcp.server import jsonrpc
+from app.mcp.server.call import Call
 
 #: Seconds to wait for a call's first message before committing to a stream anyway.
 FIRST_MESSAGE_WAIT = 10.0
 #: Seconds between keep-alive comments on a quiet stream (proxies close idle ones).
 KEEPALIVE_INTERVAL = 15.0
 SSE_HEADERS = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
-#: The HTTP status of a JSON-RPC error in 2026-07-28 (others travel with 200).
-MODERN_STATUS = {-32700: 400, -32600: 400, -32602: 400, -32020: 400, -32021: 400, -32022: 400, -32601: 404}
 
 
-def answer(call: Call, handler: Handler, finish: Finish, may_stream: bool) -> Response:
+def answer(call: Call) -> Response:
     """Run the call and return its HTTP response."""
-    if not (may_stream and call.channel.streaming):
+    if not (call.may_talk and call.streaming):
         try:
-            message, status = outcome(call, handler, finish)
+            message, status = outcome(call)
         except Cancelled:  # the client cancelled it: it waits for no answer
             return Response(status=202)
         return json_response(message, status)
-    return _streamed(call, handler, finish)
+    return _streamed(call)
 
 
-def outcome(call: Call, handler: Handler, finish: Finish) -> tuple[dict[str, Any], int]:
-    """Return the JSON-RPC response to the call and its HTTP status; never raises."""
+def outcome(call: Call) -> tuple[dict[str, Any], int]:
+    """Return the JSON-RPC response to the call and its HTTP status; never raises but Cancelled."""
     try:
-        return jsonrpc.result(call.message.id, finish(call, handler(call))), 200
+        return jsonrpc.result(call.message.id, call.result()), 200
     except ProtocolError as problem:
-        return jsonrpc.error(call.message.id, problem), status_of(problem, call.envelope.modern)
+        return jsonrpc.error(call.message.id, problem), call.revision.status(problem)
     except ToolError as failure:
         return jsonrpc.error(call.message.id, ProtocolError(INTERNAL_ERROR, str(failure))), 200
     except Cancelled:
@@ -57,10 +51,9 @@ def outcome(call: Call, handler: Handler, finish: Finish) -> tuple[dict[str, Any
         return jsonrpc.error(call.message.id, ProtocolError(INTERNAL_ERROR, "Internal error")), 200
 
 
-def status_of(problem: ProtocolError, modern: bool) -> int:
-    if problem.status != 200 or not modern:
-        return problem.status
-    return MODERN_STATUS.get(problem.code, 200)
+def error_response(problem: ProtocolError, request_id: jsonrpc.RequestId | None, status: int) -> Response:
+    """A JSON-RPC error answering `request_id`, with the HTTP status and headers it travels with."""
+    return json_response(jsonrpc.error(request_id, problem), status, problem.headers)
 
 
 def json_response(message: dict[str, Any] | None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -69,13 +62,13 @@ def json_response(message: dict[str, Any] | None, status: int = 200, headers: di
     return Response(body, status, headers=headers, mimetype=mimetype)
 
 
-def _streamed(call: Call, handler: Handler, finish: Finish) -> Response:
+def _streamed(call: Call) -> Response:
     app, outbox = current_app._get_current_object(), call.channel.outbox
 
     def work() -> None:
         with app.app_context():
             try:
-                outbox.put(("done", outcome(call, handler, finish)))
+                outbox.put(("done", outcome(call)))
             except Cancelled:
                 outbox.put(("done", None))
 
@@ -106,10 +99,7 @@ def _events(call: Call, first: tuple[str, Any] | None) -> Iterator[str]:
             except queue.Empty:
                 item = None
     finally:
-        # 2026-07-28: closing the stream is how a client cancels. Legacy clients
-        # cancel with a notification instead, and their calls run on.
-        if call.envelope.modern:
-            call.channel.cancel_event.set()
+        call.channel.stream_closed()
 
 
 def _event(message: dict[str, Any]) -> str:

@@ -1,0 +1,40 @@
+"""The `initialize`-based revisions of MCP (2025-03-26, 2025-06-18, 2025-11-25), plugged into the engine.
+
+Clients still speak them: a session opened by `initialize`, questions for the client on
+a call's event stream, cancellations as notifications. All of it lives here and
+reaches the engine in one place, `init_app`; to stop serving these revisions, delete
+this folder and the line of app/mcp/__init__.py that calls it.
+
+In request order:
+- `revision`   which requests speak these revisions; their envelope, the methods they add, how
+               errors and results travel, and the session header `initialize` answers with
+- `sessions`   sessions in the shared store, filed under a hash of their ids
+- `handshake`  `initialize`, `ping`, `logging/setLevel`, `resources/subscribe` and `unsubscribe`
+- `streaming`  questions on a call's event stream, answers POSTed back, cancellations
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from werkzeug.wrappers import Response
+
+from app.mcp.errors import INVALID_REQUEST, ProtocolError
+from app.mcp.legacy import sessions
+from app.mcp.legacy.revision import Legacy
+from app.mcp.server import access, dispatch, endpoint
+
+
+def init_app(app: Flask) -> None:
+    """Serve these revisions at MCP_PATH, and DELETE there to end a session."""
+    dispatch.register(app, Legacy())
+    endpoint.add_view(app, "end_session", end_session, "DELETE")
+
+
+def end_session() -> Response:
+    """DELETE /mcp: end the session named by Mcp-Session-Id."""
+    principal = access.caller(request)
+    session_id = request.headers.get("Mcp-Session-Id")
+    if not session_id:
+        raise ProtocolError(INVALID_REQUEST, "Mcp-Session-Id header required", status=400)
+    sessions.end(session_id, principal)
+    return Response(status=204)

@@ -1,0 +1,113 @@
+"""Questions for the client on the call's event stream, answered by a POST to any worker.
+
+In the `initialize`-based revisions a question goes out on the call's response
+stream, and the client's answer comes back as a separate POST, possibly to another
+worker or instance, through the shared store; so does a cancellation. The call waits
+for the answer, up to MCP_CLIENT_TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+
+from app import kv
+from app.mcp.errors import ToolError
+from app.mcp.legacy.sessions import session_key
+from app.mcp.server import jsonrpc
+from app.mcp.server.channel import Channel, checked_answer
+
+if TYPE_CHECKING:
+    from app.mcp.server.call import Call
+
+#: Seconds between looks at the shared store while waiting for an answer or a cancel.
+POLL_INTERVAL = 0.05
+CANCEL_CHECK_INTERVAL = 0.5
+
+
+class StreamingChannel(Channel):
+    """A call's channel: questions go out on its event stream; a cancel comes as a notification."""
+
+    def __init__(self, call: Call) -> None:
+        super().__init__(call.streaming)
+        session_id = call.envelope.session_id
+        self.session_key = session_key(session_id) if session_id else None
+        self.request_id, self.subject = call.message.id, call.principal.subject
+        self._next_cancel_check = 0.0
+        if call.may_talk and self.session_key:
+            forget_cancel(self.session_key, self.request_id)  # ids are reused: an old cancel is not for this
+
+    @property
+    def timeout(self) -> int:
+        """Seconds to wait for the client's answer to a question (MCP_CLIENT_TIMEOUT)."""
+        return current_app.config["MCP_CLIENT_TIMEOUT"]
+
+    def ask(self, requests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if not (self.streaming and self.session_key):
+            raise ToolError("This client cannot be asked: it needs a session and to accept text/event-stream.")
+        return {key: self._ask_over_stream(request) for key, request in requests.items()}
+
+    def is_cancelled(self) -> bool:
+        if self.cancel_event.is_set():
+            return True
+        if self.session_key and self.request_id is not None and time.monotonic() >= self._next_cancel_check:
+            self._next_cancel_check = time.monotonic() + CANCEL_CHECK_INTERVAL
+            if kv.store().exists(cancel_key(self.session_key, self.request_id)):
+                self.cancel_event.set()
+        return self.cancel_event.is_set()
+
+    def stream_closed(self) -> None:
+        """These clients cancel with a notification; a call whose stream closed runs on."""
+
+    def _ask_over_stream(self, request: dict[str, Any]) -> dict[str, Any]:
+        question_id = f"q-{secrets.token_urlsafe(16)}"
+        store = kv.store()
+        store.set(pending_key(question_id), {"session": self.session_key, "subject": self.subject}, self.timeout)
+        self.outbox.put(("message", jsonrpc.request(question_id, request["method"], request["params"])))
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline and not self.is_cancelled():
+            answer = store.pop(answer_key(question_id))
+            if answer is not None:
+                if "error" in answer:
+                    raise ToolError(f"The client declined: {answer['error'].get('message', 'no reason given')}")
+                return checked_answer(question_id, request["method"], answer.get("result"))
+            time.sleep(POLL_INTERVAL)
+        store.delete(pending_key(question_id))
+        raise ToolError("The client did not answer in time.")
+
+
+def deliver(body: dict[str, Any], session_id: str | None, subject: str) -> bool:
+    """Store a client's answer for the call waiting on it; False if nothing waits for it."""
+    question_id = body.get("id")
+    session = session_key(session_id) if session_id else None
+    pending = kv.store().get(pending_key(str(question_id)))
+    if pending is None or pending["session"] != session or pending["subject"] != subject:
+        return False
+    kv.store().delete(pending_key(str(question_id)))
+    kv.store().set(answer_key(str(question_id)), body, 300)
+    return True
+
+
+def cancel(session_id: str, request_id: Any) -> None:
+    """Mark a request as cancelled, for whichever worker runs it."""
+    kv.store().set(cancel_key(session_key(session_id), request_id), {}, 600)
+
+
+def forget_cancel(key: str, request_id: Any) -> None:
+    """Drop a cancellation left for an earlier request of the session (filed under `key`) with the same id."""
+    kv.store().delete(cancel_key(key, request_id))
+
+
+def pending_key(question_id: str) -> str:
+    return f"mcp-question:{question_id}"
+
+
+def answer_key(question_id: str) -> str:
+    return f"mcp-answer:{question_id}"
+
+
+def cancel_key(session_key: str, request_id: Any) -> str:
+    return f"mcp-cancel:{session_key}:{request_id!r}"

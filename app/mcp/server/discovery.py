@@ -1,0 +1,35 @@
+"""Who this server is and what it offers: its name and version, its capabilities, `server/discover`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+from app.mcp.server import dispatch
+from config.settings import VERSION
+
+if TYPE_CHECKING:
+    from app.mcp.server.call import Call
+
+SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
+
+
+def server_info(app: Flask | None = None) -> dict[str, str]:
+    """This server's name (MCP_SERVER_NAME) and version."""
+    return {"name": (app or current_app).config["MCP_SERVER_NAME"], "version": VERSION}
+
+
+def capabilities() -> dict[str, Any]:
+    """The capabilities to declare. No list-change notifications: the lists are fixed at start-up."""
+    return {"tools": {}, "prompts": {}, "completions": {}, "logging": {}, "resources": {}}
+
+
+def instructions() -> dict[str, str]:
+    text = current_app.config["MCP_INSTRUCTIONS"]
+    return {"instructions": text} if text else {}
+
+
+def discover(call: Call) -> dict[str, Any]:
+    result = {"supportedVersions": list(dispatch.versions()), "capabilities": capabilities()}
+    return result | instructions() | {"ttlMs": 0, "cacheScope": "public"}

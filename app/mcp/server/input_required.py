@@ -1,0 +1,119 @@
+"""2026-07-28 input-required results: a question ends the call, and it runs again with the answers.
+
+A call that needs input returns `inputRequests` and an opaque `requestState`; the
+client answers and repeats the call with both, and the call runs again from the
+start, every answer so far available to `Context.ask`. The state is signed with the
+app's secret and bound to the caller, the call (method, name, arguments) and a
+deadline, so a client cannot forge answers, replay them elsewhere, or hand them to
+someone else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from app.mcp.errors import INVALID_PARAMS, ProtocolError
+from app.mcp.server.channel import Channel, checked_answer
+
+if TYPE_CHECKING:
+    from app.mcp.server.call import Call
+
+#: Seconds a person has to answer before the state is refused.
+STATE_MAX_AGE = 900
+
+
+class InputRequired(Exception):
+    """Raised inside a call that needs answers from the client first."""
+
+    def __init__(self, requests: dict[str, dict[str, Any]]) -> None:
+        super().__init__(", ".join(requests))
+        self.requests = requests
+
+
+class AnsweringChannel(Channel):
+    """A call's channel: a question it has an answer to is answered; any other ends the call."""
+
+    def __init__(self, call: Call) -> None:
+        super().__init__(call.streaming)
+        self.call = call
+
+    @cached_property
+    def answers(self) -> dict[str, Any]:
+        """The client's answers so far, by key: those sealed in `requestState` and this round's."""
+        params = self.call.message.params
+        if not answering(params):
+            return {}
+        state = params.get("requestState")
+        digest = call_digest(self.call)
+        answers = unseal(state, self.call.principal.subject, digest) if state is not None else {}
+        responses = params.get("inputResponses") or {}
+        if not isinstance(responses, dict):
+            raise ProtocolError(INVALID_PARAMS, "inputResponses must be an object", status=400)
+        return answers | responses
+
+    def ask(self, requests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        missing = {key: request for key, request in requests.items() if key not in self.answers}
+        if missing:
+            raise InputRequired(missing)
+        return {key: checked_answer(key, request["method"], self.answers[key]) for key, request in requests.items()}
+
+
+def run(call: Call) -> dict[str, Any]:
+    """Run the call; a question without its answer makes an input-required result."""
+    if call.target is not None and call.runs_target and answering(call.message.params):
+        call.channel.answers  # noqa: B018 - a forged or stale requestState is refused before the call runs
+    try:
+        return call.handler(call)
+    except InputRequired as needed:
+        state = seal(call.principal.subject, call_digest(call), call.channel.answers)  # type: ignore[attr-defined]
+        return {"resultType": "input_required", "inputRequests": needed.requests, "requestState": state}
+
+
+def answering(params: dict[str, Any]) -> bool:
+    """Whether the request carries answers (most carry none)."""
+    return "requestState" in params or "inputResponses" in params
+
+
+def call_digest(call: Call) -> str:
+    """Return a digest naming one call: method, target and arguments."""
+    method, params = call.message.method, call.message.params
+    if method == "resources/read":
+        named, arguments = params.get("uri"), call.target[1] if call.target else {}
+    else:
+        named, arguments = params.get("name"), params.get("arguments") or {}
+    canonical = json.dumps([method, named, arguments], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def seal(subject: str, call: str, answers: dict[str, Any]) -> str:
+    """Return the `requestState` carrying `answers` for this caller and call."""
+    return _serializer().dumps({"s": subject, "c": call, "a": answers})
+
+
+def unseal(state: Any, subject: str, call: str) -> dict[str, Any]:
+    """Return the answers sealed in `state`; -32602 if forged, stale, or for another call."""
+    if not isinstance(state, str):
+        raise _invalid()
+    try:
+        content = _serializer().loads(state, max_age=STATE_MAX_AGE)
+    except BadSignature:
+        raise _invalid() from None
+    if content.get("s") != subject or content.get("c") != call or not isinstance(content.get("a"), dict):
+        raise _invalid()
+    return content["a"]
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.secret_key, salt="mcp-request-state", signer_kwargs={"digest_method": hashlib.sha256}
+    )
+
+
+def _invalid() -> ProtocolError:
+    return ProtocolError(INVALID_PARAMS, "Invalid requestState: it was altered, has expired, or is for another call")
