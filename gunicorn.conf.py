@@ -2,23 +2,35 @@
 
 import gc
 import os
+import sys
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the project, for its settings
+
+from config.settings import GUNICORN_SETTINGS  # noqa: E402
+
+DEFAULTS = {setting.name: setting.default for setting in GUNICORN_SETTINGS}
+
+
+def setting(name: str) -> str:
+    return os.environ.get(name, DEFAULTS[name])
+
+
+bind = setting("GUNICORN_BIND")
+workers = int(setting("GUNICORN_WORKERS"))
 # Threads (gthread workers): a tool waiting for its client, or streaming a long
 # result, holds one thread, not a whole worker.
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+threads = int(setting("GUNICORN_THREADS"))
+timeout = int(setting("GUNICORN_TIMEOUT"))
+graceful_timeout = int(setting("GUNICORN_GRACEFUL_TIMEOUT"))
+keepalive = int(setting("GUNICORN_KEEPALIVE"))
 # Which proxy addresses may set X-Forwarded-*; the app's TRUSTED_PROXY_HOPS decides
 # how many hops it believes.
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+forwarded_allow_ips = setting("GUNICORN_FORWARDED_ALLOW_IPS")
 # Load the app once in the master: a settings error stops start-up with its message,
 # and workers share the loaded code.
 preload_app = True
 # GUNICORN_ACCESS_LOG: "-" (stdout, the default), a file, or "off".
-accesslog = None if os.environ.get("GUNICORN_ACCESS_LOG", "-") == "off" else os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = None if setting("GUNICORN_ACCESS_LOG") == "off" else setting("GUNICORN_ACCESS_LOG")
 errorlog = "-"
 # %(U)s is the path without its query string: sign-in callbacks carry codes there.
 # The request id is the one the app put on the response (X-Request-ID).

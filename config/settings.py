@@ -2,8 +2,9 @@
 
 Settings are read from the environment (and `.env`, which only `wsgi.py` and the
 `flask` command load). `config.loader` turns them into Flask configuration;
-`config.checks` refuses unsafe combinations. The README's configuration table and
-`.env.example` list the same names, and a test keeps the three in step.
+`config.checks` refuses unsafe combinations. `docs/configuration.md` is generated from
+this module (`scripts/configuration_docs.py`), `.env.example` lists the same names, and
+tests keep all three in step.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ class Setting:
     name: str
     help: str
     default: str = ""
+    #: The default as the reference shows it, when it is worked out rather than fixed.
+    shown: str = ""
 
 
 #: Suffixes of the provider variables. With one provider they follow `OAUTH_`
@@ -38,54 +41,112 @@ PROVIDER_FIELDS: dict[str, str] = {
     "SCOPE": "scopes to request (default: openid profile email; github: read:user user:email)",
 }
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("APP_ENV", "development, testing or production; production refuses unsafe settings", "production"),
-    Setting("SECRET_KEY", "long random secret for CSRF tokens, signing and session-id hashes; required in production"),
-    Setting("SESSION_SECRET", "alias of SECRET_KEY (the name the original guide uses)"),
-    Setting("PUBLIC_URL", "externally visible base URL, e.g. https://mcp.example.com; https in production"),
-    Setting("DATABASE_URL", "SQLAlchemy URL; default: SQLite file instance/app.db; postgresql://... for PostgreSQL"),
-    Setting("REDIS_URL", "redis://host:6379/0 to keep browser sessions in Redis instead of the database"),
-    Setting("SESSION_LIFETIME_HOURS", "how long a browser session lasts", "168"),
-    Setting("SESSION_COOKIE_NAME", "name of the session cookie", "session"),
-    Setting("SESSION_COOKIE_SECURE", "send the session cookie over https only (default: true outside development)"),
-    Setting("TRUSTED_PROXY_HOPS", "number of reverse proxies whose X-Forwarded-* headers are trusted", "0"),
-    Setting("MAX_CONTENT_LENGTH", "largest request body accepted, in bytes", "1048576"),
-    Setting("PUBLIC_PATHS", "extra paths open without sign-in, comma-separated; a trailing / means a prefix"),
-    Setting("API_PREFIXES", "path prefixes answered with JSON 401 instead of a sign-in redirect", "/api/"),
-    Setting("MCP_PATH", "path of the MCP endpoint; it has its own guard and never redirects", "/mcp"),
-    Setting("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO"),
-    Setting("LOG_FORMAT", "text, or json for one JSON object per line", "text"),
-    Setting("MCP_TOOL_PACKAGES", "packages whose modules hold the tools, resources and prompts", "app.tools"),
-    Setting("MCP_STATIC_TOKENS", "fixed bearer tokens for /mcp, comma-separated; development and tests only"),
-    Setting("MCP_ALLOWED_HOSTS", "Host values /mcp answers, comma-separated (default: PUBLIC_URL's host)"),
-    Setting("MCP_ALLOWED_ORIGINS", "browser origins /mcp accepts, comma-separated (default: PUBLIC_URL's origin)"),
-    Setting("MCP_SERVER_NAME", "the server name MCP clients see", "flask-mcp-server"),
-    Setting("MCP_INSTRUCTIONS", "instructions for the client's model on how to use this server"),
-    Setting("MCP_PAGE_SIZE", "items per page of tools/list, resources/list and prompts/list", "100"),
-    Setting("MCP_CLIENT_TIMEOUT", "seconds a tool waits for the client to answer a question", "300"),
-    Setting("MCP_SESSION_HOURS", "hours a legacy (initialize) MCP session lives after its last use", "24"),
-    Setting("ACCESS_TOKEN_SECONDS", "lifetime of access tokens issued to MCP clients", "3600"),
-    Setting("REFRESH_TOKEN_DAYS", "lifetime of refresh tokens; each use replaces the token", "30"),
-    Setting("REFRESH_GRACE_SECONDS", "how long a just-rotated refresh token still works (concurrent refreshes)", "10"),
-    Setting("PERSONAL_TOKEN_MAX_DAYS", "longest lifetime a personal access token may have", "365"),
-    Setting(
-        "TOKEN_CACHE_SECONDS", "how long a worker trusts a verified token (the revocation delay without Redis)", "30"
+#: Every setting, by the part of the application it concerns.
+GROUPS: dict[str, tuple[Setting, ...]] = {
+    "Basics": (
+        Setting("APP_ENV", "development, testing or production; production refuses unsafe settings", "production"),
+        Setting(
+            "SECRET_KEY",
+            "long random secret for CSRF tokens, signing and session-id hashes; required in production",
+            shown="development: one made and kept in instance/secret-key",
+        ),
+        Setting("SESSION_SECRET", "alias of SECRET_KEY (the name the original guide uses)"),
+        Setting("PUBLIC_URL", "externally visible base URL, e.g. https://mcp.example.com; https in production"),
     ),
-    Setting("REGISTRATION_TOKEN", "initial access token required by /oauth/register; empty = open registration"),
-    Setting("REGISTRATION_RATE_LIMIT", "client registrations allowed per address", "20 per hour"),
-    Setting("SIGN_IN_RATE_LIMIT", "sign-in attempts allowed per address", "30 per minute"),
-    Setting("AUTHORIZE_RATE_LIMIT", "authorization requests allowed per address", "60 per minute"),
-    Setting("TOKEN_RATE_LIMIT", "token, revocation and introspection requests allowed per address", "120 per minute"),
-    Setting("MCP_RATE_LIMIT", "requests to /mcp allowed per credential", "1200 per minute"),
-    Setting("MCP_INVALID_TOKEN_RATE_LIMIT", "invalid bearer tokens /mcp takes per address", "60 per minute"),
-    Setting("CLIENT_IDLE_DAYS", "registered clients unused this long are deleted", "30"),
-    Setting("EXTERNAL_ISSUER", "trust this MCP-ready authorization server instead of the built-in one"),
-    Setting("EXTERNAL_AUDIENCE", "audience its tokens must carry (default: this server's MCP URL)"),
-    Setting("EXTERNAL_JWKS_URI", "its JWKS URL (default: found through its metadata)"),
-    Setting("UPSTREAM_TOKEN_KEY", "Fernet key to keep people's identity-provider tokens, encrypted; empty = not kept"),
-    Setting("OAUTH_PROVIDER", "one provider: auth0, google, okta, github, keycloak, oidc or dev"),
-    Setting("OAUTH_PROVIDERS", "several providers, comma-separated names, each with OAUTH_<NAME>_* variables"),
-    *(Setting(f"OAUTH_{field}", help) for field, help in PROVIDER_FIELDS.items() if field != "TYPE"),
+    "Storage": (
+        Setting(
+            "DATABASE_URL",
+            "SQLAlchemy URL; postgresql://user:password@host/db for PostgreSQL (psycopg 3)",
+            shown="SQLite instance/app.db",
+        ),
+        Setting("REDIS_URL", "redis://host:6379/0: sessions, the shared store and rate limits in Redis"),
+        Setting("SESSION_LIFETIME_HOURS", "how long a browser session lasts", "168"),
+        Setting("SESSION_COOKIE_NAME", "name of the session cookie", "session"),
+        Setting("SESSION_COOKIE_SECURE", "send the session cookie over https only", shown="true outside development"),
+    ),
+    "HTTP": (
+        Setting("TRUSTED_PROXY_HOPS", "number of reverse proxies whose X-Forwarded-* headers are trusted", "0"),
+        Setting("MAX_CONTENT_LENGTH", "largest request body accepted, in bytes (413 above)", "1048576"),
+        Setting("PUBLIC_PATHS", "extra paths open without sign-in, comma-separated; a trailing / means a prefix"),
+        Setting("API_PREFIXES", "path prefixes answered with JSON 401 instead of a sign-in redirect", "/api/"),
+        Setting("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO"),
+        Setting("LOG_FORMAT", "text, or json for one JSON object per line (each names its request id)", "text"),
+    ),
+    "MCP endpoint": (
+        Setting("MCP_PATH", "path of the MCP endpoint; it has its own guard and never redirects", "/mcp"),
+        Setting("MCP_TOOL_PACKAGES", "packages whose modules hold the tools, resources and prompts", "app.tools"),
+        Setting("MCP_STATIC_TOKENS", "fixed bearer tokens for /mcp, comma-separated; development and tests only"),
+        Setting(
+            "MCP_ALLOWED_HOSTS",
+            "Host values /mcp answers, comma-separated; an entry without a port allows any port",
+            shown="PUBLIC_URL's host (and localhost outside production)",
+        ),
+        Setting(
+            "MCP_ALLOWED_ORIGINS",
+            "browser origins /mcp accepts, comma-separated",
+            shown="PUBLIC_URL's origin (and localhost outside production)",
+        ),
+        Setting("MCP_SERVER_NAME", "the server name MCP clients see", "flask-mcp-server"),
+        Setting("MCP_INSTRUCTIONS", "instructions for the client's model on how to use this server"),
+        Setting("MCP_PAGE_SIZE", "items per page of tools/list, resources/list and prompts/list", "100"),
+        Setting("MCP_CLIENT_TIMEOUT", "seconds a tool waits for a legacy client to answer a question", "300"),
+        Setting("MCP_SESSION_HOURS", "hours a legacy (initialize) MCP session lives after its last use", "24"),
+    ),
+    "Authorization server": (
+        Setting("ACCESS_TOKEN_SECONDS", "lifetime of access tokens issued to MCP clients", "3600"),
+        Setting("REFRESH_TOKEN_DAYS", "lifetime of refresh tokens; each use replaces the token", "30"),
+        Setting("REFRESH_GRACE_SECONDS", "how long a rotated refresh token still works (concurrent refreshes)", "10"),
+        Setting("PERSONAL_TOKEN_MAX_DAYS", "longest lifetime a personal access token may have (1 to 3650)", "365"),
+        Setting(
+            "TOKEN_CACHE_SECONDS", "how long a worker trusts a verified token (revocation delay without Redis)", "30"
+        ),
+        Setting("REGISTRATION_TOKEN", "initial access token required by /oauth/register; empty = open registration"),
+        Setting("CLIENT_IDLE_DAYS", "registered clients unused this long are deleted", "30"),
+        Setting("EXTERNAL_ISSUER", "trust this MCP-ready authorization server instead of the built-in one"),
+        Setting("EXTERNAL_AUDIENCE", "audience its tokens must carry", shown="this server's MCP URL"),
+        Setting("EXTERNAL_JWKS_URI", "its JWKS URL", shown="found through its metadata"),
+        Setting(
+            "UPSTREAM_TOKEN_KEY", "Fernet key to keep people's identity-provider tokens, encrypted; empty = not kept"
+        ),
+    ),
+    "Rate limits": (
+        Setting("REGISTRATION_RATE_LIMIT", "client registrations allowed per address", "20 per hour"),
+        Setting("SIGN_IN_RATE_LIMIT", "sign-in attempts allowed per address", "30 per minute"),
+        Setting("AUTHORIZE_RATE_LIMIT", "authorization requests allowed per address", "60 per minute"),
+        Setting(
+            "TOKEN_RATE_LIMIT", "token, revocation and introspection requests allowed per address", "120 per minute"
+        ),
+        Setting(
+            "MCP_RATE_LIMIT", "requests to /mcp allowed per credential (per address without one)", "1200 per minute"
+        ),
+        Setting(
+            "MCP_INVALID_TOKEN_RATE_LIMIT",
+            "invalid bearer tokens /mcp takes per address; past it, unknown tokens are refused unread",
+            "60 per minute",
+        ),
+    ),
+    "Identity providers": (
+        Setting(
+            "OAUTH_PROVIDER",
+            "one provider: auth0, google, okta, github, keycloak, oidc or dev",
+            shown="dev in development",
+        ),
+        Setting("OAUTH_PROVIDERS", "several providers, comma-separated names, each with OAUTH_<NAME>_* variables"),
+        *(Setting(f"OAUTH_{field}", help) for field, help in PROVIDER_FIELDS.items() if field != "TYPE"),
+    ),
+}
+SETTINGS: tuple[Setting, ...] = tuple(setting for group in GROUPS.values() for setting in group)
+
+#: What gunicorn.conf.py reads from the environment (gunicorn's own GUNICORN_CMD_ARGS still overrides).
+GUNICORN_SETTINGS: tuple[Setting, ...] = (
+    Setting("GUNICORN_BIND", "address to listen on", "127.0.0.1:8000"),
+    Setting("GUNICORN_WORKERS", "worker processes (about one per core)", "2"),
+    Setting("GUNICORN_THREADS", "threads per worker (gthread): a tool that streams or waits holds one", "4"),
+    Setting("GUNICORN_TIMEOUT", "seconds a silent worker may take before it is restarted", "30"),
+    Setting("GUNICORN_GRACEFUL_TIMEOUT", "seconds a worker has to finish on restart", "30"),
+    Setting("GUNICORN_KEEPALIVE", "seconds a kept-alive connection waits for its next request", "5"),
+    Setting("GUNICORN_FORWARDED_ALLOW_IPS", "proxy addresses that may set X-Forwarded-*", "127.0.0.1,::1"),
+    Setting("GUNICORN_ACCESS_LOG", "access log: - for stdout, a file, or off", "-"),
 )
 
 #: Provider types this application knows how to sign in with.
