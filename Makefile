@@ -1,5 +1,6 @@
 # make run   - set up and start the development server on http://127.0.0.1:5000
 # make test  - set up and run the whole test suite
+# make test-fast - the tests that need no npm, browser or service (quick, on a fresh clone)
 # make serve - run gunicorn with gunicorn.conf.py (settings from the environment or .env)
 # make lint  - ruff check and format check
 # make bench - benchmark /mcp against a bare-Flask floor, FastMCP and the MCP SDK (needs wrk)
@@ -13,7 +14,9 @@ NPM_TOOLS := tests/support/conformance/v0.1 tests/support/conformance/v0.2 tests
 	tests/support/inspector tests/support/axe
 NPM_TOOL_INSTALLS := $(NPM_TOOLS:%=%/node_modules/.package-lock.json)
 
-.PHONY: run test serve lint format migrate bench
+.PHONY: run test test-fast serve lint format migrate bench
+# What `make test-fast` leaves out: tests that need more than Python, and the fuzzers.
+SLOW_MARKERS := not browser and not services and not node and not live and not fuzz
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +48,9 @@ serve: $(VENV)/.run-deps
 
 test: $(VENV)/.dev-deps $(OIDC_PROVIDER)/node_modules/.package-lock.json $(NPM_TOOL_INSTALLS)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.dev-deps
+	$(BIN)/pytest -m "$(SLOW_MARKERS)" $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-deps
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

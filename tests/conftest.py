@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +23,20 @@ from tests.support.oidc import OidcProvider, start_oidc_provider
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
+#: What a fixture brings with it besides Python: a test using it gets the marker, so `make test-fast` can leave
+#: it out (with tests/fuzz/, marked `fuzz`).
+NEEDS = {"postgres_url": "services", "redis_url": "services", "oidc_provider": "node", "mcp_server": "live"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in NEEDS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+        if item.nodeid.startswith("tests/fuzz/"):
+            item.add_marker("fuzz")
+
+
 def csrf_token(html: str) -> str:
     """Return the CSRF token of the first form in `html`."""
     match = CSRF_FIELD.search(html)
@@ -28,7 +45,11 @@ def csrf_token(html: str) -> str:
 
 
 def build_app(database: Path, **settings: str) -> Flask:
-    """Create a test app on the SQLite file `database` and migrate it; keyword arguments are settings."""
+    """Create a test app on the SQLite file `database` and migrate it; keyword arguments are settings.
+
+    A new SQLite file starts as a copy of one migrated once per test run (running the
+    migrations for every test would cost more than most tests).
+    """
     environ = {
         "APP_ENV": "testing",
         "SECRET_KEY": secrets.token_urlsafe(32),
@@ -37,11 +58,32 @@ def build_app(database: Path, **settings: str) -> Flask:
         "SESSION_COOKIE_SECURE": "false",
         **settings,
     }
+    copied = environ["DATABASE_URL"] == f"sqlite:///{database}" and not database.exists()
+    if copied:
+        shutil.copyfile(_migrated_sqlite(), database)
     app = create_app(environ)
+    if not copied:
+        _migrate(app)
+    return app
+
+
+@functools.cache
+def _migrated_sqlite() -> Path:
+    """A SQLite file with every migration applied, made once per test run."""
+    path = Path(tempfile.mkdtemp(prefix="migrated-")) / "migrated.db"
+    app = create_app({"APP_ENV": "testing", "DATABASE_URL": f"sqlite:///{path}", "OAUTH_PROVIDER": "dev"})
+    _migrate(app)
+    with app.app_context():
+        with db.engine.connect() as connection:  # WAL mode: fold the log into the file before it is copied
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.engine.dispose()
+    return path
+
+
+def _migrate(app: Flask) -> None:
     storage.enable_migrations(app)
     with app.app_context():
         flask_migrate.upgrade()
-    return app
 
 
 @pytest.fixture

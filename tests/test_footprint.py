@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 
 from app import create_app
@@ -34,6 +35,7 @@ def test_a_server_loads_neither_migrations_nor_redis_by_default(tmp_path):
     assert loaded_by_server(tmp_path) == set()
 
 
+@pytest.mark.services
 def test_a_server_with_redis_loads_its_client(tmp_path):
     services.require(services.listening("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
     assert loaded_by_server(tmp_path, REDIS_URL=services.REDIS_URL) == {"redis"}

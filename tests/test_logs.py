@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from app.logs import RedactSecrets, redact
 
 
@@ -61,6 +63,7 @@ def test_json_lines_carry_the_request_id(app):
     assert "SECRET" not in entry["message"] and "code=[redacted]" in entry["message"]
 
 
+@pytest.mark.live
 def test_gunicorn_json_access_log(tmp_path):
     import json
     import secrets

@@ -23,7 +23,7 @@ from tests.support.conformance_suite import CONFORMANCE_V01, CONFORMANCE_V02, Co
 from tests.support.header_proxy import header_proxy
 
 # Each suite run takes 10-40 s; the 120 s default also has to cover gunicorn's start and the npm installs.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.node]
 RUN_TIMEOUT = 600.0  # seconds, per conformance run
 
 #: What 0.2.0-alpha.12 runs but does not score for 2025-11-25; all three pass today.

@@ -17,7 +17,7 @@ from tests.support import services
 from tests.support.conformance_suite import INSPECTOR_CWD, INSPECTOR_DIR, node22, run_node_tool
 
 # gunicorn's start and a first npm ci may take more than the 120 s default.
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.node]
 RUN_TIMEOUT = 120.0  # seconds, per CLI call
 
 

@@ -91,7 +91,7 @@ def test_session_ids_are_bound_to_their_caller_and_end_with_delete(mcp_app, mcp)
     assert mcp.client.delete("/mcp", headers={"Authorization": f"Bearer {mcp.token}"}).status_code == 400
 
 
-@pytest.fixture(params=["database", "redis"])
+@pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.services)])
 def shared_store(request) -> dict[str, str]:
     """Settings of two apps sharing one store: SQLite, or PostgreSQL and Redis."""
     settings = {"MCP_STATIC_TOKENS": "test-token-for-mcp", "MCP_TOOL_PACKAGES": "tests.mcp_fixtures"}

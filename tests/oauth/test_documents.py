@@ -227,6 +227,7 @@ def test_a_failed_fetch_is_remembered_for_a_short_while(make_app, site):
     assert site.hits == ["/missing.json"]
 
 
+@pytest.mark.live
 def test_health_answers_while_slow_documents_are_fetched(tmp_path, site):
     """Eight sign-in-free authorize requests naming dripping documents: as many as gunicorn.conf.py has threads."""
     workers, threads = 2, 4
