@@ -12,7 +12,7 @@ from app.extensions import db
 from app.oauth import personal
 from config import ConfigError
 from tests.conftest import csrf_token
-from tests.mcp.conftest import McpActions
+from tests.support.mcp_client import McpActions
 
 
 def test_mcp_is_limited_per_credential(make_app):

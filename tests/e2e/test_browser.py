@@ -6,11 +6,9 @@ and once on PostgreSQL with Redis sessions. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,47 +16,47 @@ from sqlalchemy import create_engine, text
 
 from tests.support import services, stores
 from tests.support.oidc import OidcProvider, start_oidc_provider
-from tests.support.servers import ROOT, gunicorn_app
+from tests.support.servers import ROOT, LiveApp, app_settings, live_app
 
 ARTIFACTS = ROOT / "test-artifacts"
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 
-@dataclass
-class Deployment:
-    url: str
-    database_url: str
-    log_path: Path
+@dataclass(frozen=True)
+class SignInApp(LiveApp):
+    """The app, signing people in through the test OpenID provider or the dev sign-in, on one storage setup."""
+
     provider: OidcProvider
     storage: str
 
+    @property
+    def database_url(self) -> str:
+        return self.settings["DATABASE_URL"]
+
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql+redis"])
-def deployment(request, tmp_path_factory) -> Iterator[Deployment]:
+def deployment(request, tmp_path_factory) -> Iterator[SignInApp]:
     """Start the test provider and the app under gunicorn (-w 2) on one storage setup."""
     services.require(services.have_node(), "Node.js and npm (for the test OpenID provider)")
     port = services.free_port()
     tmp = tmp_path_factory.mktemp(request.param.replace("+", "-"))
     with ExitStack() as stack:
         provider = stack.enter_context(start_oidc_provider([f"http://127.0.0.1:{port}/auth/callback/oidc"]))
-        settings = {
-            "APP_ENV": "testing",
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "SESSION_COOKIE_SECURE": "false",
-            "OAUTH_PROVIDERS": "oidc,dev",
-            "OAUTH_OIDC_ISSUER": provider.issuer,
-            "OAUTH_OIDC_CLIENT_ID": provider.client_id,
-            "OAUTH_OIDC_CLIENT_SECRET": provider.client_secret,
-            "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
-            "REDIS_URL": "",
-        }
+        stored: dict[str, str] = {}
         if request.param == "postgresql+redis":
-            settings["DATABASE_URL"] = stack.enter_context(stores.postgres_schema())
-            settings["REDIS_URL"] = stack.enter_context(stores.redis_database())
-        log_path = tmp / "gunicorn.log"
-        url = stack.enter_context(gunicorn_app(settings, port, log_path))
-        yield Deployment(url, settings["DATABASE_URL"], log_path, provider, request.param)
+            stored["DATABASE_URL"] = stack.enter_context(stores.postgres_schema())
+            stored["REDIS_URL"] = stack.enter_context(stores.redis_database())
+        settings = app_settings(
+            tmp,
+            OAUTH_PROVIDERS="oidc,dev",
+            OAUTH_OIDC_ISSUER=provider.issuer,
+            OAUTH_OIDC_CLIENT_ID=provider.client_id,
+            OAUTH_OIDC_CLIENT_SECRET=provider.client_secret,
+            **stored,
+        )
+        app = stack.enter_context(live_app(settings, tmp / "gunicorn.log", port=port))
+        yield SignInApp(**vars(app), provider=provider, storage=request.param)
 
 
 @pytest.fixture
@@ -79,14 +77,14 @@ def users(database_url: str) -> list[tuple[str, str, str | None]]:
 def test_sign_in_through_the_oidc_provider(deployment, page):
     callbacks: list[str] = []
     page.on("request", lambda request: callbacks.append(request.url) if "/auth/callback/" in request.url else None)
-    page.goto(f"{deployment.url}/?from=browser")
+    page.goto(f"{deployment.base_url}/?from=browser")
     assert "/auth/login" in page.url
     page.get_by_role("link", name="Continue with Oidc").click()
     assert page.url.startswith(deployment.provider.issuer)
     page.get_by_label("Login").fill("carol.jones")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(f"{deployment.url}/?from=browser")
+    page.wait_for_url(f"{deployment.base_url}/?from=browser")
     assert page.get_by_role("heading", name="Welcome, Carol Jones").is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"signed-in-oidc-{deployment.storage}.png", full_page=True)
@@ -103,7 +101,7 @@ def test_sign_in_through_the_oidc_provider(deployment, page):
 
 
 def test_dev_sign_in_and_sign_out(deployment, page):
-    page.goto(f"{deployment.url}/auth/login")
+    page.goto(f"{deployment.base_url}/auth/login")
     page.get_by_role("link", name="Continue with Dev").click()
     page.get_by_label("Name").fill("Grace Hopper")
     page.get_by_label("E-mail").fill("grace@example.test")
@@ -115,6 +113,6 @@ def test_dev_sign_in_and_sign_out(deployment, page):
     page.screenshot(path=ARTIFACTS / f"signed-in-dev-{deployment.storage}.png", full_page=True)
     page.get_by_role("main").get_by_role("button", name="Sign out").click()
     assert page.get_by_role("heading", name="You are signed out").is_visible()
-    page.goto(f"{deployment.url}/")
+    page.goto(f"{deployment.base_url}/")
     assert "/auth/" in page.url
     assert ("dev", "grace@example.test", "grace@example.test") in users(deployment.database_url)

@@ -9,29 +9,28 @@ Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
-import secrets
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from tests.support import services
-from tests.support.servers import ROOT, app_settings, gunicorn_app
+from tests.support.mcp_http import whoami, whoami_result
+from tests.support.oauth_client import Pkce, PublicClient, query_of
+from tests.support.servers import ROOT, LiveApp, sqlite_app
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 ARTIFACTS = ROOT / "test-artifacts"
 CLIENT_NAME = "Playwright Client"
@@ -43,53 +42,30 @@ CACHE_WAIT = 1.2
 
 
 @dataclass(frozen=True)
-class Deployment:
-    """The app under gunicorn and the public client registered with it."""
+class AppWithClient(LiveApp):
+    """The app under gunicorn and the public client registered with it (its tokens are for the app's /mcp)."""
 
-    url: str
-    redirect_uri: str
-    client_id: str
-
-    @property
-    def resource(self) -> str:
-        return f"{self.url}/mcp"
-
-
-@dataclass(frozen=True)
-class Pkce:
-    """One authorization request's PKCE pair and state."""
-
-    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
-    state: str = field(default_factory=lambda: secrets.token_urlsafe(16))
-
-    @property
-    def challenge(self) -> str:
-        digest = hashlib.sha256(self.verifier.encode()).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    client: PublicClient
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppWithClient]:
     """Start the app under gunicorn (-w 2) and register a public client whose redirect port is free."""
     port, redirect_port = services.free_port(), services.free_port()
     tmp = tmp_path_factory.mktemp("consent")
-    settings = app_settings(tmp, TOKEN_CACHE_SECONDS=str(TOKEN_CACHE_SECONDS))
-    with gunicorn_app(settings, port, tmp / "gunicorn.log") as url:
-        redirect_uri = f"http://127.0.0.1:{redirect_port}/callback"
-        body = {"redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none", "client_name": CLIENT_NAME}
-        response = requests.post(f"{url}/oauth/register", json=body, timeout=10)
-        assert response.status_code == 201, response.text
-        yield Deployment(url, redirect_uri, response.json()["client_id"])
+    with sqlite_app(tmp, port=port, TOKEN_CACHE_SECONDS=str(TOKEN_CACHE_SECONDS)) as app:
+        client = PublicClient.register(app.base_url, f"http://127.0.0.1:{redirect_port}/callback", CLIENT_NAME)
+        yield AppWithClient(**vars(app), client=client)
 
 
 @pytest.fixture(scope="module")
-def page(browser: Browser, deployment: Deployment) -> Iterator[Page]:
+def page(browser: Browser, deployment: AppWithClient) -> Iterator[Page]:
     """One signed-in person's tab; the client's redirect URI answers with a tiny page of its own."""
     context = browser.new_context()
     page = context.new_page()
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(deployment.redirect_uri))
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(deployment.client.redirect_uri))
     page.route(f"{origin}/**", _answer_callback)
-    page.goto(f"{deployment.url}/auth/dev")
+    page.goto(f"{deployment.base_url}/auth/dev")
     page.get_by_label("Name").fill(PERSON_NAME)
     page.get_by_label("E-mail").fill(PERSON_EMAIL)
     page.get_by_role("button", name="Sign in").click()
@@ -103,63 +79,32 @@ def _answer_callback(route: Route) -> None:
     route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>Callback</title><p>Received.")
 
 
-def open_consent(page: Page, deployment: Deployment, pkce: Pkce) -> None:
+def open_consent(page: Page, deployment: AppWithClient, pkce: Pkce) -> None:
     """Open the client's authorization request in the browser: the consent page."""
-    params = {
-        "response_type": "code",
-        "client_id": deployment.client_id,
-        "redirect_uri": deployment.redirect_uri,
-        "state": pkce.state,
-        "code_challenge": pkce.challenge,
-        "code_challenge_method": "S256",
-        "resource": deployment.resource,
-    }
-    page.goto(f"{deployment.url}/oauth/authorize?{urlencode(params)}")
+    page.goto(deployment.client.authorization_url(deployment.base_url, pkce))
     page.get_by_role("heading", name=f"Allow {CLIENT_NAME} to use this server?").wait_for()
 
 
-def decide(page: Page, deployment: Deployment, decision: str) -> dict[str, str]:
+def decide(page: Page, deployment: AppWithClient, decision: str) -> dict[str, str]:
     """Click Allow or Deny; return the query of the authorization response at the redirect URI."""
     page.get_by_role("button", name=decision, exact=True).click()
-    page.wait_for_url(f"{deployment.redirect_uri}?**")
-    return {key: values[0] for key, values in parse_qs(urlsplit(page.url).query).items()}
+    page.wait_for_url(f"{deployment.client.redirect_uri}?**")
+    return query_of(page.url)
 
 
-def exchange(deployment: Deployment, code: str, pkce: Pkce) -> dict[str, Any]:
-    """Trade the code for tokens as the public client does: no secret, the PKCE verifier."""
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "client_id": deployment.client_id,
-        "code_verifier": pkce.verifier,
-        "redirect_uri": deployment.redirect_uri,
-        "resource": deployment.resource,
-    }
-    response = requests.post(f"{deployment.url}/oauth/token", data=data, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def grant(page: Page, deployment: Deployment) -> str:
+def grant(page: Page, deployment: AppWithClient) -> str:
     """Walk the whole code flow with Allow; return the access token."""
     pkce = Pkce()
     open_consent(page, deployment, pkce)
-    return exchange(deployment, decide(page, deployment, "Allow")["code"], pkce)["access_token"]
-
-
-def whoami(deployment: Deployment, token: str) -> requests.Response:
-    """Call the whoami tool on /mcp with a bearer token."""
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
-    headers = {"Authorization": f"Bearer {token}"}
-    return requests.post(deployment.resource, json=body, headers=headers, timeout=10)
+    code = decide(page, deployment, "Allow")["code"]
+    return deployment.client.exchange(deployment.base_url, code, pkce)["access_token"]
 
 
 def caller_email(response: requests.Response) -> str | None:
-    assert response.status_code == 200, response.text
-    return response.json()["result"]["structuredContent"]["email"]
+    return whoami_result(response)["email"]
 
 
-def test_allow_gives_the_client_a_token_for_mcp(deployment: Deployment, page: Page) -> None:
+def test_allow_gives_the_client_a_token_for_mcp(deployment: AppWithClient, page: Page) -> None:
     pkce = Pkce()
     open_consent(page, deployment, pkce)
     facts = page.locator("dl.facts")
@@ -172,32 +117,32 @@ def test_allow_gives_the_client_a_token_for_mcp(deployment: Deployment, page: Pa
 
     callback = decide(page, deployment, "Allow")
     assert callback["state"] == pkce.state
-    assert callback["iss"] == deployment.url
+    assert callback["iss"] == deployment.base_url
     assert "error" not in callback
-    tokens = exchange(deployment, callback["code"], pkce)
+    tokens = deployment.client.exchange(deployment.base_url, callback["code"], pkce)
     assert tokens["token_type"].lower() == "bearer"
-    assert caller_email(whoami(deployment, tokens["access_token"])) == PERSON_EMAIL
+    assert caller_email(whoami(deployment.mcp_url, tokens["access_token"])) == PERSON_EMAIL
 
 
-def test_deny_sends_access_denied_to_the_client(deployment: Deployment, page: Page) -> None:
+def test_deny_sends_access_denied_to_the_client(deployment: AppWithClient, page: Page) -> None:
     pkce = Pkce()
     open_consent(page, deployment, pkce)
     callback = decide(page, deployment, "Deny")
     assert callback["error"] == "access_denied"
     assert callback["state"] == pkce.state
-    assert callback["iss"] == deployment.url
+    assert callback["iss"] == deployment.base_url
     assert "code" not in callback
 
 
-def test_revoking_a_connected_app_ends_its_tokens(deployment: Deployment, page: Page) -> None:
+def test_revoking_a_connected_app_ends_its_tokens(deployment: AppWithClient, page: Page) -> None:
     token = grant(page, deployment)
-    assert caller_email(whoami(deployment, token)) == PERSON_EMAIL  # now cached by a worker
+    assert caller_email(whoami(deployment.mcp_url, token)) == PERSON_EMAIL  # now cached by a worker
 
-    page.goto(f"{deployment.url}/account/apps")
+    page.goto(f"{deployment.base_url}/account/apps")
     row = page.get_by_role("row").filter(has_text=CLIENT_NAME)
     assert row.count() == 1
     assert row.locator(".tag").all_inner_texts() == ["mcp"]
-    assert row.get_by_text(deployment.client_id).is_visible()
+    assert row.get_by_text(deployment.client.client_id).is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "connected-apps.png", full_page=True)
 
@@ -207,13 +152,13 @@ def test_revoking_a_connected_app_ends_its_tokens(deployment: Deployment, page: 
     assert page.get_by_text("No application has access.").is_visible()
 
     time.sleep(CACHE_WAIT)
-    refused = whoami(deployment, token)
+    refused = whoami(deployment.mcp_url, token)
     assert refused.status_code == 401, refused.text
     assert "resource_metadata=" in refused.headers.get("WWW-Authenticate", "")
 
 
-def test_a_personal_token_from_the_tokens_page_works_on_mcp(deployment: Deployment, page: Page) -> None:
-    page.goto(f"{deployment.url}/account/tokens")
+def test_a_personal_token_from_the_tokens_page_works_on_mcp(deployment: AppWithClient, page: Page) -> None:
+    page.goto(f"{deployment.base_url}/account/tokens")
     page.get_by_label("Name").fill("playwright script")
     page.get_by_role("button", name="Create token").click()
     new_token = page.locator("#new-token")
@@ -221,31 +166,25 @@ def test_a_personal_token_from_the_tokens_page_works_on_mcp(deployment: Deployme
     value = new_token.input_value()
     assert value
     assert page.get_by_role("row").filter(has_text="playwright script").count() == 1
-    assert caller_email(whoami(deployment, value)) == PERSON_EMAIL
+    assert caller_email(whoami(deployment.mcp_url, value)) == PERSON_EMAIL
 
 
 @pytest.mark.parametrize("crafted", [False, True], ids=["plain", "csp-injecting-redirect"])
-def test_the_consent_page_cannot_be_framed(browser: Browser, deployment: Deployment, crafted: bool) -> None:
+def test_the_consent_page_cannot_be_framed(browser: Browser, deployment: AppWithClient, crafted: bool) -> None:
     """A same-site page frames the consent page, to have the person click Allow in it. A redirect URI with userinfo
     once put `frame-ancestors *` into the page's policy ahead of `'none'`, and Chromium honours the first."""
-    redirect = urlsplit(deployment.redirect_uri)
+    redirect = urlsplit(deployment.client.redirect_uri)
     netloc = f"x;frame-ancestors *;a@{redirect.netloc}" if crafted else redirect.netloc
-    params = {
-        "response_type": "code",
-        "client_id": deployment.client_id,
-        "redirect_uri": f"http://{netloc}{redirect.path}",
-        "state": "framed",
-        "code_challenge": Pkce().challenge,
-        "code_challenge_method": "S256",
-    }
-    iframe = f'<iframe src="{html.escape(deployment.url)}/oauth/authorize?{html.escape(urlencode(params))}"></iframe>'
+    crafted_uri, pkce = f"http://{netloc}{redirect.path}", Pkce(state="framed")
+    url = deployment.client.authorization_url(deployment.base_url, pkce, redirect_uri=crafted_uri, resource=None)
+    iframe = f'<iframe src="{html.escape(url)}"></iframe>'
     context = browser.new_context()
     page = context.new_page()
     # A real server on loopback, as the app is (Chromium keeps pages from elsewhere off loopback), and the same site
     # as the app (another port), so the session cookie goes along with the framed request.
     with serve_page(f"<!doctype html><title>Win a prize</title>{iframe}") as attacker:
         try:
-            page.goto(f"{deployment.url}/auth/dev")
+            page.goto(f"{deployment.base_url}/auth/dev")
             page.get_by_label("Name").fill(PERSON_NAME)
             page.get_by_label("E-mail").fill(PERSON_EMAIL)
             page.get_by_role("button", name="Sign in").click()
@@ -273,7 +212,7 @@ def serve_page(body: str) -> Iterator[str]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:

@@ -9,8 +9,6 @@ axe-core (tests/support/axe) is injected into each page; serious or critical fin
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import re
@@ -21,21 +19,20 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
 import pytest
 import requests
 
 from tests.support import services
 from tests.support.conformance_suite import INSPECTOR_CWD, INSPECTOR_DIR, ensure_installed, node22
-from tests.support.servers import ROOT, app_settings, gunicorn_app
+from tests.support.oauth_client import Pkce, PublicClient
+from tests.support.servers import ROOT, LiveApp, sqlite_app
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 AXE = ROOT / "tests" / "support" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 TS_SDK = ROOT / "tests" / "support" / "inspector" / "node_modules"
@@ -44,23 +41,12 @@ MODERN = "2026-07-28"
 RUN_TIMEOUT = 60
 
 
-@dataclass(frozen=True)
-class Deployment:
-    url: str
-    token: str
-
-    @property
-    def mcp_url(self) -> str:
-        return f"{self.url}/mcp"
-
-
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """The app under gunicorn (-w 2) with the shipped tools and the conformance fixtures."""
     tmp, token = tmp_path_factory.mktemp("playground"), secrets.token_urlsafe(32)
-    settings = app_settings(tmp, MCP_TOOL_PACKAGES="app.tools,tests.mcp_fixtures", MCP_STATIC_TOKENS=token)
-    with gunicorn_app(settings, services.free_port(), tmp / "gunicorn.log") as url:
-        yield Deployment(url, token)
+    with sqlite_app(tmp, MCP_TOOL_PACKAGES="app.tools,tests.mcp_fixtures", MCP_STATIC_TOKENS=token) as app:
+        yield app
 
 
 def sign_in(page: Page, url: str) -> None:
@@ -72,11 +58,11 @@ def sign_in(page: Page, url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def signed_in(browser: Browser, deployment: Deployment) -> Iterator[BrowserContext]:
+def signed_in(browser: Browser, deployment: LiveApp) -> Iterator[BrowserContext]:
     """One person's browser, signed in once; the clipboard may be read back."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=deployment.url)
-    sign_in(context.new_page(), deployment.url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=deployment.base_url)
+    sign_in(context.new_page(), deployment.base_url)
     yield context
     context.close()
 
@@ -93,8 +79,8 @@ def page(signed_in: BrowserContext) -> Iterator[Page]:
     assert problems == []
 
 
-def open_item(page: Page, deployment: Deployment, name: str) -> None:
-    page.goto(f"{deployment.url}/playground")
+def open_item(page: Page, deployment: LiveApp, name: str) -> None:
+    page.goto(f"{deployment.base_url}/playground")
     catalog = page.get_by_role("navigation", name="Tools, resources and prompts")
     catalog.get_by_role("button", name=re.compile(rf"^{re.escape(name)}(\s|$)")).click()
 
@@ -104,20 +90,24 @@ def run(page: Page, verb: str = "Call tool") -> None:
     page.locator("#outcome h3").wait_for()
 
 
-def mcp(deployment: Deployment, method: str) -> dict:
+def mcp(deployment: LiveApp, method: str) -> dict:
     """A 2026-07-28 request to /mcp with the static token."""
     meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
-    headers = {"Authorization": f"Bearer {deployment.token}", "MCP-Protocol-Version": MODERN, "Mcp-Method": method}
+    headers = {
+        "Authorization": f"Bearer {deployment.static_token}",
+        "MCP-Protocol-Version": MODERN,
+        "Mcp-Method": method,
+    }
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"_meta": meta}}
     response = requests.post(deployment.mcp_url, json=body, headers=headers, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()["result"]
 
 
-def test_the_catalog_is_what_mcp_lists(deployment: Deployment, page: Page) -> None:
+def test_the_catalog_is_what_mcp_lists(deployment: LiveApp, page: Page) -> None:
     from playwright.sync_api import expect
 
-    page.goto(f"{deployment.url}/playground")
+    page.goto(f"{deployment.base_url}/playground")
     expect(page.locator("#catalog-status")).to_contain_text("tools")
     for method, key, list_id in [("tools/list", "tools", "tools-list"), ("prompts/list", "prompts", "prompts-list")]:
         names = [item["name"] for item in mcp(deployment, method)[key]]
@@ -126,7 +116,7 @@ def test_the_catalog_is_what_mcp_lists(deployment: Deployment, page: Page) -> No
     assert page.locator("#resources-list .item-title").all_inner_texts() == resources
 
 
-def test_convert_temperature_through_the_generated_form(deployment: Deployment, page: Page) -> None:
+def test_convert_temperature_through_the_generated_form(deployment: LiveApp, page: Page) -> None:
     open_item(page, deployment, "convert_temperature")
     detail = page.locator("#detail")
     assert detail.get_by_text("read-only", exact=True).is_visible()
@@ -141,7 +131,7 @@ def test_convert_temperature_through_the_generated_form(deployment: Deployment, 
     assert page.evaluate("document.activeElement.textContent") == "Result"  # focus moved to the result
 
 
-def test_progress_bar_reaches_100_percent(deployment: Deployment, page: Page) -> None:
+def test_progress_bar_reaches_100_percent(deployment: LiveApp, page: Page) -> None:
     open_item(page, deployment, "count_slowly")
     page.get_by_label("To", exact=True).fill("4")
     page.get_by_label("Delay").fill("0.3")
@@ -155,7 +145,7 @@ def test_progress_bar_reaches_100_percent(deployment: Deployment, page: Page) ->
     assert page.locator("#outcome").get_by_text("Counted to 4.", exact=True).is_visible()
 
 
-def test_an_elicitation_is_answered_in_the_page(deployment: Deployment, page: Page) -> None:
+def test_an_elicitation_is_answered_in_the_page(deployment: LiveApp, page: Page) -> None:
     open_item(page, deployment, "test_input_required_result_elicitation")
     page.get_by_role("button", name="Call tool").click()
     dialog = page.get_by_role("dialog", name="The server asks")
@@ -167,7 +157,7 @@ def test_an_elicitation_is_answered_in_the_page(deployment: Deployment, page: Pa
     assert not dialog.is_visible()
 
 
-def test_escape_cancels_an_elicitation(deployment: Deployment, page: Page) -> None:
+def test_escape_cancels_an_elicitation(deployment: LiveApp, page: Page) -> None:
     open_item(page, deployment, "test_elicitation")
     page.get_by_role("textbox", name="message").fill("Who are you?")
     page.get_by_role("button", name="Call tool").click()
@@ -176,7 +166,7 @@ def test_escape_cancels_an_elicitation(deployment: Deployment, page: Page) -> No
     page.locator("#outcome .content-list").get_by_text("User response: action=cancel").wait_for()
 
 
-def test_read_resources_and_a_template(deployment: Deployment, page: Page) -> None:
+def test_read_resources_and_a_template(deployment: LiveApp, page: Page) -> None:
     open_item(page, deployment, "Static Text Resource")
     run(page, "Read resource")
     assert (
@@ -189,7 +179,7 @@ def test_read_resources_and_a_template(deployment: Deployment, page: Page) -> No
     assert json.loads(page.locator("#outcome .resource pre").inner_text())["data"] == "Data for ID: 42"
 
 
-def test_get_a_prompt(deployment: Deployment, page: Page) -> None:
+def test_get_a_prompt(deployment: LiveApp, page: Page) -> None:
     open_item(page, deployment, "test_prompt_with_arguments")
     page.get_by_role("combobox", name="arg1").fill("first")
     page.get_by_role("combobox", name="arg2").fill("second")
@@ -223,8 +213,8 @@ BUILD_FORM = """async (schema) => {
 }"""
 
 
-def test_the_form_builder_handles_arrays_objects_and_refs(deployment: Deployment, page: Page) -> None:
-    page.goto(f"{deployment.url}/playground")
+def test_the_form_builder_handles_arrays_objects_and_refs(deployment: LiveApp, page: Page) -> None:
+    page.goto(f"{deployment.base_url}/playground")
     page.evaluate(BUILD_FORM, FORM_SCHEMA)
     page.get_by_role("textbox", name="title").fill("Trip")
     assert page.get_by_role("textbox", name="title").get_attribute("aria-describedby") == "t-title-hint"
@@ -251,7 +241,7 @@ def test_the_form_builder_handles_arrays_objects_and_refs(deployment: Deployment
     assert page.locator("#t-note").input_value() == ""  # a null default shows as empty
 
 
-def test_images_audio_and_embedded_resources_are_shown(deployment: Deployment, page: Page) -> None:
+def test_images_audio_and_embedded_resources_are_shown(deployment: LiveApp, page: Page) -> None:
     open_item(page, deployment, "test_multiple_content_types")
     run(page)
     image = page.get_by_role("img", name="Image returned by the server (image/png)")
@@ -262,7 +252,7 @@ def test_images_audio_and_embedded_resources_are_shown(deployment: Deployment, p
     page.wait_for_function("() => document.querySelector('#outcome audio').readyState > 0")  # CSP lets it load
 
 
-def test_errors_are_shown(deployment: Deployment, page: Page) -> None:
+def test_errors_are_shown(deployment: LiveApp, page: Page) -> None:
     open_item(page, deployment, "test_error_handling")
     run(page)
     error = page.locator("#outcome .error-box")
@@ -272,7 +262,7 @@ def test_errors_are_shown(deployment: Deployment, page: Page) -> None:
     assert "HTTP 400, JSON-RPC error -32021" in page.locator("#outcome .error-box").inner_text()
 
 
-def test_a_403_from_mcp_is_shown(deployment: Deployment, page: Page) -> None:
+def test_a_403_from_mcp_is_shown(deployment: LiveApp, page: Page) -> None:
     open_item(page, deployment, "whoami")
     refusal = {"jsonrpc": "2.0", "id": 1, "error": {"code": -32600, "message": "Insufficient scope: this needs mcp x"}}
     page.route("**/mcp", lambda route: route.fulfill(status=403, json=refusal))
@@ -287,8 +277,8 @@ def snippets(page: Page) -> dict[str, str]:
     return {code.get_attribute("id"): code.inner_text() for code in page.locator("pre code").all()}
 
 
-def test_connect_snippets_name_this_server(deployment: Deployment, page: Page) -> None:
-    page.goto(f"{deployment.url}/connect")
+def test_connect_snippets_name_this_server(deployment: LiveApp, page: Page) -> None:
+    page.goto(f"{deployment.base_url}/connect")
     assert page.get_by_label("MCP server URL").input_value() == deployment.mcp_url
     found = snippets(page)
     assert deployment.mcp_url in page.locator("#inspector").inner_text()
@@ -303,15 +293,15 @@ def test_connect_snippets_name_this_server(deployment: Deployment, page: Page) -
     assert page.evaluate("navigator.clipboard.readText()") == found["python-1"]
 
 
-def run_snippet(command: list[str], deployment: Deployment, cwd: str | None = None) -> str:
-    environ = {**os.environ, "TOKEN": deployment.token}
+def run_snippet(command: list[str], deployment: LiveApp, cwd: str | None = None) -> str:
+    environ = {**os.environ, "TOKEN": deployment.static_token}
     done = subprocess.run(command, env=environ, cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
-def test_connect_snippets_work(deployment: Deployment, page: Page, tmp_path) -> None:
-    page.goto(f"{deployment.url}/connect")
+def test_connect_snippets_work(deployment: LiveApp, page: Page, tmp_path) -> None:
+    page.goto(f"{deployment.base_url}/connect")
     found = snippets(page)
     python = run_snippet([sys.executable, "-c", found["python-1"]], deployment)
     assert "'convert_temperature'" in python
@@ -324,11 +314,11 @@ def test_connect_snippets_work(deployment: Deployment, page: Page, tmp_path) -> 
     assert "'convert_temperature'" in run_snippet(["node", "client.mjs"], deployment, cwd=str(tmp_path))
 
 
-def test_the_inspector_command_works(deployment: Deployment, page: Page, tmp_path) -> None:
+def test_the_inspector_command_works(deployment: LiveApp, page: Page, tmp_path) -> None:
     """The connect page's Inspector CLI command, run as copied. `npx` is a shim on PATH that runs the pinned
     @modelcontextprotocol/inspector-cli (what the inspector package hands --cli to) instead of downloading it."""
     services.require(services.have_node(), "Node.js and npm (for MCP Inspector's CLI)")
-    page.goto(f"{deployment.url}/connect")
+    page.goto(f"{deployment.base_url}/connect")
     command = snippets(page)["inspector-cli-1"]
     assert command.startswith("npx @modelcontextprotocol/inspector --cli "), command
     ensure_installed(INSPECTOR_DIR)
@@ -351,36 +341,25 @@ def axe(page: Page, name: str, report: dict[str, Counter]) -> None:
             report.setdefault("failures", Counter())[f"{name}: {violation['id']} {targets}"] += 1
 
 
-def open_consent(page: Page, deployment: Deployment) -> str:
+def open_consent(page: Page, deployment: LiveApp) -> str:
     """Register a public client and open its authorization request; return its redirect URI."""
     redirect_uri = f"http://127.0.0.1:{services.free_port()}/callback"
-    body = {"redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none", "client_name": "Axe Client"}
-    client_id = requests.post(f"{deployment.url}/oauth/register", json=body, timeout=10).json()["client_id"]
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(b"v" * 43).digest()).rstrip(b"=").decode()
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "state": "s",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "resource": deployment.mcp_url,
-    }
+    client = PublicClient.register(deployment.base_url, redirect_uri, "Axe Client", resource=deployment.mcp_url)
     page.route(f"{redirect_uri}**", lambda route: route.fulfill(content_type="text/html", body="<p>ok"))
-    page.goto(f"{deployment.url}/oauth/authorize?{urlencode(query)}")
+    page.goto(client.authorization_url(deployment.base_url, Pkce(verifier="v" * 43, state="s")))
     page.get_by_role("heading", name="Allow Axe Client to use this server?").wait_for()
     return redirect_uri
 
 
-def test_no_serious_accessibility_findings(browser: Browser, deployment: Deployment) -> None:
+def test_no_serious_accessibility_findings(browser: Browser, deployment: LiveApp) -> None:
     """axe-core on every page, in the states people see: serious and critical findings fail."""
     services.require(AXE.exists(), f"axe-core at {AXE} (make test installs it)")
     context = browser.new_context(bypass_csp=True)  # axe is injected as an inline script
     page, report = context.new_page(), {}
-    page.goto(f"{deployment.url}/auth/dev")
+    page.goto(f"{deployment.base_url}/auth/dev")
     axe(page, "sign-in", report)
-    sign_in(page, deployment.url)
-    page.goto(f"{deployment.url}/")
+    sign_in(page, deployment.base_url)
+    page.goto(f"{deployment.base_url}/")
     axe(page, "home", report)
     open_item(page, deployment, "convert_temperature")
     page.get_by_label("Value").fill("20")
@@ -391,9 +370,9 @@ def test_no_serious_accessibility_findings(browser: Browser, deployment: Deploym
     page.get_by_role("button", name="Call tool").click()
     page.get_by_role("dialog").wait_for()
     axe(page, "playground-dialog", report)
-    page.goto(f"{deployment.url}/connect")
+    page.goto(f"{deployment.base_url}/connect")
     axe(page, "connect", report)
-    page.goto(f"{deployment.url}/account/tokens")
+    page.goto(f"{deployment.base_url}/account/tokens")
     page.get_by_label("Name").fill("axe")
     page.get_by_role("button", name="Create token").click()
     axe(page, "tokens", report)
@@ -402,7 +381,7 @@ def test_no_serious_accessibility_findings(browser: Browser, deployment: Deploym
     page.get_by_label("Remember my choice for this application").check()  # so connected apps lists it
     page.get_by_role("button", name="Allow", exact=True).click()
     page.wait_for_url(f"{redirect_uri}?**")
-    page.goto(f"{deployment.url}/account/apps")
+    page.goto(f"{deployment.base_url}/account/apps")
     axe(page, "connected-apps", report)
     context.close()
     failures = report.pop("failures", Counter())

@@ -11,7 +11,7 @@ import pytest
 from tests.support import services
 from tests.support.servers import ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXPECTED = ("sign-in", "home", "playground", "playground-phone", "connect", "tokens", "consent", "connected-apps")

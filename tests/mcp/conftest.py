@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
-from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
-from tests.conftest import csrf_token
+from tests.support.accounts import create_personal_token, dev_sign_in
+from tests.support.mcp_client import TOKEN, McpActions
 from tests.support.servers import app_settings, gunicorn_app
 from tests.support.services import free_port
-
-#: The personal token on /account/tokens, right after it was made (the only time it is shown).
-NEW_TOKEN = re.compile(r'<input id="new-token"[^>]*value="([^"]+)"')
-HTTP_TIMEOUT = 10.0  # seconds, per request to the running server
 
 
 @dataclass(frozen=True)
@@ -32,27 +25,6 @@ class McpServer:
     log_path: Path
     port: int
     email: str
-
-
-def dev_sign_in(session: requests.Session, base_url: str, name: str, email: str) -> None:
-    """Sign `session` in through the development sign-in form of the server at `base_url`."""
-    page = session.get(f"{base_url}/auth/dev", timeout=HTTP_TIMEOUT)
-    assert page.status_code == 200, page.text
-    data = {"name": name, "email": email, "csrf_token": csrf_token(page.text)}
-    signed_in = session.post(f"{base_url}/auth/dev", data=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
-    assert signed_in.status_code in (302, 303), f"dev sign-in answered {signed_in.status_code}: {signed_in.text}"
-
-
-def create_personal_token(session: requests.Session, base_url: str, name: str, scope: str = "mcp") -> str:
-    """Make a personal access token on /account/tokens as the person signed in on `session`; return it."""
-    page = session.get(f"{base_url}/account/tokens", allow_redirects=False, timeout=HTTP_TIMEOUT)
-    assert page.status_code == 200, f"/account/tokens answered {page.status_code}: {page.text}"
-    data = {"name": name, "scope": scope, "days": "1", "csrf_token": csrf_token(page.text)}
-    created = session.post(f"{base_url}/account/tokens", data=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
-    assert created.status_code == 201, f"creating a token answered {created.status_code}: {created.text}"
-    match = NEW_TOKEN.search(created.text)
-    assert match, f"no new token on the page:\n{created.text}"
-    return match[1]
 
 
 @pytest.fixture(scope="module")
@@ -76,59 +48,6 @@ def mcp_server(tmp_path_factory) -> Iterator[McpServer]:
         dev_sign_in(session, base_url, "MCP Tests", email)
         token = create_personal_token(session, base_url, "mcp tests")
         yield McpServer(base_url, f"{base_url}/mcp", token, log_path, port, email)
-
-
-MODERN = "2026-07-28"
-TOKEN = "test-token-for-mcp"
-ALL_CAPABILITIES = {"elicitation": {}, "sampling": {}, "roots": {}}
-
-
-class McpActions:
-    """Speak to /mcp through the Flask test client, in either protocol era."""
-
-    def __init__(self, client, token: str = TOKEN) -> None:
-        self.client, self.token = client, token
-
-    def post(self, body: Any, headers: dict[str, str] | None = None, **kwargs):
-        data = body if isinstance(body, bytes | str) else json.dumps(body)
-        base = {"Authorization": f"Bearer {self.token}", "Accept": "application/json, text/event-stream"}
-        kwargs.setdefault("content_type", "application/json")
-        return self.client.post("/mcp", data=data, headers=base | (headers or {}), **kwargs)
-
-    def modern(
-        self, method: str, params: dict | None = None, *, id: Any = 1, capabilities=None, meta=None, headers=None
-    ):
-        """Send a 2026-07-28 request with matching `_meta` and headers (override either to break them)."""
-        params = dict(params or {})
-        envelope = {VERSION_KEY: MODERN, CAPABILITIES_KEY: ALL_CAPABILITIES if capabilities is None else capabilities}
-        params["_meta"] = envelope | (meta or {})
-        sent = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method}
-        name = params.get("uri") if method == "resources/read" else params.get("name")
-        sent |= {"Mcp-Name": name} if method in ("tools/call", "prompts/get", "resources/read") else {}
-        return self.post({"jsonrpc": "2.0", "id": id, "method": method, "params": params}, sent | (headers or {}))
-
-    def initialize(self, version: str = "2025-11-25", capabilities: dict | None = None) -> str:
-        params = {
-            "protocolVersion": version,
-            "capabilities": capabilities or {},
-            "clientInfo": {"name": "t", "version": "1"},
-        }
-        response = self.post({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params})
-        assert response.status_code == 200, response.text
-        return response.headers["Mcp-Session-Id"]
-
-    def legacy(
-        self, method: str, params: dict | None = None, *, session: str | None = None, id: Any = 1, version="2025-11-25"
-    ):
-        headers = {"MCP-Protocol-Version": version} | ({"Mcp-Session-Id": session} if session else {})
-        body = {"jsonrpc": "2.0", "id": id, "method": method} | ({"params": params} if params is not None else {})
-        return self.post(body, headers)
-
-
-def sse_messages(response) -> list[dict]:
-    """Return the JSON-RPC messages of an event-stream response, in order."""
-    assert response.mimetype == "text/event-stream", response.text
-    return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.mcp.conftest import McpActions
+from tests.support.mcp_client import McpActions
 
 NAME = "test_input_required_result_multi_round"
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.mcp.conftest import McpActions, sse_messages
+from tests.support.mcp_client import McpActions, sse_messages
 
 
 def result_of(response) -> dict:

@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from tests.mcp.conftest import CAPABILITIES_KEY, MODERN, VERSION_KEY, sse_messages
+from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
+from tests.support.mcp_client import MODERN, sse_messages
 
 
 def error_of(response) -> dict:
@@ -183,7 +184,7 @@ def test_without_stream_acceptance_progress_is_dropped(mcp):
 
 
 def test_pagination_is_deterministic_with_opaque_cursors(make_app):
-    from tests.mcp.conftest import McpActions
+    from tests.support.mcp_client import McpActions
 
     mcp = McpActions(
         make_app(

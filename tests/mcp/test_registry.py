@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from app.mcp import Context, completion, prompt, resource, tool
 from app.mcp.server.registry import RegistryError, load
 from app.mcp.signatures import SignatureError
-from tests.mcp.conftest import TOKEN, McpActions
+from tests.support.mcp_client import TOKEN, McpActions
 
 
 class Address(BaseModel):

@@ -8,7 +8,7 @@ import pytest
 
 from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import AuthActions
-from tests.mcp.conftest import MODERN, TOKEN, McpActions
+from tests.support.mcp_client import MODERN, TOKEN, McpActions
 
 
 @pytest.mark.parametrize(

@@ -15,16 +15,14 @@ line counts only successes and failures, so a WARNING would not show there. Need
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from tests.conftest import csrf_token
-from tests.mcp.conftest import HTTP_TIMEOUT, dev_sign_in
 from tests.support import services
+from tests.support.accounts import dev_sign_in
 from tests.support.conformance_suite import (
     AUTHORIZE_PROMPT,
     CALLBACK_READY,
@@ -35,11 +33,12 @@ from tests.support.conformance_suite import (
     read_checks,
     start_node_tool,
 )
-from tests.support.servers import app_settings, gunicorn_app
+from tests.support.oauth_client import PublicClient, approve
+from tests.support.servers import HTTP_TIMEOUT, LiveApp, sqlite_app
 from tests.support.services import free_port
 
 # gunicorn's start and a first npm ci may take more than the 120 s default.
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.node, pytest.mark.live, pytest.mark.timeout(600)]
 PROMPT_TIMEOUT = 120.0  # seconds until the suite prints the authorization URL
 RUN_TIMEOUT = 120.0  # seconds for the suite to finish once the browser came back
 SCENARIOS = ["authorization-server-metadata-endpoint", "authorization-code-grant"]
@@ -47,51 +46,21 @@ SCENARIOS = ["authorization-server-metadata-endpoint", "authorization-code-grant
 CHECK_IDS = {"authorization-server-metadata", "authorization-server-metadata-cimd", "authorization-code-grant"}
 
 
-@dataclass(frozen=True)
-class AuthorizationServer:
-    """A running server: its issuer (the base URL) and its log."""
-
-    issuer: str
-    log_path: Path
-
-
 @pytest.fixture(scope="module")
-def authorization_server(tmp_path_factory) -> Iterator[AuthorizationServer]:
-    """gunicorn with 2 workers on SQLite, signing people in with the development form."""
+def authorization_server(tmp_path_factory) -> Iterator[LiveApp]:
+    """gunicorn with 2 workers on SQLite, signing people in with the development form; its issuer is its base URL."""
     services.require(services.have_node(), "Node.js and npm (for the MCP conformance suite)")
-    tmp = tmp_path_factory.mktemp("oauth-server")
-    port = free_port()
-    settings = app_settings(tmp)
-    log_path = tmp / "gunicorn.log"
-    with gunicorn_app(settings, port, log_path, workers=2) as base_url:
-        yield AuthorizationServer(base_url, log_path)
+    with sqlite_app(tmp_path_factory.mktemp("oauth-server"), workers=2) as app:
+        yield app
 
 
 def register_public_client(issuer: str, redirect_uri: str) -> str:
     """Register a public client (PKCE, no secret) for `redirect_uri` by dynamic registration; return its id."""
-    metadata = {
-        "client_name": "MCP conformance suite",
-        "redirect_uris": [redirect_uri],
-        "token_endpoint_auth_method": "none",
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-    }
-    response = requests.post(f"{issuer}/oauth/register", json=metadata, timeout=HTTP_TIMEOUT)
-    assert response.status_code == 201, response.text
-    return response.json()["client_id"]
+    grants = {"grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"]}
+    return PublicClient.register(issuer, redirect_uri, "MCP conformance suite", **grants).client_id
 
 
-def approve(browser: requests.Session, authorize_url: str) -> str:
-    """Open the authorization URL as the signed-in person, allow on the consent page; return the redirect."""
-    page = browser.get(authorize_url, allow_redirects=False, timeout=HTTP_TIMEOUT)
-    assert page.status_code == 200, f"authorize answered {page.status_code} ({page.headers.get('Location')})"
-    data = {"csrf_token": csrf_token(page.text), "decision": "allow"}
-    decided = browser.post(authorize_url, data=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
-    assert decided.status_code == 302, f"consent answered {decided.status_code}: {decided.text}"
-    return decided.headers["Location"]
-
-
-def explain(run: ConformanceRun | RunningTool, server: AuthorizationServer) -> str:
+def explain(run: ConformanceRun | RunningTool, server: LiveApp) -> str:
     """A failure message: the suite's output and the end of the server log."""
     log = "\n".join(server.log_path.read_text(errors="replace").splitlines()[-40:])
     return f"--- suite output ---\n{run.output}\n--- server log (end) ---\n{log}"
@@ -105,11 +74,9 @@ def figures(run: ConformanceRun, checks: tuple[Check, ...]) -> str:
     return "\n".join(lines)
 
 
-def test_authorization_server_scenarios(
-    authorization_server: AuthorizationServer, tmp_path: Path, record_property
-) -> None:
+def test_authorization_server_scenarios(authorization_server: LiveApp, tmp_path: Path, record_property) -> None:
     """Both scenarios pass with a real sign-in and consent, and not one check warns."""
-    issuer = authorization_server.issuer
+    issuer = authorization_server.base_url
     callback_port = free_port()
     callback = f"http://127.0.0.1:{callback_port}/callback"
     client_id = register_public_client(issuer, callback)

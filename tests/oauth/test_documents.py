@@ -85,7 +85,7 @@ class DocumentHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def site() -> Iterator[DocumentServer]:
     server = DocumentServer()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield server
     server.shutdown()
     server.server_close()

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import anyio
 import httpx2
@@ -43,14 +43,17 @@ from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
-from tests.conftest import csrf_token
 from tests.support import services
+from tests.support.accounts import submit_dev_form
 from tests.support.deadline import run_within
+from tests.support.mcp_http import MODERN, whoami
+from tests.support.oauth_client import answer_consent, query_of
 from tests.support.oidc import sign_in_at_provider, start_oidc_provider
-from tests.support.servers import app_settings, gunicorn_app
+from tests.support.servers import LiveApp, sqlite_app
 
-MODERN = "2026-07-28"
+#: The app runs under gunicorn; one test also signs in through the npm OpenID provider.
+pytestmark = pytest.mark.live
+
 #: Upper bound for one test's whole client conversation, sign-in included.
 DEADLINE_SECONDS = 60
 #: Redirects and pages between the authorization URL and the redirect back to the client.
@@ -61,30 +64,11 @@ REQUEST_TIMEOUT = 10
 # --- The app under gunicorn ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class App:
-    """A running app: where it answers and where gunicorn writes its log (the access log included)."""
-
-    base_url: str
-    port: int
-    log_path: Path
-
-    @property
-    def mcp_url(self) -> str:
-        return f"{self.base_url}/mcp"
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-
 @contextmanager
-def run_app(tmp_path: Path, port: int | None = None, **settings: str) -> Iterator[App]:
+def run_app(tmp_path: Path, port: int | None = None, **settings: str) -> Iterator[LiveApp]:
     """Start the app (2 workers, SQLite in `tmp_path`, the tools of app.tools); `settings` override the defaults."""
-    port = port or services.free_port()
-    environ = app_settings(tmp_path, GUNICORN_WORKERS="2", GUNICORN_THREADS="4", **settings)
-    log_path = tmp_path / "gunicorn.log"
-    with gunicorn_app(environ, port, log_path, workers=2) as base_url:
-        yield App(base_url, port, log_path)
+    with sqlite_app(tmp_path, port=port, GUNICORN_WORKERS="2", GUNICORN_THREADS="4", **settings) as app:
+        yield app
 
 
 # --- The person's browser, and the SDK's handlers around it --------------------------------------------------------
@@ -110,7 +94,7 @@ class Browser:
     returned, not requested.
     """
 
-    def __init__(self, app: App, person: Person, provider_issuer: str | None = None) -> None:
+    def __init__(self, app: LiveApp, person: Person, provider_issuer: str | None = None) -> None:
         self.app, self.person, self.provider_issuer = app, person, provider_issuer
         self.session = requests.Session()
         self.pages: list[str] = []  # the paths of the app pages shown, in order
@@ -146,12 +130,10 @@ class Browser:
             assert 'href="/auth/login/oidc"' in page.text, page.text
             return self._get(urljoin(page.url, "/auth/login/oidc"))
         if path == "/auth/dev":
-            form = {"name": self.person.name, "email": self.person.email, "csrf_token": csrf_token(page.text)}
-            return self.session.post(page.url, data=form, allow_redirects=False, timeout=REQUEST_TIMEOUT)
+            return submit_dev_form(self.session, page, self.person.name, self.person.email, timeout=REQUEST_TIMEOUT)
         if path == "/oauth/authorize":
             self.consent_pages.append(page.text)
-            form = {"csrf_token": csrf_token(page.text), "decision": "allow"}
-            return self.session.post(page.url, data=form, allow_redirects=False, timeout=REQUEST_TIMEOUT)
+            return answer_consent(self.session, page, "allow", timeout=REQUEST_TIMEOUT)
         raise AssertionError(f"unexpected page {page.url}:\n{page.text[:500]}")
 
     def _get(self, url: str) -> requests.Response:
@@ -180,10 +162,6 @@ class BrowserHandlers:
     def authorize_query(self) -> dict[str, str]:
         [url] = self.authorize_urls
         return query_of(url)
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
 
 @dataclass
@@ -270,7 +248,7 @@ class Wire:
 
 @asynccontextmanager
 async def connect(
-    app: App, auth: OAuthClientProvider, wire: Wire, fresh_connections: bool = False
+    app: LiveApp, auth: OAuthClientProvider, wire: Wire, fresh_connections: bool = False
 ) -> AsyncIterator[Client]:
     """An SDK `Client` (default mode) on the app's /mcp, authenticating with `auth`.
 
@@ -289,7 +267,7 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
 
 
 def oauth_provider(
-    app: App, browser: Browser, storage: MemoryStorage, metadata: dict[str, Any], document_url: str | None = None
+    app: LiveApp, browser: Browser, storage: MemoryStorage, metadata: dict[str, Any], document_url: str | None = None
 ) -> tuple[OAuthClientProvider, BrowserHandlers]:
     """The SDK's OAuth provider for the app's /mcp, its browser handlers, and the client metadata given."""
     handlers = BrowserHandlers(browser)
@@ -312,21 +290,7 @@ def unserved_redirect_uri() -> str:
 # --- Checks shared by the tests ------------------------------------------------------------------------------------
 
 
-def raw_whoami(app: App, access_token: str, host: str | None = None) -> requests.Response:
-    """A 2026-07-28 `tools/call whoami` with `access_token`, sent by hand, optionally for another Host name."""
-    params = {"name": "whoami", "arguments": {}, "_meta": {VERSION_KEY: MODERN, CAPABILITIES_KEY: {}}}
-    headers = {
-        "Authorization": f"Bearer {access_token}",
-        "Accept": "application/json, text/event-stream",
-        "MCP-Protocol-Version": MODERN,
-        "Mcp-Method": "tools/call",
-        "Mcp-Name": "whoami",
-    } | ({"Host": host} if host else {})
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
-    return requests.post(app.mcp_url, json=body, headers=headers, timeout=REQUEST_TIMEOUT)
-
-
-def assert_discovery_and_sign_in(wire: Wire, handlers: BrowserHandlers, storage: MemoryStorage, app: App) -> None:
+def assert_discovery_and_sign_in(wire: Wire, handlers: BrowserHandlers, storage: MemoryStorage, app: LiveApp) -> None:
     """The 401 challenge, both metadata documents, one authorization, one code exchange; `resource` everywhere."""
     lines = wire.lines()
     assert lines[0] == "POST /mcp server/discover 401", lines
@@ -347,11 +311,12 @@ def assert_discovery_and_sign_in(wire: Wire, handlers: BrowserHandlers, storage:
     assert query_of(handlers.returns[0])["iss"] == app.base_url
 
 
-def assert_audience_bound(app: App, access_token: str) -> None:
+def assert_audience_bound(app: LiveApp, access_token: str) -> None:
     """The token works at the MCP endpoint it was issued for, and not at the same server under another name."""
-    here = raw_whoami(app, access_token)
+    here = whoami(app.mcp_url, access_token, version=MODERN, timeout=REQUEST_TIMEOUT)
     assert here.status_code == 200, here.text
-    elsewhere = raw_whoami(app, access_token, host=f"localhost:{app.port}")  # resource http://localhost:<port>/mcp
+    other_host = {"Host": f"localhost:{app.port}"}  # resource http://localhost:<port>/mcp
+    elsewhere = whoami(app.mcp_url, access_token, version=MODERN, headers=other_host, timeout=REQUEST_TIMEOUT)
     assert elsewhere.status_code == 401, elsewhere.text
     assert 'error="invalid_token"' in elsewhere.headers["WWW-Authenticate"]
 
@@ -414,6 +379,7 @@ def test_sdk_takes_only_https_document_urls() -> None:
         )
 
 
+@pytest.mark.node
 def test_client_id_metadata_document_and_oidc_sign_in(tmp_path: Path) -> None:
     """The client names itself by its metadata document URL (no registration); the person signs in at a real OP."""
     services.require(services.have_node(), "Node.js and npm (for the test OpenID provider)")
@@ -511,7 +477,7 @@ def test_expired_access_token_is_refreshed_with_rotation(tmp_path: Path) -> None
 
         # The first access token has expired: the calls above worked because of the refreshes.
         first, last = storage.history[0], storage.history[-1]
-        assert raw_whoami(app, first.access_token).status_code == 401
+        assert whoami(app.mcp_url, first.access_token, version=MODERN, timeout=REQUEST_TIMEOUT).status_code == 401
 
         # Rotation: the first refresh token, replaced long ago, is refused, and its reuse revokes the family.
         assert storage.client is not None and storage.client.client_secret

@@ -44,12 +44,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.mcp.conftest import create_personal_token, dev_sign_in
 from tests.support import services, stores
-from tests.support.servers import gunicorn_app
+from tests.support.accounts import create_personal_token, dev_sign_in
+from tests.support.mcp_http import whoami
+from tests.support.servers import LiveApp, app_settings, live_app
 from tests.support.waiting import wait_until
 
-pytestmark = pytest.mark.services
+pytestmark = [pytest.mark.services, pytest.mark.live]
 
 WORKERS = 2
 PEOPLE = 5  # browser sessions, personal tokens, and load threads: one each per person
@@ -72,7 +73,6 @@ LOG_NOISE = re.compile(r"^\[?\S+ \S+ (\+\d{4}\] )?|\[[0-9a-f]{32}\]|pid:\d+|\[\d
 PHASES = ("before", "during", "after")
 BUCKETS = ("2xx", "3xx", "401/403", "429", "other 4xx", "503", "other 5xx", "conn error", "timeout")
 PAGE, MCP = "GET /", "POST /mcp"
-WHOAMI = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
 
 
 # --- The deployment and its people -----------------------------------------------------------------------------
@@ -90,50 +90,41 @@ class Person:
     mcp_client: requests.Session  # no cookies: it speaks to /mcp with the token only
 
 
-@dataclass
-class Deployment:
+@dataclass(frozen=True)
+class AppWithPeople(LiveApp):
     """The app under gunicorn, and the people signed in to it."""
 
-    base_url: str
-    port: int
-    log_path: Path
-    people: list[Person]
+    people: list[Person] = field(hash=False)
 
 
-def app_settings(database_url: str, redis_url: str = "") -> dict[str, str]:
+def fault_settings(tmp_path: Path, database_url: str, redis_url: str = "") -> dict[str, str]:
     """Settings of the app under test: dev sign-in, a fixed key, generous rate limits.
 
     TOKEN_CACHE_SECONDS is 1, so each check of the tokens after a fault reads the database, not a worker's memory.
     """
     limits = ("MCP_RATE_LIMIT", "SIGN_IN_RATE_LIMIT", "AUTHORIZE_RATE_LIMIT", "TOKEN_RATE_LIMIT")
-    return {
-        "APP_ENV": "testing",
-        "OAUTH_PROVIDER": "dev",
-        "SESSION_COOKIE_SECURE": "false",
-        "SECRET_KEY": SECRET_KEY,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "PUBLIC_URL": "",
-        "MCP_TOOL_PACKAGES": "app.tools",
-        "MCP_STATIC_TOKENS": "",
-        "TOKEN_CACHE_SECONDS": "1",
-        "REGISTRATION_RATE_LIMIT": GENEROUS,
+    return app_settings(
+        tmp_path,
+        SECRET_KEY=SECRET_KEY,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        MCP_STATIC_TOKENS="",
+        TOKEN_CACHE_SECONDS="1",
+        REGISTRATION_RATE_LIMIT=GENEROUS,
         **dict.fromkeys(limits, GENEROUS),
-        "GUNICORN_WORKERS": str(WORKERS),
-        "GUNICORN_THREADS": "4",
-    }
+        GUNICORN_WORKERS=str(WORKERS),
+        GUNICORN_THREADS="4",
+    )
 
 
 @contextmanager
-def deployment(settings: dict[str, str], tmp_path: Path) -> Iterator[Deployment]:
+def deployment(settings: dict[str, str], tmp_path: Path) -> Iterator[AppWithPeople]:
     """Start gunicorn with `settings`, sign PEOPLE people in, each with a personal token; close it all after."""
-    port = services.free_port()
-    log_path = tmp_path / "gunicorn.log"
     clients = [(requests.Session(), requests.Session()) for _ in range(PEOPLE)]
     try:
-        with gunicorn_app(settings, port, log_path, workers=WORKERS) as base_url:
-            people = [sign_in(*pair, base_url, number) for number, pair in enumerate(clients)]
-            yield Deployment(base_url, port, log_path, people)
+        with live_app(settings, tmp_path / "gunicorn.log", workers=WORKERS) as app:
+            people = [sign_in(*pair, app.base_url, number) for number, pair in enumerate(clients)]
+            yield AppWithPeople(**vars(app), people=people)
     finally:
         for pair in clients:
             for client in pair:
@@ -148,12 +139,6 @@ def sign_in(browser: requests.Session, mcp_client: requests.Session, base_url: s
     cookie = browser.cookies.get(COOKIE)
     assert cookie, "no session cookie after signing in"
     return Person(name, email, browser, cookie, token, mcp_client)
-
-
-def whoami(base_url: str, token: str, timeout: float, session: requests.Session | None = None) -> requests.Response:
-    """Call the whoami tool on /mcp with `token`."""
-    post = session.post if session else requests.post
-    return post(f"{base_url}/mcp", json=WHOAMI, headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
 
 
 def signed_in_page(response: requests.Response, person: Person) -> bool:
@@ -250,7 +235,7 @@ class Load:
             if request == PAGE:
                 response = person.browser.get(f"{self.base_url}/", allow_redirects=False, timeout=REQUEST_TIMEOUT)
             else:
-                response = whoami(self.base_url, person.token, REQUEST_TIMEOUT, person.mcp_client)
+                response = whoami(f"{self.base_url}/mcp", person.token, http=person.mcp_client, timeout=REQUEST_TIMEOUT)
         except requests.Timeout:
             return Sample(started, time.monotonic(), request, "timeout", f"no answer within {REQUEST_TIMEOUT} s")
         except requests.RequestException as error:
@@ -305,7 +290,7 @@ class Result:
         return [sample for sample in self.samples if sample.detail and self.phase(sample) == phase]
 
 
-def run_under_load(app: Deployment, fault: Fault) -> Result:
+def run_under_load(app: AppWithPeople, fault: Fault) -> Result:
     """Load the app, inject `fault`, wait for its recovery probe, keep loading; return what every request got."""
     with Load(app.base_url, app.people) as load:
         time.sleep(BEFORE_SECONDS)
@@ -319,7 +304,7 @@ def run_under_load(app: Deployment, fault: Fault) -> Result:
     return result
 
 
-def report(result: Result, app: Deployment) -> None:
+def report(result: Result, app: AppWithPeople) -> None:
     """Print the counts per phase and request, the odd answers, and the app's warnings and errors."""
     took = result.recovered_at - result.fault_at
     print(f"\n=== {result.fault.name}: probe answered {took:.2f} s after the fault (+{SETTLE_SECONDS} s settling)")
@@ -374,14 +359,14 @@ def assert_never_signed_out(result: Result) -> None:
         assert refused == 0, f"{refused} sessions or tokens refused {phase} the fault: {result.unexpected(phase)[:10]}"
 
 
-def assert_nothing_lost(app: Deployment) -> None:
+def assert_nothing_lost(app: AppWithPeople) -> None:
     """Every session still shows its person's signed-in page, and every token still calls whoami as its person."""
     for person in app.people:
         kept = person.browser.cookies.get(COOKIE)
         assert kept == person.cookie, f"{person.name}'s browser was given another session cookie"
         page = person.browser.get(f"{app.base_url}/", allow_redirects=False, timeout=CHECK_TIMEOUT)
         assert signed_in_page(page, person), f"{person.name}'s session is lost: {page.status_code} {page.text[:200]}"
-        call = whoami(app.base_url, person.token, CHECK_TIMEOUT)
+        call = whoami(app.mcp_url, person.token, timeout=CHECK_TIMEOUT)
         assert whoami_answer(call, person), f"{person.name}'s token is lost: {call.status_code} {call.text[:200]}"
 
 
@@ -391,7 +376,7 @@ def check_security_headers(result: Result) -> None:
     assert not bare, f"answers without {SECURITY_HEADER}: {bare[:10]}"
 
 
-def assert_healthy_before(app: Deployment) -> None:
+def assert_healthy_before(app: AppWithPeople) -> None:
     """Before any fault, every session and token works (so a failure later is the fault's)."""
     assert_nothing_lost(app)
 
@@ -537,10 +522,10 @@ def database_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @contextmanager
-def deployment_with_redis(database_url: str, tmp_path: Path) -> Iterator[tuple[Deployment, OwnRedis]]:
+def deployment_with_redis(database_url: str, tmp_path: Path) -> Iterator[tuple[AppWithPeople, OwnRedis]]:
     """The app with its sessions in the test's own Redis, and that Redis."""
     with own_redis(tmp_path / "redis") as redis_server:
-        with deployment(app_settings(database_url, redis_server.url), tmp_path) as app:
+        with deployment(fault_settings(tmp_path, database_url, redis_server.url), tmp_path) as app:
             yield app, redis_server
 
 
@@ -582,7 +567,7 @@ def test_a_redis_restart_gives_503_then_loses_nothing(database_url: str, tmp_pat
 
 def test_a_postgres_restart_gives_503_then_loses_nothing(database_url: str, tmp_path: Path) -> None:
     """Restart PostgreSQL (sessions and tokens both there) under load: 503s while down, reconnects, loses nothing."""
-    with postgres_kept_up(), deployment(app_settings(database_url), tmp_path) as app:
+    with postgres_kept_up(), deployment(fault_settings(tmp_path, database_url), tmp_path) as app:
         assert_healthy_before(app)
         result = run_under_load(app, Fault("restart PostgreSQL (sessions and tokens)", restart_postgres, pg_ready))
         assert result.total("during", "503") > 0, "no request noticed that PostgreSQL was down"

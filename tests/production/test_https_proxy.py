@@ -31,7 +31,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
@@ -41,39 +41,51 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from requests.adapters import HTTPAdapter
 
-from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import csrf_token
-from tests.oauth.conftest import pkce
 from tests.support import services, stores
-from tests.support.servers import ROOT, gunicorn_app
+from tests.support.accounts import dev_sign_in
+from tests.support.mcp_http import MODERN, call_tool, whoami
+from tests.support.oauth_client import Pkce, PublicClient, query_of
+from tests.support.servers import HTTP_TIMEOUT, ROOT, LiveApp, live_app
 
-pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.services, pytest.mark.live, pytest.mark.timeout(180)]
 
 HOST = "mcp.test"
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
-HTTP_TIMEOUT = 10.0  # seconds, on every request (connect and each read)
 STARTUP_TIMEOUT = 10.0
-MODERN = "2026-07-28"
 REDIRECT = "http://127.0.0.1:9999/callback"
 HSTS = "max-age=63072000; includeSubDomains"
 #: count_slowly(to=3, delay=0.5): progress at about 0.5, 1.0 and 1.5 s, the result right after the last.
 STEPS, DELAY = 3, 0.5
+#: What every tools/call here asks for in `_meta`, besides the protocol version: progress notifications.
+PROGRESS = {"progressToken": "progress-1"}
 #: nginx's temporary file directories; Debian's build points them at /var/lib/nginx, so each is set.
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
 @dataclass(frozen=True)
-class Deployment:
-    """nginx on two loopback ports in front of gunicorn on a third."""
+class BehindNginx:
+    """nginx on two loopback ports in front of the app (gunicorn) on a third."""
 
+    app: LiveApp  # gunicorn itself, bypassing nginx
     public_url: str  # https://mcp.test:<tls port>, also the app's PUBLIC_URL
     tls_port: int
     http_port: int
-    app_url: str  # gunicorn itself, bypassing nginx
     ca_path: Path
-    token: str  # an MCP_STATIC_TOKENS entry
     nginx_dir: Path
-    gunicorn_log: Path
+
+    @property
+    def app_url(self) -> str:
+        return self.app.base_url
+
+    @property
+    def token(self) -> str:
+        """An MCP_STATIC_TOKENS entry."""
+        return self.app.static_token
+
+    @property
+    def gunicorn_log(self) -> Path:
+        return self.app.log_path
 
     def url(self, path: str) -> str:
         return self.public_url + path
@@ -217,7 +229,7 @@ def distinct_free_ports(count: int) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BehindNginx]:
     """Start gunicorn (2 workers, PostgreSQL, Redis sessions) and nginx in front of it with deploy/nginx.conf."""
     nginx = find_nginx()
     services.require(nginx is not None, "nginx (apt-get install nginx)")
@@ -249,11 +261,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             "GUNICORN_WORKERS": "2",
             "GUNICORN_THREADS": "4",
         }
-        log = tmp / "gunicorn.log"
-        app_url = stack.enter_context(gunicorn_app(settings, app_port, log, workers=2))
+        app = stack.enter_context(live_app(settings, tmp / "gunicorn.log", port=app_port, workers=2))
         write_nginx_conf(tmp, render_server_blocks(tmp, tls_port, http_port, app_port))
         stack.enter_context(running_nginx(nginx, tmp, (tls_port, http_port)))
-        yield Deployment(public_url, tls_port, http_port, app_url, ca_path, token, tmp, log)
+        yield BehindNginx(app, public_url, tls_port, http_port, ca_path, tmp)
         print(f"\nnginx error.log warnings: {_warnings(tmp / 'error.log') or 'none'}")
 
 
@@ -294,7 +305,7 @@ class PinnedAddress(HTTPAdapter):
 class Browser:
     """A `requests` session on mcp.test that trusts only the test CA and records every Set-Cookie it gets."""
 
-    deployment: Deployment
+    deployment: BehindNginx
     http: requests.Session = field(default_factory=requests.Session)
     set_cookies: list[str] = field(default_factory=list)
 
@@ -321,16 +332,14 @@ class Browser:
         data = form | {"csrf_token": csrf_token(page.text)}
         return self.post(url, data=data, headers={"Referer": page.url})
 
-    def dev_sign_in(self, name: str, email: str) -> requests.Response:
+    def sign_in(self, name: str, email: str) -> requests.Response:
         """Sign in through /auth/login/dev; return the answer to the form post."""
         chosen = self.get(self.deployment.url("/auth/login/dev"))
-        page = self.get(location(chosen))
-        assert page.status_code == 200, page.text
-        return self.submit(page, page.url, {"name": name, "email": email})
+        return dev_sign_in(self.http, self.deployment.public_url, name, email, page_url=location(chosen))
 
 
 @pytest.fixture
-def browser(deployment: Deployment) -> Iterator[Browser]:
+def browser(deployment: BehindNginx) -> Iterator[Browser]:
     made = Browser(deployment)
     yield made
     made.http.close()
@@ -344,12 +353,8 @@ def location(response: requests.Response) -> str:
     return urljoin(response.url, sent)
 
 
-def assert_public(deployment: Deployment, url: str) -> None:
+def assert_public(deployment: BehindNginx, url: str) -> None:
     assert url.startswith(deployment.public_url + "/"), f"{url} is not on {deployment.public_url}"
-
-
-def query(url: str) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
 
 def cookie_attributes(set_cookie: str) -> tuple[str, dict[str, str]]:
@@ -359,22 +364,10 @@ def cookie_attributes(set_cookie: str) -> tuple[str, dict[str, str]]:
     return first.partition("=")[0], attributes
 
 
-def mcp_call(
-    http: requests.Session, url: str, token: str, name: str, arguments: dict[str, Any], **kwargs: Any
-) -> requests.Response:
-    """POST a 2026-07-28 tools/call that accepts an event stream and asks for progress."""
-    meta = {VERSION_KEY: MODERN, CAPABILITIES_KEY: {}, "progressToken": "progress-1"}
-    params = {"name": name, "arguments": arguments, "_meta": meta}
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
-    headers |= {"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": name}
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
-    return http.post(url, json=body, headers=headers, timeout=HTTP_TIMEOUT, **kwargs)
-
-
 # Tests.
 
 
-def test_discovery_documents_name_the_public_https_url(deployment: Deployment, browser: Browser) -> None:
+def test_discovery_documents_name_the_public_https_url(deployment: BehindNginx, browser: Browser) -> None:
     public = deployment.public_url
     resource = browser.get(deployment.url("/.well-known/oauth-protected-resource/mcp"))
     assert resource.status_code == 200, resource.text
@@ -393,7 +386,7 @@ def test_discovery_documents_name_the_public_https_url(deployment: Deployment, b
     print(f"\nissuer {metadata['issuer']}; endpoints {sorted(endpoints.values())}")
 
 
-def test_mcp_challenge_points_at_https_metadata(deployment: Deployment, browser: Browser) -> None:
+def test_mcp_challenge_points_at_https_metadata(deployment: BehindNginx, browser: Browser) -> None:
     refused = browser.post(deployment.url("/mcp"), json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
     assert refused.status_code == 401, refused.text
     challenge = refused.headers["WWW-Authenticate"]
@@ -403,9 +396,9 @@ def test_mcp_challenge_points_at_https_metadata(deployment: Deployment, browser:
     print(f"\nWWW-Authenticate: {challenge}")
 
 
-def test_sign_in_redirects_stay_on_the_public_https_url(deployment: Deployment, browser: Browser) -> None:
+def test_sign_in_redirects_stay_on_the_public_https_url(deployment: BehindNginx, browser: Browser) -> None:
     to_login = location(browser.get(deployment.url("/?from=proxy")))
-    assert to_login.startswith(f"{deployment.public_url}/auth/login?") and query(to_login)["next"] == "/?from=proxy"
+    assert to_login.startswith(f"{deployment.public_url}/auth/login?") and query_of(to_login)["next"] == "/?from=proxy"
     # A JSON caller is told where to sign in, with a URL the app builds from the forwarded headers, which a
     # client cannot forge: nginx replaces them.
     forged = {"Accept": "application/json", "X-Forwarded-Host": "evil.test", "X-Forwarded-Proto": "http"}
@@ -414,34 +407,29 @@ def test_sign_in_redirects_stay_on_the_public_https_url(deployment: Deployment, 
 
     assert browser.get(to_login).status_code == 200  # two providers: the choice page
     upstream = location(browser.get(deployment.url("/auth/login/github")))
-    assert query(upstream)["redirect_uri"] == f"{deployment.public_url}/auth/callback/github"
+    assert query_of(upstream)["redirect_uri"] == f"{deployment.public_url}/auth/callback/github"
     failed = location(browser.get(deployment.url("/auth/callback/github?code=x&state=forged")))
     assert failed == f"{deployment.public_url}/auth/failure?reason=state_mismatch"
 
-    signed_in = browser.dev_sign_in("Proxy Person", "proxy@example.test")
+    signed_in = browser.sign_in("Proxy Person", "proxy@example.test")
     after = location(signed_in)
     assert after == f"{deployment.public_url}/?from=proxy"
     home = browser.get(after)
     assert home.status_code == 200 and "Proxy Person" in home.text
-    print(f"\n/ -> {to_login}\nGitHub redirect_uri: {query(upstream)['redirect_uri']}\nsigned in -> {after}")
+    print(f"\n/ -> {to_login}\nGitHub redirect_uri: {query_of(upstream)['redirect_uri']}\nsigned in -> {after}")
 
 
-def test_oauth_authorize_and_callback_redirects(deployment: Deployment, browser: Browser) -> None:
+def test_oauth_authorize_and_callback_redirects(deployment: BehindNginx, browser: Browser) -> None:
     public = deployment.public_url
-    body = {"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none", "client_name": "Proxy test"}
-    registered = browser.post(deployment.url("/oauth/register"), json=body)
-    assert registered.status_code == 201, registered.text
-    client_id = registered.json()["client_id"]
-    verifier, challenge = pkce()
-    params = {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT, "state": "s-1"}
-    params |= {"code_challenge": challenge, "code_challenge_method": "S256", "resource": f"{public}/mcp"}
+    pkce, resource = Pkce(state="s-1"), f"{public}/mcp"
+    client = PublicClient.register(public, REDIRECT, "Proxy test", resource=resource, http=browser.http, pkce=pkce)
 
-    authorize = browser.get(deployment.url("/oauth/authorize"), params=params)
+    authorize = browser.get(client.authorization_url(public))
     to_login = location(authorize)
     assert_public(deployment, to_login)
-    assert query(to_login)["next"].startswith("/oauth/authorize?")
+    assert query_of(to_login)["next"].startswith("/oauth/authorize?")
     browser.get(to_login)  # remembers where to come back to
-    back = location(browser.dev_sign_in("Ada", "ada@example.test"))
+    back = location(browser.sign_in("Ada", "ada@example.test"))
     assert back.startswith(f"{public}/oauth/authorize?")
 
     consent = browser.get(back)
@@ -450,25 +438,22 @@ def test_oauth_authorize_and_callback_redirects(deployment: Deployment, browser:
     assert answered.status_code == 302, answered.text
     to_client = answered.headers["Location"]  # the client's own (loopback http) redirect URI
     assert to_client.startswith(REDIRECT + "?")
-    returned = query(to_client)
+    returned = query_of(to_client)
     assert returned["iss"] == public and returned["state"] == "s-1"
 
-    data = {"grant_type": "authorization_code", "code": returned["code"], "redirect_uri": REDIRECT}
-    data |= {"client_id": client_id, "code_verifier": verifier, "resource": f"{public}/mcp"}
-    tokens = browser.post(deployment.url("/oauth/token"), data=data)
-    assert tokens.status_code == 200, tokens.text
-    called = mcp_call(browser.http, deployment.url("/mcp"), tokens.json()["access_token"], "whoami", {})
+    tokens = client.exchange(public, returned["code"])
+    called = whoami(deployment.url("/mcp"), tokens["access_token"], http=browser.http, version=MODERN, meta=PROGRESS)
     assert called.status_code == 200 and "ada@example.test" in called.text, called.text
     print(f"\nauthorize -> {to_login[:80]}...\nsigned in -> {back[:80]}...\nconsent -> iss={returned['iss']}")
 
 
-def test_forms_post_with_the_referer_browsers_send(deployment: Deployment, browser: Browser) -> None:
+def test_forms_post_with_the_referer_browsers_send(deployment: BehindNginx, browser: Browser) -> None:
     """Over https, CSRF checks want a same-origin Referer; the pages' policy lets browsers send it.
 
     (With `Referrer-Policy: no-referrer`, Chromium sent no Referer and `Origin: null`, and every form
     post behind TLS was refused with "The referrer header is missing.")
     """
-    signed_in = browser.dev_sign_in("Grace", "grace@example.test")
+    signed_in = browser.sign_in("Grace", "grace@example.test")
     assert signed_in.status_code == 302
     page = browser.get(deployment.url("/auth/logout"))
     assert page.headers["Referrer-Policy"] == "same-origin"
@@ -478,8 +463,8 @@ def test_forms_post_with_the_referer_browsers_send(deployment: Deployment, brows
     print(f"\nPOST /auth/logout with a same-origin Referer: {answered.status_code}")
 
 
-def test_cookies_are_secure_and_hsts_is_sent(deployment: Deployment, browser: Browser) -> None:
-    assert browser.dev_sign_in("Cookie Person", "cookies@example.test").status_code == 302
+def test_cookies_are_secure_and_hsts_is_sent(deployment: BehindNginx, browser: Browser) -> None:
+    assert browser.sign_in("Cookie Person", "cookies@example.test").status_code == 302
     assert browser.set_cookies, "no cookie was set during sign-in"
     for set_cookie in browser.set_cookies:
         _, attributes = cookie_attributes(set_cookie)
@@ -513,7 +498,7 @@ def _tls_handshake(port: int, server_name: str | None) -> str:
             return error.reason or str(error)
 
 
-def test_a_wrong_host_is_refused_cleanly(deployment: Deployment, browser: Browser) -> None:
+def test_a_wrong_host_is_refused_cleanly(deployment: BehindNginx, browser: Browser) -> None:
     misdirected = browser.get(deployment.url("/mcp"), headers={"Host": "evil.test"})
     by_address = browser.get(deployment.url("/"), headers={"Host": f"127.0.0.1:{deployment.tls_port}"})
     for refused in (misdirected, by_address):
@@ -540,7 +525,7 @@ def test_a_wrong_host_is_refused_cleanly(deployment: Deployment, browser: Browse
     )
 
 
-def test_plain_http_redirects_to_https(deployment: Deployment, browser: Browser) -> None:
+def test_plain_http_redirects_to_https(deployment: BehindNginx, browser: Browser) -> None:
     redirected = browser.get(f"http://{HOST}:{deployment.http_port}/mcp/path?x=1&y=%2F")
     assert redirected.status_code == 301
     assert redirected.headers["Location"] == f"{deployment.public_url}/mcp/path?x=1&y=%2F"
@@ -550,7 +535,7 @@ def test_plain_http_redirects_to_https(deployment: Deployment, browser: Browser)
     print(f"\nhttp -> {redirected.status_code} {redirected.headers['Location']}; ACME path served over http")
 
 
-def test_oversized_bodies_stop_at_nginx(deployment: Deployment, browser: Browser) -> None:
+def test_oversized_bodies_stop_at_nginx(deployment: BehindNginx, browser: Browser) -> None:
     too_big = browser.post(deployment.url("/mcp"), data=b"x" * (1024 * 1024 + 1))
     assert too_big.status_code == 413 and "nginx" in too_big.text
     print(f"\n1 MiB + 1 byte -> {too_big.status_code} from nginx")
@@ -574,7 +559,8 @@ def timed_events(response: requests.Response, started: float) -> list[tuple[floa
 def stream_count_slowly(http: requests.Session, url: str, token: str) -> list[tuple[float, dict[str, Any]]]:
     started = time.monotonic()
     arguments = {"to": STEPS, "delay": DELAY}
-    with mcp_call(http, url, token, "count_slowly", arguments, stream=True) as response:
+    called = call_tool(url, token, "count_slowly", arguments, http=http, version=MODERN, meta=PROGRESS, stream=True)
+    with called as response:
         assert response.status_code == 200, response.text
         assert response.headers["Content-Type"].startswith("text/event-stream")
         return timed_events(response, started)
@@ -585,7 +571,7 @@ def _describe(events: list[tuple[float, dict[str, Any]]]) -> str:
     return ", ".join(f"{kind} {arrived:.3f}s" for kind, (arrived, _) in zip(kinds, events, strict=True))
 
 
-def test_event_streams_arrive_unbuffered(deployment: Deployment, browser: Browser) -> None:
+def test_event_streams_arrive_unbuffered(deployment: BehindNginx, browser: Browser) -> None:
     events = stream_count_slowly(browser.http, deployment.url("/mcp"), deployment.token)
     with requests.Session() as plain:  # for comparison: gunicorn itself, no proxy
         direct = stream_count_slowly(plain, f"{deployment.app_url}/mcp", deployment.token)

@@ -14,41 +14,35 @@ token refuse it within that bound.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import secrets
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import csrf_token
-from tests.mcp.conftest import create_personal_token
 from tests.support import stores
-from tests.support.servers import gunicorn_app
+from tests.support.accounts import create_personal_token, dev_sign_in
+from tests.support.mcp_http import LEGACY, MODERN, STREAM_ACCEPT, messages, whoami, whoami_result
+from tests.support.oauth_client import Pkce, PublicClient
+from tests.support.servers import HTTP_TIMEOUT, LiveApp, app_settings, live_app
 from tests.support.services import free_port
 
-pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.services, pytest.mark.live, pytest.mark.timeout(300)]
 
-HTTP_TIMEOUT = 10.0  # seconds, on every request (connect and each read)
 TOKEN_CACHE_SECONDS = 300
 REVOCATION_BOUND = 1.0  # with Redis, every worker of every instance hears of a revocation within a second
 POLL_INTERVAL = 0.1
 #: Refusals in a row, each on a fresh connection (so on either worker), that count as "refused for good".
 SETTLED_STREAK = 6
 REDIRECT = "http://127.0.0.1:9999/callback"
-LEGACY = "2025-11-25"
-MODERN = "2026-07-28"
-STREAM_ACCEPT = "application/json, text/event-stream"
 MULTI_ROUND = "test_input_required_result_multi_round"
 
 
@@ -56,9 +50,15 @@ MULTI_ROUND = "test_input_required_result_multi_round"
 class Cluster:
     """Two running instances, A and B, of one deployment whose public URL is A's."""
 
-    a: str
-    b: str
-    logs: tuple[Path, Path]
+    instances: tuple[LiveApp, LiveApp]  # A and B, each with its own log
+
+    @property
+    def a(self) -> str:
+        return self.instances[0].base_url
+
+    @property
+    def b(self) -> str:
+        return self.instances[1].base_url
 
     @property
     def public_url(self) -> str:
@@ -84,24 +84,20 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         port_b = free_port()
     public_url = f"http://127.0.0.1:{port_a}"
     with ExitStack() as stack:
-        settings = {
-            "APP_ENV": "testing",
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "DATABASE_URL": stack.enter_context(stores.postgres_schema()),
-            "REDIS_URL": stack.enter_context(stores.redis_database()),
-            "OAUTH_PROVIDER": "dev",
-            "SESSION_COOKIE_SECURE": "false",
-            "PUBLIC_URL": public_url,
-            "MCP_ALLOWED_HOSTS": "127.0.0.1",
-            "TOKEN_CACHE_SECONDS": str(TOKEN_CACHE_SECONDS),
+        settings = app_settings(
+            tmp,
+            DATABASE_URL=stack.enter_context(stores.postgres_schema()),
+            REDIS_URL=stack.enter_context(stores.redis_database()),
+            PUBLIC_URL=public_url,
+            MCP_ALLOWED_HOSTS="127.0.0.1",
+            TOKEN_CACHE_SECONDS=str(TOKEN_CACHE_SECONDS),
             # A rotated refresh token reused at once must revoke its family (no grace for concurrent refreshes).
-            "REFRESH_GRACE_SECONDS": "0",
-            "MCP_TOOL_PACKAGES": "app.tools,tests.mcp_fixtures",
-        }
-        logs = (tmp / "a.log", tmp / "b.log")
-        a = stack.enter_context(gunicorn_app(settings, port_a, logs[0], workers=2))
-        b = stack.enter_context(gunicorn_app(settings, port_b, logs[1], workers=2))
-        yield Cluster(a, b, logs)
+            REFRESH_GRACE_SECONDS="0",
+            MCP_TOOL_PACKAGES="app.tools,tests.mcp_fixtures",
+        )
+        a = stack.enter_context(live_app(settings, tmp / "a.log", port=port_a, workers=2))
+        b = stack.enter_context(live_app(settings, tmp / "b.log", port=port_b, workers=2))
+        yield Cluster((a, b))
 
 
 class CountingSession(requests.Session):
@@ -172,10 +168,7 @@ def traffic(cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[Traffi
 def signed_in_browser(traffic: Traffic, base: str, name: str, email: str) -> CountingSession:
     """Return a browser signed in through the dev sign-in form of `base`."""
     browser = traffic.session()
-    page = browser.get(f"{base}/auth/dev")
-    assert page.status_code == 200, page.text
-    form = {"name": name, "email": email, "csrf_token": csrf_token(page.text)}
-    answer = browser.post(f"{base}/auth/dev", data=form, allow_redirects=False)
+    answer = dev_sign_in(browser, base, name, email)
     assert answer.status_code == 302, answer.text
     return browser
 
@@ -183,63 +176,17 @@ def signed_in_browser(traffic: Traffic, base: str, name: str, email: str) -> Cou
 # An MCP client of the authorization server.
 
 
-@dataclass
-class OAuthClient:
-    """A public client (PKCE S256, no secret) that may send each step to either instance."""
+def register(http: requests.Session, cluster: Cluster) -> PublicClient:
+    """A public client (PKCE S256, no secret) registered on A, that may send each step to either instance."""
+    pkce = Pkce(state="two-instances")
+    return PublicClient.register(cluster.a, REDIRECT, "Two instances", resource=cluster.resource, http=http, pkce=pkce)
 
-    http: requests.Session
-    cluster: Cluster
-    client_id: str = ""
-    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
-    def register(self, base: str) -> None:
-        body = {"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none", "client_name": "Two instances"}
-        response = self.http.post(f"{base}/oauth/register", json=body)
-        assert response.status_code == 201, response.text
-        self.client_id = response.json()["client_id"]
-
-    def authorize(self, browser: requests.Session, base: str) -> str:
-        """Open the consent page on `base` in the browser and allow; return the code."""
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=").decode()
-        params = {
-            "response_type": "code",
-            "client_id": self.client_id,
-            "redirect_uri": REDIRECT,
-            "state": "two-instances",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-            "resource": self.cluster.resource,
-        }
-        page = browser.get(f"{base}/oauth/authorize", params=params, allow_redirects=False)
-        assert page.status_code == 200, (page.status_code, page.headers.get("Location"), page.text)
-        form = {"csrf_token": csrf_token(page.text), "decision": "allow"}
-        answer = browser.post(f"{base}/oauth/authorize", params=params, data=form, allow_redirects=False)
-        assert answer.status_code == 302, answer.text
-        location = answer.headers["Location"]
-        assert location.startswith(REDIRECT + "?"), location
-        query = {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
-        assert query["state"] == "two-instances" and query["iss"] == self.cluster.public_url, query
-        return query["code"]
-
-    def exchange(self, base: str, code: str) -> dict[str, Any]:
-        data = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "client_id": self.client_id,
-            "code_verifier": self.verifier,
-            "resource": self.cluster.resource,
-        }
-        response = self.http.post(f"{base}/oauth/token", data=data)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def refresh(self, base: str, refresh_token: str) -> requests.Response:
-        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id}
-        return self.http.post(f"{base}/oauth/token", data=data)
-
-    def revoke(self, base: str, token: str) -> requests.Response:
-        return self.http.post(f"{base}/oauth/revoke", data={"token": token, "client_id": self.client_id})
+def authorize(client: PublicClient, browser: requests.Session, base: str, cluster: Cluster) -> str:
+    """Open the consent page on `base` in the browser and allow; return the code (the one issuer checked)."""
+    answer = client.authorize(browser, base)
+    assert answer["iss"] == cluster.public_url, answer
+    return answer["code"]
 
 
 # Speaking MCP.
@@ -287,13 +234,6 @@ def modern_call(http: requests.Session, base: str, token: str, name: str, extra:
     return message["result"]
 
 
-def messages(response: requests.Response) -> list[dict[str, Any]]:
-    """The JSON-RPC messages of a whole response: one JSON body, or every event of a stream."""
-    if response.headers.get("Content-Type", "").startswith("text/event-stream"):
-        return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
-    return [response.json()]
-
-
 def stream_messages(response: requests.Response) -> Iterator[dict[str, Any]]:
     """The JSON-RPC messages of an event stream, each as soon as it arrives."""
     response.encoding = "utf-8"
@@ -302,18 +242,8 @@ def stream_messages(response: requests.Response) -> Iterator[dict[str, Any]]:
             yield json.loads(line[5:])
 
 
-def whoami(http: requests.Session, base: str, token: str, fresh: bool = False) -> requests.Response:
-    """Call the whoami tool; `fresh` closes the connection after it, so the next call may reach another worker."""
-    headers = {"MCP-Protocol-Version": LEGACY} | ({"Connection": "close"} if fresh else {})
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
-    return mcp_post(http, base, token, body, headers)
-
-
 def whoami_email(http: requests.Session, base: str, token: str) -> str:
-    response = whoami(http, base, token)
-    assert response.status_code == 200, response.text
-    [message] = messages(response)
-    return message["result"]["structuredContent"]["email"]
+    return whoami_result(whoami(f"{base}/mcp", token, http=http, version=LEGACY))["email"]
 
 
 @dataclass
@@ -349,7 +279,7 @@ def wait_for_refusal(http: requests.Session, bases: dict[str, str], token: str, 
         if time.monotonic() >= since + REVOCATION_BOUND and all(r.settled for r in refusals.values()):
             break
         for name, base in bases.items():
-            status = whoami(http, base, token, fresh=True).status_code
+            status = whoami(f"{base}/mcp", token, http=http, version=LEGACY, fresh=True).status_code
             refusals[name].observe(status, time.monotonic() - since)
         time.sleep(POLL_INTERVAL)
     return list(refusals.values())
@@ -400,17 +330,17 @@ def test_a_sign_in_started_on_a_finishes_on_b(cluster: Cluster, traffic: Traffic
 def test_oauth_flow_and_refresh_rotation_across_instances(cluster: Cluster, traffic: Traffic) -> None:
     """Register on A, consent on B, exchange on A, call B; refresh on B, call A; a reused refresh token kills all."""
     browser = signed_in_browser(traffic, cluster.a, "Grace Hopper", "grace@example.test")
-    client = OAuthClient(traffic.session(), cluster)
-    client.register(cluster.a)
-    code = client.authorize(browser, cluster.b)
+    http = traffic.session()
+    client = register(http, cluster)
+    code = authorize(client, browser, cluster.b, cluster)
     first = client.exchange(cluster.a, code)
-    assert whoami_email(client.http, cluster.b, first["access_token"]) == "grace@example.test"
+    assert whoami_email(http, cluster.b, first["access_token"]) == "grace@example.test"
 
     refreshed = client.refresh(cluster.b, first["refresh_token"])
     assert refreshed.status_code == 200, refreshed.text
     second = refreshed.json()
     assert second["refresh_token"] != first["refresh_token"] and second["access_token"] != first["access_token"]
-    assert whoami_email(client.http, cluster.a, second["access_token"]) == "grace@example.test"
+    assert whoami_email(http, cluster.a, second["access_token"]) == "grace@example.test"
 
     reused = client.refresh(cluster.a, first["refresh_token"])
     revoked_at = time.monotonic()
@@ -418,7 +348,7 @@ def test_oauth_flow_and_refresh_rotation_across_instances(cluster: Cluster, traf
 
     # The whole family is revoked: the new access token (cached by A, never seen by B) and its refresh token.
     bases = {"B": cluster.b, "A (had it cached)": cluster.a}
-    assert_refused_within_bound(wait_for_refusal(client.http, bases, second["access_token"], revoked_at))
+    assert_refused_within_bound(wait_for_refusal(http, bases, second["access_token"], revoked_at))
     assert client.refresh(cluster.b, second["refresh_token"]).status_code == 400
     assert traffic.server_errors == 0
 
@@ -429,18 +359,19 @@ def test_oauth_flow_and_refresh_rotation_across_instances(cluster: Cluster, traf
 def test_revocation_on_a_is_honoured_by_b_within_the_bound(cluster: Cluster, traffic: Traffic) -> None:
     """B trusts a token it verified for TOKEN_CACHE_SECONDS at most: then A's revocation reaches it."""
     browser = signed_in_browser(traffic, cluster.a, "Alan Turing", "alan@example.test")
-    client = OAuthClient(traffic.session(), cluster)
-    client.register(cluster.a)
-    tokens = client.exchange(cluster.a, client.authorize(browser, cluster.a))
+    http = traffic.session()
+    client = register(http, cluster)
+    tokens = client.exchange(cluster.a, authorize(client, browser, cluster.a, cluster))
     access = tokens["access_token"]
     # Just before: B accepts it, over several fresh connections (so that both of B's workers likely cache it).
-    warm = [whoami(client.http, cluster.b, access, fresh=True).status_code for _ in range(SETTLED_STREAK)]
+    b_mcp = f"{cluster.b}/mcp"
+    warm = [whoami(b_mcp, access, http=http, version=LEGACY, fresh=True).status_code for _ in range(SETTLED_STREAK)]
     assert warm == [200] * SETTLED_STREAK
 
     revoked = client.revoke(cluster.a, access)
     revoked_at = time.monotonic()
     assert revoked.status_code == 200, revoked.text
-    refusals = wait_for_refusal(client.http, {"B after A's revocation": cluster.b}, access, revoked_at)
+    refusals = wait_for_refusal(http, {"B after A's revocation": cluster.b}, access, revoked_at)
     assert_refused_within_bound(refusals)
     assert traffic.server_errors == 0
 

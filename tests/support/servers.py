@@ -1,4 +1,8 @@
-"""The app under gunicorn, as people run it: migrated, several workers, on loopback."""
+"""The app under gunicorn, as people run it: migrated, several workers, on loopback.
+
+`gunicorn_app` starts it with the settings given and yields its URL; `live_app` and `sqlite_app` yield a `LiveApp`,
+which also knows its MCP endpoint, its log and its settings. `post` and HTTP_TIMEOUT are for the tests' requests.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,18 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
+
+from tests.support.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 30.0
+HTTP_TIMEOUT = 10.0  # seconds, per request a test sends to a running app
 
 
 def app_settings(tmp: Path, **overrides: str) -> dict[str, str]:
@@ -64,3 +73,49 @@ def _wait_for(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
         except requests.ConnectionError:
             time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not answer within {STARTUP_TIMEOUT}s:\n{log_path.read_text()}")
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    """A running app: where it answers, where gunicorn writes its log (the access log included), its settings."""
+
+    base_url: str
+    log_path: Path
+    settings: dict[str, str] = field(hash=False)
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.base_url}/mcp"
+
+    @property
+    def static_token(self) -> str:
+        """The first token of MCP_STATIC_TOKENS."""
+        return self.settings["MCP_STATIC_TOKENS"].split(",")[0]
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+@contextmanager
+def live_app(
+    settings: dict[str, str], log_path: Path, *, port: int | None = None, workers: int = 2
+) -> Iterator[LiveApp]:
+    """Run the app with `settings` under gunicorn on `port` (a free one by default) until the block ends."""
+    with gunicorn_app(settings, port or free_port(), log_path, workers=workers) as base_url:
+        yield LiveApp(base_url, log_path, settings)
+
+
+@contextmanager
+def sqlite_app(tmp: Path, *, port: int | None = None, workers: int = 2, **overrides: str) -> Iterator[LiveApp]:
+    """`live_app` with `app_settings(tmp, **overrides)` (SQLite in `tmp`), logging to `tmp`/gunicorn.log."""
+    with live_app(app_settings(tmp, **overrides), tmp / "gunicorn.log", port=port, workers=workers) as app:
+        yield app
+
+
+def post(http: requests.Session | None, url: str, **kwargs: Any) -> requests.Response:
+    """POST with the session `http`, or over a fresh connection of its own when `http` is None."""
+    return requests.post(url, **kwargs) if http is None else http.post(url, **kwargs)
