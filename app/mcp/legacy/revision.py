@@ -32,7 +32,7 @@ DEFAULT_VERSION = "2025-03-26"
 RESOURCE_NOT_FOUND = -32002
 
 
-@dataclass(frozen=True)
+@dataclass
 class SessionEnvelope(Envelope):
     """An envelope with the request's session: its id, and its stored state as loaded for this request."""
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 Handler = Callable[["Call"], dict[str, Any]]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Envelope:
     """What the engine knows of a request besides its method and params, as its revision read it."""
 

@@ -60,7 +60,7 @@ class Modern:
     def envelope(self, message: Message, principal: Principal, headers: Mapping[str, str]) -> Envelope:
         """Check `_meta` and the headers, in the order the spec ranks them."""
         header = headers.get("MCP-Protocol-Version")
-        if header is not None and header not in dispatch.versions():
+        if header is not None and header not in VERSIONS and header not in dispatch.versions():
             raise unsupported(header, VERSIONS)
         meta = message.params.get("_meta")
         if not isinstance(meta, dict) or VERSION_KEY not in meta or CAPABILITIES_KEY not in meta:
