@@ -41,7 +41,8 @@ def render() -> str:
             several,
         )
     )
-    parts.append(_table("## gunicorn\n\nRead by `gunicorn.conf.py` (`GUNICORN_CMD_ARGS` still wins).", GUNICORN_SETTINGS))
+    gunicorn = "## gunicorn\n\nRead by `gunicorn.conf.py` (`GUNICORN_CMD_ARGS` still wins)."
+    parts.append(_table(gunicorn, GUNICORN_SETTINGS))
     return "\n".join(parts)
 
 
