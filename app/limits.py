@@ -3,7 +3,8 @@
 
 Agents call /mcp in tight loops, so this is a counter, not a framework: in the process's
 memory, or (with REDIS_URL) one pipelined INCR/EXPIRE in Redis so that every worker and
-instance shares the count. A Redis outage lifts the limits rather than failing requests.
+instance shares the count. While Redis is down each process counts in its own memory (and
+tries Redis again after a few seconds), so an outage neither fails requests nor lifts limits.
 A refusal is `429` with `Retry-After`, shaped as each surface speaks: an OAuth error on
 /oauth/, a JSON-RPC error on /mcp, the error page or JSON elsewhere.
 """
@@ -11,6 +12,7 @@ A refusal is `429` with `Retry-After`, shaped as each surface speaks: an OAuth e
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +27,11 @@ from config.checks import RATE_LIMITS
 if TYPE_CHECKING:
     import redis
 
+log = logging.getLogger(__name__)
+
+#: Seconds to count in memory after Redis failed, before trying it again.
+REDIS_BACK_OFF = 5
+
 #: Which setting limits which pages, per client address: each page (its views, one per method) has a budget.
 PAGES = {
     "SIGN_IN_RATE_LIMIT": (("auth.login_with",), ("auth.callback",), ("auth.dev_login", "auth.dev_sign_in")),
@@ -35,30 +42,30 @@ PAGES = {
 
 
 class Window:
-    """One fixed window (`amount` per `seconds`), counted per key."""
+    """One fixed window (`amount` per `seconds`), counted per key: in Redis when there is one and it
+    answers, else in this process's memory."""
 
     def __init__(self, name: str, amount: int, seconds: int, client: redis.Redis | None) -> None:
         self.name, self.amount, self.seconds, self.client = name, amount, seconds, client
         self.counts: dict[tuple[str, int], int] = {}
         self.lock = threading.Lock()
+        self.redis_again_at = 0.0  # monotonic time before which Redis, having failed, is not asked
 
     def hit(self, key: str) -> tuple[bool, int]:
         """Count one request for `key`; return (allowed, seconds until the window resets)."""
         window, reset = self._now()
-        count = self._hit_redis(key, window) if self.client else self._hit_memory(key, window)
-        return count is None or count <= self.amount, reset
+        count = self._redis(
+            key, window, lambda name: self.client.pipeline().incr(name).expire(name, self.seconds * 2).execute()[0]
+        )
+        if count is None:
+            count = self._hit_memory(key, window)
+        return count <= self.amount, reset
 
     def count(self, key: str) -> tuple[int, int]:
         """Return (requests counted for `key` in this window, seconds until it resets), counting none."""
         window, reset = self._now()
-        if self.client is None:
-            return self.counts.get((key, window), 0), reset
-        import redis  # loaded already, with the client (servers without Redis never import it)
-
-        try:
-            return int(self.client.get(self._name(key, window)) or 0), reset
-        except redis.RedisError:
-            return 0, reset
+        count = self._redis(key, window, lambda name: self.client.get(name) or 0)
+        return (self.counts.get((key, window), 0) if count is None else count), reset
 
     def _now(self) -> tuple[int, int]:
         """The current window's number, and the seconds until the next one."""
@@ -66,8 +73,20 @@ class Window:
         window = int(now // self.seconds)
         return window, int((window + 1) * self.seconds - now) + 1
 
-    def _name(self, key: str, window: int) -> str:
-        return f"limit:{self.name}:{self.seconds}:{key}:{window}"
+    def _redis(self, key: str, window: int, operation: Callable[[str], Any]) -> int | None:
+        """Run `operation` on the window's Redis key; None when there is no Redis or it does not answer."""
+        if self.client is None or time.monotonic() < self.redis_again_at:
+            return None
+        import redis  # loaded already, with the client (servers without Redis never import it)
+
+        try:
+            return int(operation(f"limit:{self.name}:{self.amount}/{self.seconds}:{key}:{window}"))
+        except redis.RedisError as error:
+            self.redis_again_at = time.monotonic() + REDIS_BACK_OFF
+            log.warning(
+                "rate limit %s counted in this process for %ss: Redis failed: %s", self.name, REDIS_BACK_OFF, error
+            )
+            return None
 
     def _hit_memory(self, key: str, window: int) -> int:
         with self.lock:
@@ -76,16 +95,6 @@ class Window:
             count = self.counts.get((key, window), 0) + 1
             self.counts[(key, window)] = count
             return count
-
-    def _hit_redis(self, key: str, window: int) -> int | None:
-        import redis
-
-        name = self._name(key, window)
-        try:
-            count, _ = self.client.pipeline().incr(name).expire(name, self.seconds * 2).execute()
-            return int(count)
-        except redis.RedisError:
-            return None
 
 
 class RateLimit:

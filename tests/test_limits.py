@@ -13,6 +13,7 @@ from app.oauth import personal
 from config import ConfigError
 from tests.conftest import csrf_token
 from tests.support.mcp_client import McpActions
+from tests.support.services import free_port
 
 
 def test_mcp_is_limited_per_credential(make_app):
@@ -102,3 +103,11 @@ def test_invalid_tokens_from_one_ipv6_network_count_together(make_app):
 
     assert [from_address(f"2001:db8:0:1::{n}") for n in range(1, 6)] == [401, 401, 401, 429, 429]
     assert from_address("2001:db8:0:2::1") == 401  # another /64
+
+
+def test_limits_hold_per_process_while_redis_is_down(make_app):
+    """An outage of the shared store must not lift the limits: each process counts on its own meanwhile."""
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", TOKEN_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    codes = [client.post("/oauth/token", data={"grant_type": "authorization_code"}).status_code for _ in range(3)]
+    assert codes[:2] == [401, 401] and codes[2] == 429

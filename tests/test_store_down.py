@@ -39,7 +39,7 @@ def test_redis_down_is_503(make_app):
     data = client.get("/auth/dev", headers={"Accept": "application/json"})
     assert data.json["error"] == "service_unavailable"
     mcp = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers={"Authorization": "Bearer t"})
-    assert mcp.status_code in (200, 503)  # bearer calls need no session; the limiter falls back to memory
+    assert mcp.status_code in (200, 503)  # bearer calls need no session; the limits count in memory
 
 
 def test_a_session_store_down_still_gets_every_header(make_app):
