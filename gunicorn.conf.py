@@ -1,10 +1,15 @@
-"""gunicorn settings, read from the environment (GUNICORN_CMD_ARGS still overrides)."""
+"""gunicorn settings, read from the environment and then the project's .env, as the app reads
+its own (GUNICORN_CMD_ARGS still overrides)."""
 
 import gc
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the project, for its settings
+from dotenv import load_dotenv
+
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, PROJECT)  # for its settings
+load_dotenv(os.path.join(PROJECT, ".env"))  # what is set in the environment wins
 
 from config.settings import GUNICORN_SETTINGS  # noqa: E402
 

@@ -41,7 +41,8 @@ def render() -> str:
             several,
         )
     )
-    gunicorn = "## gunicorn\n\nRead by `gunicorn.conf.py` (`GUNICORN_CMD_ARGS` still wins)."
+    gunicorn = "## gunicorn\n\nRead by `gunicorn.conf.py`, from the environment or `.env`"
+    gunicorn += " (`GUNICORN_CMD_ARGS` still wins)."
     parts.append(_table(gunicorn, GUNICORN_SETTINGS))
     return "\n".join(parts)
 

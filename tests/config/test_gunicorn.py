@@ -1,0 +1,34 @@
+"""gunicorn.conf.py takes its settings from the environment and from the project's .env, as the app does."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+READ = "import json, runpy; c = runpy.run_path({path!r}); print(json.dumps([c[n] for n in {names!r}]))"
+
+
+def read_config(project: Path, **environment: str) -> tuple[int, int, str]:
+    """Load a copy of gunicorn.conf.py kept in `project`, from another directory, as gunicorn does."""
+    shutil.copy(ROOT / "gunicorn.conf.py", project / "gunicorn.conf.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_") and k != "LOG_FORMAT"}
+    env |= {"PYTHONPATH": str(ROOT), **environment}
+    script = READ.format(path=str(project / "gunicorn.conf.py"), names=["workers", "threads", "access_log_format"])
+    done = subprocess.run([sys.executable, "-c", script], cwd="/", env=env, capture_output=True, text=True, check=True)
+    return tuple(json.loads(done.stdout))
+
+
+def test_the_project_env_file_sets_gunicorn(tmp_path):
+    (tmp_path / ".env").write_text("GUNICORN_WORKERS=7\nLOG_FORMAT=json\n")
+    workers, threads, access_format = read_config(tmp_path)
+    assert workers == 7 and threads == 4 and access_format.startswith("{")
+
+
+def test_the_environment_wins_over_the_env_file(tmp_path):
+    (tmp_path / ".env").write_text("GUNICORN_WORKERS=7\n")
+    assert read_config(tmp_path, GUNICORN_WORKERS="3")[0] == 3
