@@ -52,6 +52,14 @@ def test_invalid_answers_are_invalid_params(mcp):
     assert not_object["error"]["code"] == -32602
 
 
+def test_input_responses_must_be_an_object(mcp):
+    for falsy in ([], "", 0, False):
+        refused = call(mcp, name="test_input_required_result_elicitation", inputResponses=falsy)
+        assert refused["error"]["code"] == -32602, falsy
+    absent = call(mcp, name="test_input_required_result_elicitation", inputResponses=None)["result"]
+    assert absent["resultType"] == "input_required"
+
+
 def test_missing_answers_are_asked_again_and_extra_ones_ignored(mcp):
     again = call(mcp, name="test_input_required_result_elicitation", inputResponses={"other": {"action": "decline"}})[
         "result"

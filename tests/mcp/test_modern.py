@@ -125,6 +125,15 @@ def test_tool_failures_are_results_not_protocol_errors(mcp, caplog):
     }
 
 
+def test_a_protocol_error_from_a_tool_keeps_its_status_and_headers(mcp):
+    for response in (
+        mcp.modern("tools/call", {"name": "refuse_with_a_challenge", "arguments": {}}),
+        mcp.legacy("tools/call", {"name": "refuse_with_a_challenge", "arguments": {}}),
+    ):
+        assert response.status_code == 403 and response.get_json()["error"]["code"] == -32600
+        assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+
+
 def test_structured_output(mcp):
     result = mcp.modern(
         "tools/call",

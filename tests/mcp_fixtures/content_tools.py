@@ -1,11 +1,11 @@
-"""Tools that return each kind of content, and one that fails on purpose."""
+"""Tools that return each kind of content, and two that fail on purpose."""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
 
-from app.mcp import ToolError, embedded_resource, image, text, tool
+from app.mcp import ProtocolError, ToolError, embedded_resource, image, text, tool
 from app.mcp import audio as audio_content
 
 PNG = base64.b64decode(
@@ -49,6 +49,13 @@ def test_multiple_content_types() -> list[Any]:
 def test_error_handling() -> str:
     """Fail on purpose, as a tool error."""
     raise ToolError("This tool intentionally returns an error for testing")
+
+
+@tool
+def refuse_with_a_challenge() -> str:
+    """Fail as a protocol error with its own HTTP status and header (a tool asking for more consent)."""
+    challenge = 'Bearer error="insufficient_scope", scope="mcp files:write"'
+    raise ProtocolError(-32600, "This needs files:write", status=403, headers={"WWW-Authenticate": challenge})
 
 
 @tool

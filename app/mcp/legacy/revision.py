@@ -8,7 +8,6 @@ version, the client's capabilities and its log level. JSON-RPC errors travel wit
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -91,12 +90,12 @@ class Legacy:
     def finish(self, call: Call, result: dict[str, Any]) -> dict[str, Any]:
         return result
 
-    def respond(self, call: Call, response: Response) -> Response:
-        """Name the session `initialize` opened, once it has."""
+    def result_headers(self, call: Call) -> dict[str, str] | None:
+        """Name the session `initialize` opened."""
+        if call.message.method != "initialize":
+            return None
         envelope: SessionEnvelope = call.envelope  # type: ignore[assignment]
-        if call.message.method == "initialize" and "result" in json.loads(response.get_data() or b"{}"):
-            response.headers["Mcp-Session-Id"] = envelope.session_id or ""
-        return response
+        return {"Mcp-Session-Id": envelope.session_id or ""}
 
     def status(self, problem: ProtocolError) -> int:
         return problem.status

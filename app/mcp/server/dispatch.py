@@ -65,8 +65,8 @@ class Revision(Protocol):
     def finish(self, call: Call, result: dict[str, Any]) -> dict[str, Any]:
         """Frame a result as the revision has it."""
 
-    def respond(self, call: Call, response: Response) -> Response:
-        """Add what the revision adds to a call's HTTP response."""
+    def result_headers(self, call: Call) -> dict[str, str] | None:
+        """Headers the call's result travels with, when it goes as JSON (a stream's are sent already)."""
 
     def status(self, problem: ProtocolError) -> int:
         """The HTTP status a JSON-RPC error travels with."""
@@ -101,7 +101,7 @@ def handle(message: Message, principal: Principal, req: Request) -> Response:
         if message.kind != "request":
             return revision.accept(message, principal, req.headers)
         call = _call(revision, message, principal, req)
-        return revision.respond(call, transport.answer(call))
+        return transport.answer(call)
     except ProtocolError as problem:
         return transport.error_response(problem, message.id, revision.status(problem))
 

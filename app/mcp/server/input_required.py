@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -37,58 +37,77 @@ class InputRequired(Exception):
 
 
 class AnsweringChannel(Channel):
-    """A call's channel: a question it has an answer to is answered; any other ends the call."""
+    """A call's channel: a question it has an answer to is answered; any other ends the call.
 
-    def __init__(self, call: Call) -> None:
-        super().__init__(call.streaming)
-        self.call = call
+    `called` names the call the answers belong to: its method, what it names, and the arguments.
+    """
+
+    def __init__(self, streaming: bool, params: dict[str, Any], subject: str, called: tuple[str, Any, Any]) -> None:
+        super().__init__(streaming)
+        self.params, self.subject, self.called = params, subject, called
+        self._answers: dict[str, Any] | None = None
 
     @cached_property
+    def digest(self) -> str:
+        """A digest naming the call, which its `requestState` is bound to."""
+        canonical = json.dumps(list(self.called), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
     def answers(self) -> dict[str, Any]:
-        """The client's answers so far, by key: those sealed in `requestState` and this round's."""
-        params = self.call.message.params
-        if not answering(params):
-            return {}
-        state = params.get("requestState")
-        digest = call_digest(self.call)
-        answers = unseal(state, self.call.principal.subject, digest) if state is not None else {}
-        responses = params.get("inputResponses") or {}
-        if not isinstance(responses, dict):
-            raise ProtocolError(INVALID_PARAMS, "inputResponses must be an object", status=400)
-        return answers | responses
+        """The client's answers so far, by key: those sealed in `requestState` and this round's.
+
+        -32602 if the state is forged, stale or another call's, or the answers are not an object.
+        """
+        if self._answers is None:
+            self._answers = self._read_answers() if answering(self.params) else {}
+        return self._answers
 
     def ask(self, requests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        missing = {key: request for key, request in requests.items() if key not in self.answers}
+        answers = self.answers()
+        missing = {key: request for key, request in requests.items() if key not in answers}
         if missing:
             raise InputRequired(missing)
-        return {key: checked_answer(key, request["method"], self.answers[key]) for key, request in requests.items()}
+        return {key: checked_answer(key, request["method"], answers[key]) for key, request in requests.items()}
+
+    def state(self) -> str:
+        """The `requestState` carrying every answer so far, for the next round."""
+        return seal(self.subject, self.digest, self.answers())
+
+    def _read_answers(self) -> dict[str, Any]:
+        state = self.params.get("requestState")
+        sealed = unseal(state, self.subject, self.digest) if state is not None else {}
+        responses = self.params.get("inputResponses")
+        if responses is None:
+            return sealed
+        if not isinstance(responses, dict):
+            raise ProtocolError(INVALID_PARAMS, "inputResponses must be an object", status=400)
+        return sealed | responses
+
+
+def channel(call: Call) -> AnsweringChannel:
+    """The channel of `call`, its answers bound to the caller and to what the call names."""
+    params = call.params
+    if call.message.method == "resources/read":
+        called = ("resources/read", params.get("uri"), call.target[1] if call.target else {})
+    else:
+        called = (call.message.method, params.get("name"), params.get("arguments") or {})
+    return AnsweringChannel(call.streaming, params, call.principal.subject, called)
 
 
 def run(call: Call) -> dict[str, Any]:
     """Run the call; a question without its answer makes an input-required result."""
-    if call.target is not None and call.runs_target and answering(call.message.params):
-        call.channel.answers  # noqa: B018 - a forged or stale requestState is refused before the call runs
+    channel = cast(AnsweringChannel, call.channel)
+    if call.target is not None and call.runs_target:
+        channel.answers()  # a forged or stale requestState is refused before the call runs
     try:
         return call.handler(call)
     except InputRequired as needed:
-        state = seal(call.principal.subject, call_digest(call), call.channel.answers)  # type: ignore[attr-defined]
-        return {"resultType": "input_required", "inputRequests": needed.requests, "requestState": state}
+        return {"resultType": "input_required", "inputRequests": needed.requests, "requestState": channel.state()}
 
 
 def answering(params: dict[str, Any]) -> bool:
     """Whether the request carries answers (most carry none)."""
     return "requestState" in params or "inputResponses" in params
-
-
-def call_digest(call: Call) -> str:
-    """Return a digest naming one call: method, target and arguments."""
-    method, params = call.message.method, call.message.params
-    if method == "resources/read":
-        named, arguments = params.get("uri"), call.target[1] if call.target else {}
-    else:
-        named, arguments = params.get("name"), params.get("arguments") or {}
-    canonical = json.dumps([method, named, arguments], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def seal(subject: str, call: str, answers: dict[str, Any]) -> str:

@@ -93,7 +93,7 @@ class Modern:
         raise ProtocolError(INVALID_REQUEST, "No question with this id is waiting for an answer", status=400)
 
     def channel(self, call: Call) -> input_required.AnsweringChannel:
-        return input_required.AnsweringChannel(call)
+        return input_required.channel(call)
 
     def run(self, call: Call) -> dict[str, Any]:
         return input_required.run(call)
@@ -103,8 +103,8 @@ class Modern:
         meta = {discovery.SERVER_INFO_KEY: self.server_info} | result.get("_meta", {})
         return {"resultType": "complete"} | result | {"_meta": meta}
 
-    def respond(self, call: Call, response: Response) -> Response:
-        return response
+    def result_headers(self, call: Call) -> dict[str, str] | None:
+        return None
 
     def status(self, problem: ProtocolError) -> int:
         return problem.status if problem.status != 200 else STATUS.get(problem.code, 200)

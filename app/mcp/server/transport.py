@@ -29,26 +29,29 @@ def answer(call: Call) -> Response:
     """Run the call and return its HTTP response."""
     if not (call.may_talk and call.streaming):
         try:
-            message, status = outcome(call)
+            return json_response(*outcome(call))
         except Cancelled:  # the client cancelled it: it waits for no answer
             return Response(status=202)
-        return json_response(message, status)
     return _streamed(call)
 
 
-def outcome(call: Call) -> tuple[dict[str, Any], int]:
-    """Return the JSON-RPC response to the call and its HTTP status; never raises but Cancelled."""
+#: A JSON-RPC response, the HTTP status it travels with, and its headers.
+Outcome = tuple[dict[str, Any], int, dict[str, str] | None]
+
+
+def outcome(call: Call) -> Outcome:
+    """Run the call and return its JSON-RPC response; never raises but Cancelled."""
     try:
-        return jsonrpc.result(call.message.id, call.result()), 200
+        return jsonrpc.result(call.message.id, call.result()), 200, call.revision.result_headers(call)
     except ProtocolError as problem:
-        return jsonrpc.error(call.message.id, problem), call.revision.status(problem)
+        return jsonrpc.error(call.message.id, problem), call.revision.status(problem), problem.headers
     except ToolError as failure:
-        return jsonrpc.error(call.message.id, ProtocolError(INTERNAL_ERROR, str(failure))), 200
+        return jsonrpc.error(call.message.id, ProtocolError(INTERNAL_ERROR, str(failure))), 200, None
     except Cancelled:
         raise
     except Exception:
         current_app.logger.exception("MCP %s failed", call.message.method)
-        return jsonrpc.error(call.message.id, ProtocolError(INTERNAL_ERROR, "Internal error")), 200
+        return jsonrpc.error(call.message.id, ProtocolError(INTERNAL_ERROR, "Internal error")), 200, None
 
 
 def error_response(problem: ProtocolError, request_id: jsonrpc.RequestId | None, status: int) -> Response:
