@@ -7,11 +7,19 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import auth, errors, guard, limits, logs, mcp, oauth, security, storage, web
+from app import auth, errors, guard, limits, logs, oauth, security, storage, web
+from app.mcp import legacy as mcp_legacy
+from app.mcp import server as mcp_server
 from config import load_config
 from config.settings import VERSION
 
 __version__ = VERSION
+
+#: Extensions of the MCP protocol, each a package whose `init_app(app)` plugs it into the engine.
+#: To drop one, delete it here (its line and its import) and its folder.
+MCP_EXTENSIONS = (
+    mcp_legacy,  # the initialize-based revisions (2025-03-26, 2025-06-18, 2025-11-25)
+)
 
 
 class App(Flask):
@@ -49,7 +57,9 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     security.init_app(app)  # proxy headers, CSRF, response headers
     auth.init_app(app)  # upstream providers, sign-in routes, user loader
     web.init_app(app)  # home, account pages, playground, health and status
-    mcp.init_app(app)  # the MCP endpoint and the tools it serves
+    mcp_server.init_app(app)  # the MCP endpoint and the tools it serves
+    for extension in MCP_EXTENSIONS:
+        extension.init_app(app)
     oauth.init_app(app)  # the authorization server: after mcp, since it offers the scopes the tools need
     limits.init_app(app)  # rate limits: after every blueprint, since it wraps the views it limits
     guard.init_app(app)  # sign-in required outside public paths: after CSRF and the session's store check

@@ -3,7 +3,7 @@
 Clients still speak them: a session opened by `initialize`, questions for the client on
 a call's event stream, cancellations as notifications. All of it lives here and
 reaches the engine in one place, `init_app`; to stop serving these revisions, delete
-this folder and its line in `EXTENSIONS` (app/mcp/__init__.py).
+this folder and its lines in `MCP_EXTENSIONS` (app/__init__.py).
 
 In request order:
 - `revision`   which requests speak these revisions; their envelope, the methods they add, how
