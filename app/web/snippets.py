@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from flask import render_template
 
-PROTOCOL_VERSION = "2026-07-28"
+from app.mcp.server.modern import VERSIONS
+
+PROTOCOL_VERSION = VERSIONS[-1]
 #: Hosted apps that add a server by its URL, and where their setting is.
 CONNECTORS = (
     ("claude", "Claude (custom connector)", "In Claude, open Settings → Connectors → Add custom connector"),
@@ -143,7 +145,7 @@ def _curl(url: str) -> Guide:
         f"  -H 'MCP-Protocol-Version: {PROTOCOL_VERSION}' -H 'Mcp-Method: tools/list' \\\n"
         f"  -d {shlex.quote(body)}"
     )
-    steps = ("One stateless request in the 2026-07-28 revision: no handshake, everything in _meta.",)
+    steps = (f"One stateless request in the {PROTOCOL_VERSION} revision: no handshake, everything in _meta.",)
     return Guide("curl", "curl", steps, (Snippet("Shell", code),), needs_token=True)
 
 

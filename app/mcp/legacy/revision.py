@@ -18,7 +18,7 @@ from app.auth.principal import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.legacy import handshake, sessions, streaming
 from app.mcp.legacy.handshake import VERSIONS
-from app.mcp.server import dispatch, methods, modern
+from app.mcp.server import methods, modern
 from app.mcp.server.dispatch import Envelope
 from app.mcp.server.jsonrpc import Message
 
@@ -60,9 +60,7 @@ class Legacy:
     def envelope(self, message: Message, principal: Principal, headers: Mapping[str, str]) -> SessionEnvelope:
         """The version from the header; the rest from the request's session, if it has one. `initialize`
         gets the id of the session it opens."""
-        version = headers.get("MCP-Protocol-Version", DEFAULT_VERSION)
-        if version not in VERSIONS:
-            raise modern.unsupported(version, dispatch.versions())
+        version = headers.get("MCP-Protocol-Version", DEFAULT_VERSION)  # one of VERSIONS: it claimed the request
         session_id = headers.get("Mcp-Session-Id")
         if message.method == "initialize":
             return SessionEnvelope(version, log_level=handshake.DEFAULT_LOG_LEVEL, session_id=sessions.new_id())

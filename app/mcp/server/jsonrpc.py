@@ -38,22 +38,21 @@ def parse(data: bytes) -> Message:
     except orjson.JSONDecodeError:
         body = _slow_loads(data)  # e.g. lone surrogates, which json reads and then refuses
     if isinstance(body, list):
-        raise ProtocolError(INVALID_REQUEST, "Invalid request: batches are not supported", status=400)
+        raise _invalid("batches are not supported")
     if not isinstance(body, dict) or body.get("jsonrpc") != "2.0":
-        raise ProtocolError(INVALID_REQUEST, "Invalid request: expected a JSON-RPC 2.0 object", status=400)
+        raise _invalid("expected a JSON-RPC 2.0 object")
     has_id = "id" in body
     if has_id and not _valid_id(body["id"]):
-        raise ProtocolError(INVALID_REQUEST, "Invalid request: id must be a string or an integer", status=400)
+        raise _invalid("id must be a string or an integer")
     request_id = body["id"] if has_id else None
     # Only a body with more brackets than the limit can be nested past it (counting them costs next to nothing).
     if data.count(b"{") + data.count(b"[") > MAX_DEPTH and _deeper_than(body, MAX_DEPTH):
-        message = f"Invalid request: JSON nested more than {MAX_DEPTH} deep"
-        raise ProtocolError(INVALID_REQUEST, message, status=400, request_id=request_id)
+        raise _invalid(f"JSON nested more than {MAX_DEPTH} deep", request_id)
     if "method" in body:
         return _request_or_notification(body, request_id)
     if has_id and ("result" in body) != ("error" in body):
         return Message("response", request_id, body=body)
-    raise ProtocolError(INVALID_REQUEST, "Invalid request: no method, and not a response", status=400)
+    raise _invalid("no method, and not a response")
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
@@ -83,19 +82,15 @@ def _slow_loads(data: bytes) -> Any:
 def _request_or_notification(body: dict[str, Any], request_id: RequestId | None) -> Message:
     method, params = body["method"], body.get("params", {})
     if not isinstance(method, str) or not method:
-        raise ProtocolError(
-            INVALID_REQUEST, "Invalid request: method must be a string", status=400, request_id=request_id
-        )
+        raise _invalid("method must be a string", request_id)
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise ProtocolError(
-            INVALID_REQUEST, "Invalid request: params must be an object", status=400, request_id=request_id
-        )
+        raise _invalid("params must be an object", request_id)
     return Message("request" if "id" in body else "notification", request_id, method, params, body)
 
 
-def _invalid(problem: str, request_id: RequestId | None) -> ProtocolError:
+def _invalid(problem: str, request_id: RequestId | None = None) -> ProtocolError:
     return ProtocolError(INVALID_REQUEST, f"Invalid request: {problem}", status=400, request_id=request_id)
 
 
