@@ -2,17 +2,23 @@
 
 For short-lived state that every worker of every instance must see: legacy MCP
 sessions, a client's answer to a question a tool asked, cancellations. Values are
-JSON objects.
+JSON objects. Beside keys it keeps leases: members of a named group, each expiring on
+its own, of which a group holds at most so many (the open event streams of a caller).
+The leases of one group are all taken for the same number of seconds.
+
+Every operation is a short transaction of its own: a call that waits for minutes while
+it polls the store holds no database connection in between.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import DateTime, String, Text, delete, select
+from sqlalchemy import DateTime, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import aware, utcnow
@@ -31,10 +37,9 @@ class DatabaseStore:
     """Rows in `kv_entries`; an expired row reads as absent and is purged on writes."""
 
     def get(self, key: str) -> dict[str, Any] | None:
-        entry = db.session.get(Entry, key)
-        if entry is None or aware(entry.expires_at) <= utcnow():
-            return None
-        return json.loads(entry.value)
+        with db.engine.connect() as connection:
+            value = connection.scalar(select(Entry.value).where(Entry.key == key, Entry.expires_at > utcnow()))
+        return json.loads(value) if value is not None else None
 
     def set(self, key: str, value: dict[str, Any], ttl: int) -> None:
         db.session.execute(delete(Entry).where(Entry.expires_at <= utcnow()))
@@ -52,8 +57,40 @@ class DatabaseStore:
         db.session.commit()
 
     def exists(self, key: str) -> bool:
-        found = db.session.scalar(select(Entry.key).where(Entry.key == key, Entry.expires_at > utcnow()))
+        with db.engine.connect() as connection:
+            found = connection.scalar(select(Entry.key).where(Entry.key == key, Entry.expires_at > utcnow()))
         return found is not None
+
+    def claim(self, group: str, member: str, limit: int, ttl: int) -> bool:
+        """Add `member` to `group` for `ttl` seconds unless the group holds `limit` live members already.
+
+        Two claims at the same moment may both pass (the count and the insert are two statements):
+        with the database as the store, a group may hold one or two more than its limit for a moment.
+        """
+        with db.engine.connect() as connection:
+            held = connection.scalar(
+                select(func.count()).where(Entry.key.startswith(f"lease:{group}/"), Entry.expires_at > utcnow())
+            )
+        if held >= limit:
+            return False
+        self.set(f"lease:{group}/{member}", {}, ttl)
+        return True
+
+    def renew(self, group: str, member: str, ttl: int) -> None:
+        self.set(f"lease:{group}/{member}", {}, ttl)
+
+    def release(self, group: str, member: str) -> None:
+        self.delete(f"lease:{group}/{member}")
+
+
+#: Drop a group's expired leases, then add the member if fewer than the limit are left (atomic in Redis).
+CLAIM_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
 
 
 class RedisStore:
@@ -78,6 +115,20 @@ class RedisStore:
 
     def exists(self, key: str) -> bool:
         return bool(self.client.exists(f"kv:{key}"))
+
+    def claim(self, group: str, member: str, limit: int, ttl: int) -> bool:
+        """Add `member` to `group` (a sorted set scored by expiry) unless it holds `limit` live members."""
+        now = time.time()
+        keys, args = [f"kv:lease:{group}"], [now, limit, now + ttl, member, ttl]
+        return bool(self.client.eval(CLAIM_SCRIPT, 1, *keys, *args))
+
+    def renew(self, group: str, member: str, ttl: int) -> None:
+        self.client.pipeline().zadd(f"kv:lease:{group}", {member: time.time() + ttl}, xx=True).expire(
+            f"kv:lease:{group}", ttl
+        ).execute()
+
+    def release(self, group: str, member: str) -> None:
+        self.client.zrem(f"kv:lease:{group}", member)
 
 
 def init_app(app: Flask) -> None:
