@@ -3,6 +3,7 @@ its own (GUNICORN_CMD_ARGS still overrides)."""
 
 import gc
 import os
+import signal
 import sys
 
 from dotenv import load_dotenv
@@ -22,8 +23,18 @@ def setting(name: str) -> str:
 
 bind = setting("GUNICORN_BIND")
 workers = int(setting("GUNICORN_WORKERS"))
-# Threads (gthread workers): a tool waiting for its client, or streaming a long
-# result, holds one thread, not a whole worker.
+# gevent: each request and each open event stream (a tool streaming progress, or waiting
+# for its client's answer) is a greenlet, so an open stream costs memory, not a thread,
+# and hundreds stay open beside the short calls. What the app uses cooperates once
+# patched: sockets (Redis, requests, dnspython), psycopg 3, SQLAlchemy's pool, the app's
+# threads, locks and queues. It must be patched before the app is loaded (preload_app).
+# gthread: each request or open stream holds one of `threads`.
+worker_class = setting("GUNICORN_WORKER_CLASS")
+if worker_class == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+worker_connections = int(setting("GUNICORN_WORKER_CONNECTIONS"))
 threads = int(setting("GUNICORN_THREADS"))
 timeout = int(setting("GUNICORN_TIMEOUT"))
 graceful_timeout = int(setting("GUNICORN_GRACEFUL_TIMEOUT"))
@@ -56,3 +67,20 @@ def pre_fork(server, worker) -> None:
     request), and pages shared with the master stay shared instead of being copied.
     """
     gc.freeze()
+
+
+def post_worker_init(worker) -> None:
+    """On SIGTERM, end the worker's open event streams first, then stop as gunicorn does.
+
+    Streams would otherwise hold the worker until the graceful timeout and then be cut
+    without a word; ended, each tells its client to send its request again.
+    """
+    from app.mcp.server import streams
+
+    stop = worker.handle_exit
+
+    def handle_exit(signum, frame) -> None:
+        streams.drain()
+        stop(signum, frame)
+
+    signal.signal(signal.SIGTERM, handle_exit)

@@ -52,8 +52,9 @@ def find_problems(config: dict[str, Any]) -> list[str]:
     ]
     if not config["MCP_PATH"].startswith("/") or config["MCP_PATH"] == "/":
         problems.append("MCP_PATH must be a path below /, such as /mcp")
-    if config["MCP_PAGE_SIZE"] < 1:
-        problems.append("MCP_PAGE_SIZE must be at least 1")
+    for name in ("MCP_PAGE_SIZE", "MCP_MAX_STREAMS", "MCP_MAX_STREAMS_PER_CALLER", "MCP_KEEPALIVE_SECONDS"):
+        if config[name] < 1:
+            problems.append(f"{name} must be at least 1")
     if not 1 <= config["PERSONAL_TOKEN_MAX_DAYS"] <= 3650:
         problems.append("PERSONAL_TOKEN_MAX_DAYS must be from 1 to 3650 (ten years)")
     if config["APP_ENV"] == "production":

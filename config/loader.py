@@ -114,6 +114,9 @@ def _mcp(values: dict[str, str]) -> dict[str, Any]:
         "MCP_INSTRUCTIONS": values["MCP_INSTRUCTIONS"],
         "MCP_PAGE_SIZE": _int(values, "MCP_PAGE_SIZE"),
         "MCP_CLIENT_TIMEOUT": _int(values, "MCP_CLIENT_TIMEOUT"),
+        "MCP_MAX_STREAMS": _int(values, "MCP_MAX_STREAMS"),
+        "MCP_MAX_STREAMS_PER_CALLER": _int(values, "MCP_MAX_STREAMS_PER_CALLER"),
+        "MCP_KEEPALIVE_SECONDS": _int(values, "MCP_KEEPALIVE_SECONDS"),
         "MCP_SESSION_HOURS": _int(values, "MCP_SESSION_HOURS"),
     }
 

@@ -91,6 +91,17 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
         Setting("MCP_PAGE_SIZE", "items per page of tools/list, resources/list and prompts/list", "100"),
         Setting("MCP_CLIENT_TIMEOUT", "seconds a tool waits for a legacy client to answer a question", "300"),
         Setting("MCP_SESSION_HOURS", "hours a legacy (initialize) MCP session lives after its last use", "24"),
+        Setting(
+            "MCP_MAX_STREAMS",
+            "event streams open at once per worker process (an instance holds GUNICORN_WORKERS times this); 429 above",
+            "500",
+        ),
+        Setting(
+            "MCP_MAX_STREAMS_PER_CALLER",
+            "event streams one caller may hold open at once, across every worker and instance; 429 above",
+            "50",
+        ),
+        Setting("MCP_KEEPALIVE_SECONDS", "seconds between keep-alive comments on a quiet event stream", "15"),
     ),
     "Authorization server": (
         Setting("ACCESS_TOKEN_SECONDS", "lifetime of access tokens issued to MCP clients", "3600"),
@@ -141,7 +152,13 @@ SETTINGS: tuple[Setting, ...] = tuple(setting for group in GROUPS.values() for s
 GUNICORN_SETTINGS: tuple[Setting, ...] = (
     Setting("GUNICORN_BIND", "address to listen on", "127.0.0.1:8000"),
     Setting("GUNICORN_WORKERS", "worker processes (about one per core)", "2"),
-    Setting("GUNICORN_THREADS", "threads per worker (gthread): a tool that streams or waits holds one", "4"),
+    Setting(
+        "GUNICORN_WORKER_CLASS",
+        "gevent (an open stream costs memory, not a thread), or gthread (a stream holds one of GUNICORN_THREADS)",
+        "gevent",
+    ),
+    Setting("GUNICORN_WORKER_CONNECTIONS", "connections a gevent worker holds at once, open streams included", "1000"),
+    Setting("GUNICORN_THREADS", "threads per gthread worker: each request or open stream holds one", "4"),
     Setting("GUNICORN_TIMEOUT", "seconds a silent worker may take before it is restarted", "30"),
     Setting("GUNICORN_GRACEFUL_TIMEOUT", "seconds a worker has to finish on restart", "30"),
     Setting("GUNICORN_KEEPALIVE", "seconds a kept-alive connection waits for its next request", "5"),

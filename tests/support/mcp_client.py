@@ -37,16 +37,26 @@ class McpActions:
         return self.client.post("/mcp", data=data, headers=base | (headers or {}), **kwargs)
 
     def modern(
-        self, method: str, params: dict | None = None, *, id: Any = 1, capabilities=None, meta=None, headers=None
+        self,
+        method: str,
+        params: dict | None = None,
+        *,
+        id: Any = 1,
+        capabilities=None,
+        meta=None,
+        headers=None,
+        **kwargs: Any,
     ):
-        """Send a 2026-07-28 request with matching `_meta` and headers (override either to break them)."""
+        """Send a 2026-07-28 request with matching `_meta` and headers (override either to break them); `kwargs` go
+        to the test client (`buffered=False` leaves a stream open)."""
         params = dict(params or {})
         envelope = {VERSION_KEY: MODERN, CAPABILITIES_KEY: ALL_CAPABILITIES if capabilities is None else capabilities}
         params["_meta"] = envelope | (meta or {})
         sent = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method}
         name = params.get("uri") if method == "resources/read" else params.get("name")
         sent |= {"Mcp-Name": name} if method in ("tools/call", "prompts/get", "resources/read") else {}
-        return self.post({"jsonrpc": "2.0", "id": id, "method": method, "params": params}, sent | (headers or {}))
+        body = {"jsonrpc": "2.0", "id": id, "method": method, "params": params}
+        return self.post(body, sent | (headers or {}), **kwargs)
 
     def initialize(self, version: str = "2025-11-25", capabilities: dict | None = None) -> str:
         params = {

@@ -19,6 +19,7 @@ One request, in order:
 - `input_required`  a question ends a 2026-07-28 call; it runs again with the answers
 - `channel`         how a running call reaches its client (its event stream, a cancel flag)
 - `transport`       the reply: JSON, or an event stream once the call has something to send first
+- `streams`         open event streams: the caps per process and per caller, keep-alive, the end on SIGTERM
 
 Beside the request: `registry` (the tools, resources and prompts of MCP_TOOL_PACKAGES) and
 `cli` (`flask mcp tools` and `flask mcp call`).
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.mcp.server import discovery, dispatch, endpoint, registry
+from app.mcp.server import discovery, dispatch, endpoint, registry, streams
 from app.mcp.server.cli import mcp_cli
 from app.mcp.server.modern import Modern
 
@@ -38,4 +39,5 @@ def init_app(app: Flask) -> None:
     app.extensions["mcp"] = registry.load(app.config["MCP_TOOL_PACKAGES"])
     dispatch.init_app(app, Modern(discovery.server_info(app)))
     endpoint.init_app(app)
+    streams.init_app(app)
     app.cli.add_command(mcp_cli)

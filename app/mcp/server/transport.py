@@ -1,8 +1,9 @@
 """Answer one call: as JSON, or as an event stream once it has something to send first.
 
 A call that may talk to its client while it runs (a tool, resource or prompt that
-takes a Context) runs in a thread; its first message decides the response type:
-the result itself means plain JSON, a notification or question means a stream.
+takes a Context) runs in a thread of its own (a greenlet under the gevent worker); its
+first message decides the response type: the result itself means plain JSON, a
+notification or question means a stream, counted and capped by `streams`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from typing import Any
 from flask import Response, current_app
 
 from app.mcp.errors import INTERNAL_ERROR, Cancelled, ProtocolError, ToolError
-from app.mcp.server import jsonrpc
+from app.mcp.server import jsonrpc, streams
 from app.mcp.server.call import Call
 
 #: Seconds to wait for a call's first message before committing to a stream anyway.
 FIRST_MESSAGE_WAIT = 10.0
-#: Seconds between keep-alive comments on a quiet stream (proxies close idle ones).
-KEEPALIVE_INTERVAL = 15.0
 SSE_HEADERS = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
 
 
@@ -82,10 +81,17 @@ def _streamed(call: Call) -> Response:
         first = None
     if first is not None and first[0] == "done" and first[1] is not None:
         return json_response(*first[1])
-    return Response(_events(call, first), 200, headers=SSE_HEADERS, mimetype="text/event-stream")
+    try:
+        lease = streams.admit(call.channel, call.principal)
+    except ProtocolError as refusal:
+        call.channel.cancel_event.set()  # the call has begun: it stops at its next progress or question
+        return error_response(refusal, call.message.id, refusal.status or 429)
+    response = Response(_events(call, first, lease), 200, headers=SSE_HEADERS, mimetype="text/event-stream")
+    response.call_on_close(lambda: streams.release(lease))  # also when the stream never started
+    return response
 
 
-def _events(call: Call, first: tuple[str, Any] | None) -> Iterator[str]:
+def _events(call: Call, first: tuple[str, Any] | None, lease: streams.Lease) -> Iterator[str]:
     outbox, item = call.channel.outbox, first
     try:
         while True:
@@ -95,13 +101,18 @@ def _events(call: Call, first: tuple[str, Any] | None) -> Iterator[str]:
                 if item[1] is not None:
                     yield _event(item[1][0])
                 return
+            elif item[0] == "drain":
+                yield _event(jsonrpc.error(call.message.id, streams.RESTARTING))
+                return
             else:
                 yield _event(item[1])
+            streams.keep(lease)
             try:
-                item = outbox.get(timeout=KEEPALIVE_INTERVAL)
+                item = outbox.get(timeout=lease.keepalive)
             except queue.Empty:
                 item = None
     finally:
+        streams.release(lease)
         call.channel.stream_closed()
 
 
