@@ -1,7 +1,8 @@
 """The app under gunicorn, as people run it: migrated, several workers, on loopback.
 
-`gunicorn_app` starts it with the settings given and yields its URL; `live_app` and `sqlite_app` yield a `LiveApp`,
-which also knows its MCP endpoint, its log and its settings. `post` and HTTP_TIMEOUT are for the tests' requests.
+`gunicorn_process` starts it with the settings given and yields its master process, `gunicorn_app` its URL;
+`live_app` and `sqlite_app` yield a `LiveApp`, which also knows its MCP endpoint, its log, its settings and its
+master process. `post` and HTTP_TIMEOUT are for the tests' requests.
 """
 
 from __future__ import annotations
@@ -45,21 +46,31 @@ def app_settings(tmp: Path, **overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def gunicorn_app(settings: dict[str, str], port: int, log_path: Path, workers: int = 2) -> Iterator[str]:
-    """Migrate, start gunicorn with gunicorn.conf.py on 127.0.0.1:`port`, yield its URL."""
+def gunicorn_process(
+    settings: dict[str, str], port: int, log_path: Path, workers: int = 2
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Migrate, start gunicorn with gunicorn.conf.py on 127.0.0.1:`port`, yield its master process once it answers;
+    stop it afterwards (if the test has not)."""
     environ = {**os.environ, **settings}
     subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=environ, check=True, timeout=60)
-    base_url = f"http://127.0.0.1:{port}"
     command = [BIN / "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
     command += ["--workers", str(workers), "wsgi:app"]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_for(base_url, process, log_path)
-            yield base_url
+            _wait_for(f"http://127.0.0.1:{port}", process, log_path)
+            yield process
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            if process.poll() is None:
+                process.terminate()
+            process.wait(timeout=60)
+
+
+@contextmanager
+def gunicorn_app(settings: dict[str, str], port: int, log_path: Path, workers: int = 2) -> Iterator[str]:
+    """Migrate, start gunicorn with gunicorn.conf.py on 127.0.0.1:`port`, yield its URL."""
+    with gunicorn_process(settings, port, log_path, workers):
+        yield f"http://127.0.0.1:{port}"
 
 
 def _wait_for(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
@@ -82,6 +93,8 @@ class LiveApp:
     base_url: str
     log_path: Path
     settings: dict[str, str] = field(hash=False)
+    #: gunicorn's master process.
+    master: subprocess.Popen[bytes] | None = field(default=None, hash=False, compare=False, kw_only=True)
 
     @property
     def port(self) -> int:
@@ -105,8 +118,9 @@ def live_app(
     settings: dict[str, str], log_path: Path, *, port: int | None = None, workers: int = 2
 ) -> Iterator[LiveApp]:
     """Run the app with `settings` under gunicorn on `port` (a free one by default) until the block ends."""
-    with gunicorn_app(settings, port or free_port(), log_path, workers=workers) as base_url:
-        yield LiveApp(base_url, log_path, settings)
+    port = port or free_port()
+    with gunicorn_process(settings, port, log_path, workers=workers) as master:
+        yield LiveApp(f"http://127.0.0.1:{port}", log_path, settings, master=master)
 
 
 @contextmanager
