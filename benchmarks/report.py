@@ -12,8 +12,8 @@ from typing import Any
 from benchmarks.wrk import WrkResult
 
 #: This app's variants, compared with each reference server.
-APP_KEYS = ("app", "app-sync")
-REFERENCE_KEYS = ("floor", "floor-gthread", "fastmcp", "sdk")
+APP_KEYS = ("app", "app-gthread", "app-sync")
+REFERENCE_KEYS = ("floor", "floor-gthread", "floor-gevent", "fastmcp", "sdk")
 METRICS = ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request", "peak_rss_mb")
 
 

@@ -13,19 +13,35 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import environment, micro, proc, protocol, report, wrk
+from benchmarks import environment, micro, proc, protocol, report, streams, wrk
 from benchmarks.environment import BENCH_DIR, SetupError
 from benchmarks.protocol import FORMS, Form
 from benchmarks.report import Run, Series
 from benchmarks.servers import Server, StartError, app_server, floor_server, peer_server
 from benchmarks.tokens import FlowError, JwtIssuer
 
-SERVER_KEYS = ("app", "app-sync", "floor", "floor-gthread", "fastmcp", "sdk")
+SERVER_KEYS = ("app", "app-gthread", "app-sync", "floor", "floor-gthread", "floor-gevent", "fastmcp", "sdk")
+#: This app's servers by key: their worker class and label.
+APP_SERVERS: dict[str, tuple[str, str]] = {
+    "app": ("gevent", "this app (gevent, the default)"),
+    "app-gthread": ("gthread", "this app (gthread, 4 threads)"),
+    "app-sync": ("sync", "this app (sync)"),
+}
+#: This app's servers the open-streams probe runs on (sync workers hold one request at a time: no streams).
+PROBED = ("app", "app-gthread")
+#: The floors by key: their worker class and label.
+FLOORS = {
+    "floor": ("sync", "floor: bare Flask (sync)"),
+    "floor-gthread": ("gthread", "floor: bare Flask (gthread, 4 threads)"),
+    "floor-gevent": ("gevent", "floor: bare Flask (gevent)"),
+}
 PEER_KEYS = ("fastmcp", "sdk")
 #: Seconds allowed for everything but the wrk runs: starting servers, the OAuth flow, the microbenchmarks.
 OVERHEAD = 90.0
 #: Seconds each wrk run costs beyond its duration (start-up, connecting, the /proc snapshots).
 PER_RUN = 0.5
+#: Seconds the open-streams probe may take on one server (a gthread one waits for its threads to free).
+STREAMS_PROBE = 240
 
 
 class VerificationError(RuntimeError):
@@ -42,6 +58,7 @@ class Bench:
     series: dict[tuple[str, str], Series] = field(default_factory=dict)
     scripts: dict[tuple[str, str], Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
     app_settings: dict[str, str] | None = None
     app_token: str | None = None
 
@@ -58,8 +75,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--servers", default=",".join(SERVER_KEYS), help=f"subset of {','.join(SERVER_KEYS)}")
-    parser.add_argument("--budget", type=int, default=900, help="refuse plans longer than this, in s (default 900)")
+    parser.add_argument("--budget", type=int, default=1500, help="refuse plans longer than this, in s (default 1500)")
     parser.add_argument("--no-micro", action="store_true", help="skip the in-process microbenchmarks")
+    parser.add_argument("--no-streams", action="store_true", help="skip the open-streams probe")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results" / "latest.json")
     args = parser.parse_args(argv)
     args.servers = [key.strip() for key in args.servers.split(",") if key.strip()]
@@ -74,7 +92,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def planned_seconds(args: argparse.Namespace) -> float:
     """How long the plan takes: every server in every form, warm-up and rounds, plus the fixed overhead."""
     runs = len(args.servers) * len(FORMS)
-    return runs * (args.warmup + PER_RUN + args.rounds * (args.seconds + PER_RUN)) + OVERHEAD
+    probes = 0 if args.no_streams else len(set(args.servers) & set(PROBED)) * STREAMS_PROBE
+    return runs * (args.warmup + PER_RUN + args.rounds * (args.seconds + PER_RUN)) + probes + OVERHEAD
 
 
 def main(argv: list[str]) -> int:
@@ -104,9 +123,11 @@ def benchmark(bench: Bench, deadline: float) -> dict[str, Any]:
         verify(bench, Path(tmp))
         measure(bench, deadline)
         peaks = {server.key: (server.peak_rss_mb(), server.pss_mb()) for server in bench.servers}
+        stream_results = probe_streams(bench)
         stack.close()  # stop the servers before the in-process measurements
         micro_results = run_micro(bench)
     document = results(bench, peaks, micro_results)
+    document["streams"] = stream_results
     document["environment"] |= {"started": started, "load_average_before": load_before}
     return document
 
@@ -117,16 +138,14 @@ def start_servers(bench: Bench, stack: ExitStack, tmp: Path, peers_bin: Path | N
     issuer = JwtIssuer()
     for key in bench.args.servers:
         print(f"starting {key} ...", flush=True)
-        if key in ("app", "app-sync"):
-            threads = 4 if key == "app" else 1
-            label = "this app (gthread, 4 threads)" if key == "app" else "this app (sync)"
-            server, settings = stack.enter_context(app_server(key, label, tmp, threads))
+        if key in APP_SERVERS:
+            worker_class, label = APP_SERVERS[key]
+            server, settings = stack.enter_context(app_server(key, label, tmp, worker_class))
             if key == "app" or bench.app_settings is None:
                 bench.app_settings, bench.app_token = settings, server.token
-        elif key == "floor":
-            server = stack.enter_context(floor_server(key, "floor: bare Flask (sync)", tmp))
-        elif key == "floor-gthread":
-            server = stack.enter_context(floor_server(key, "floor: bare Flask (gthread, 4 threads)", tmp, 4))
+        elif key in FLOORS:
+            worker_class, label = FLOORS[key]
+            server = stack.enter_context(floor_server(key, label, tmp, worker_class))
         else:
             assert peers_bin is not None
             module, label = ("peer_fastmcp", f"FastMCP {versions['fastmcp']}")
@@ -194,6 +213,20 @@ def measure_one(bench: Bench, server: Server, form: Form, number: int) -> Run:
     return run
 
 
+def probe_streams(bench: Bench) -> dict[str, Any]:
+    """The open-streams probe on each of this app's servers, the default (gevent) first; print its tables."""
+    found: dict[str, Any] = {}
+    if bench.args.no_streams:
+        return found
+    for server in bench.servers:
+        if server.key in PROBED:
+            print(f"open-streams probe on {server.key} ...", flush=True)
+            levels = streams.probe(server)
+            found[server.key] = [level.as_dict() for level in levels]
+            bench.tables.append(streams.table(server.label, levels))
+    return found
+
+
 def run_micro(bench: Bench) -> dict[str, dict[str, float]]:
     if bench.args.no_micro or bench.app_settings is None or bench.app_token is None:
         return {}
@@ -217,6 +250,8 @@ def results(
         forms[form.version] = {"summary": summaries, "ratios": report.ratios(summaries), "runs": runs}
     if micro_results:
         print("\n" + report.micro_table(micro_results))
+    for text in bench.tables:
+        print("\n" + text)
     for text in bench.notes:
         print(f"NOTE: {text}")
     return {

@@ -1,8 +1,8 @@
 """Start the benchmarked servers on 127.0.0.1, each with 2 worker processes, and stop them again.
 
-- this app under gunicorn with the repo's gunicorn.conf.py (gthread or sync workers),
-  with a token from its own authorization server;
-- the floor, bare Flask under `gunicorn -w 2` (sync), no auth;
+- this app under gunicorn with the repo's gunicorn.conf.py (gevent, the default; gthread or
+  sync workers), with a token from its own authorization server;
+- the floor, bare Flask under `gunicorn -w 2` (sync, gthread or gevent), no auth;
 - FastMCP and the MCP SDK under `uvicorn --workers 2`, in benchmarks/.venv-peers, with a JWT.
 """
 
@@ -93,19 +93,23 @@ def app_settings(base_url: str, folder: Path) -> dict[str, str]:
         "PUBLIC_URL": base_url,
         "MCP_TOOL_PACKAGES": "benchmarks.tools",
         "MCP_RATE_LIMIT": "100000000 per minute",
+        "MCP_MAX_STREAMS_PER_CALLER": "100000",  # the open-streams probe holds hundreds with one token
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "text",
     }
 
 
 @contextmanager
-def app_server(key: str, label: str, tmp: Path, threads: int) -> Iterator[tuple[Server, dict[str, str]]]:
-    """This app under gunicorn.conf.py with GUNICORN_THREADS=`threads`; yield it and its settings."""
+def app_server(key: str, label: str, tmp: Path, worker_class: str) -> Iterator[tuple[Server, dict[str, str]]]:
+    """This app under gunicorn.conf.py with `worker_class` (gevent, gthread with 4 threads, or sync); yield it and
+    its settings."""
     port, folder = free_port(), tmp / key
     folder.mkdir()
     base_url = f"http://127.0.0.1:{port}"
     settings = app_settings(base_url, folder)
-    environ = _clean_environ() | settings | {"GUNICORN_THREADS": str(threads), "GUNICORN_WORKERS": str(WORKERS)}
+    threads = 4 if worker_class == "gthread" else 1
+    environ = _clean_environ() | settings | {"GUNICORN_WORKER_CLASS": worker_class, "GUNICORN_WORKERS": str(WORKERS)}
+    environ["GUNICORN_THREADS"] = str(threads)
     environ["GUNICORN_ACCESS_LOG"] = "off"  # as the floor and the peers: no access log
     migrate = [str(APP_BIN / "flask"), "--app", "wsgi", "db", "upgrade"]
     subprocess.run(migrate, cwd=ROOT, env=environ, check=True, capture_output=True, timeout=120)
@@ -113,28 +117,29 @@ def app_server(key: str, label: str, tmp: Path, threads: int) -> Iterator[tuple[
     command += ["--workers", str(WORKERS), "wsgi:app"]
     with _running(command, ROOT, environ, folder / "server.log") as process:
         _wait_ready(process, folder / "server.log", port, health=f"{base_url}/health")
-        info = {"server": "gunicorn", "workers": f"{WORKERS} x {'gthread' if threads > 1 else 'sync'}"}
-        info |= {"threads": str(threads), "access_log": "off"}
+        info = {"server": "gunicorn", "workers": f"{WORKERS} x {worker_class}", "access_log": "off"}
+        info |= {"threads": str(threads)} if worker_class == "gthread" else {}
         server = Server(key, label, f"{base_url}/mcp", app_token(base_url), process, folder / "server.log", info)
         yield server, settings
 
 
 @contextmanager
-def floor_server(key: str, label: str, tmp: Path, threads: int = 1) -> Iterator[Server]:
-    """Bare Flask (benchmarks/floor.py) under `gunicorn -w 2`: sync workers, or gthread with `threads`.
+def floor_server(key: str, label: str, tmp: Path, worker_class: str = "sync") -> Iterator[Server]:
+    """Bare Flask (benchmarks/floor.py) under `gunicorn -w 2`: sync, gthread (4 threads) or gevent workers.
 
-    Sync workers close the connection after every response; gthread workers keep it open, as
-    this app's default configuration does: the like-for-like floor for `app` is `floor-gthread`.
+    Sync workers close the connection after every response; gthread and gevent workers keep it
+    open, as this app's configurations do: the like-for-like floor for `app` is `floor-gevent`,
+    for `app-gthread` `floor-gthread`.
     """
     port, folder = free_port(), tmp / key
     folder.mkdir()
     # Run from an empty folder, so gunicorn does not pick up the repo's ./gunicorn.conf.py.
-    worker = ["--worker-class", "sync"] if threads == 1 else ["--worker-class", "gthread", "--threads", str(threads)]
+    worker = ["--worker-class", worker_class] + (["--threads", "4"] if worker_class == "gthread" else [])
     command = [str(APP_BIN / "gunicorn"), "--workers", str(WORKERS), *worker]
     command += ["--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT), "benchmarks.floor:app"]
     with _running(command, folder, _clean_environ(), folder / "server.log") as process:
         _wait_ready(process, folder / "server.log", port)
-        kind = "sync" if threads == 1 else f"gthread x {threads} threads"
+        kind = "gthread x 4 threads" if worker_class == "gthread" else worker_class
         info = {"server": "gunicorn", "workers": f"{WORKERS} x {kind}"}
         yield Server(key, label, f"http://127.0.0.1:{port}/mcp", None, process, folder / "server.log", info)
 
