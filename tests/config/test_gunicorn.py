@@ -32,3 +32,15 @@ def test_the_project_env_file_sets_gunicorn(tmp_path):
 def test_the_environment_wins_over_the_env_file(tmp_path):
     (tmp_path / ".env").write_text("GUNICORN_WORKERS=7\n")
     assert read_config(tmp_path, GUNICORN_WORKERS="3")[0] == 3
+
+
+def test_a_worker_class_given_on_the_command_line_is_refused_with_its_remedy(tmp_path):
+    """GUNICORN_WORKER_CLASS decides how the app is patched before it loads; `-k` comes too late to change that."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+    env |= {"APP_ENV": "testing", "SECRET_KEY": "k" * 40, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"}
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py", "-k", "gthread"]
+    command += ["--bind", "127.0.0.1:0", "wsgi:app"]
+    done = subprocess.run(command, cwd=ROOT, env=env | {"OAUTH_PROVIDER": "dev"}, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode != 0
+    assert "choose it with GUNICORN_WORKER_CLASS, not -k" in done.stderr + done.stdout
