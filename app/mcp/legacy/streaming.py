@@ -23,8 +23,11 @@ from app.mcp.server.channel import Channel, checked_answer
 if TYPE_CHECKING:
     from app.mcp.server.call import Call
 
-#: Seconds between looks at the shared store while waiting for an answer or a cancel.
+#: Seconds between looks at the shared store while waiting for an answer: the first look comes
+#: soon (a person at the client answers in seconds), later ones back off to POLL_INTERVAL_MAX, so
+#: hundreds of questions waiting at once cost the store a few hundred lookups a second, not thousands.
 POLL_INTERVAL = 0.05
+POLL_INTERVAL_MAX = 0.5
 CANCEL_CHECK_INTERVAL = 0.5
 
 
@@ -67,14 +70,15 @@ class StreamingChannel(Channel):
         store = kv.store()
         store.set(pending_key(question_id), {"session": self.session_key, "subject": self.subject}, self.timeout)
         self.outbox.put(("message", jsonrpc.request(question_id, request["method"], request["params"])))
-        deadline = time.monotonic() + self.timeout
+        deadline, interval = time.monotonic() + self.timeout, POLL_INTERVAL
         while time.monotonic() < deadline and not self.is_cancelled():
             answer = store.pop(answer_key(question_id))
             if answer is not None:
                 if "error" in answer:
                     raise ToolError(f"The client declined: {answer['error'].get('message', 'no reason given')}")
                 return checked_answer(question_id, request["method"], answer.get("result"))
-            time.sleep(POLL_INTERVAL)
+            time.sleep(interval)
+            interval = min(interval * 1.5, POLL_INTERVAL_MAX)
         store.delete(pending_key(question_id))
         raise ToolError("The client did not answer in time.")
 
