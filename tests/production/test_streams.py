@@ -74,6 +74,26 @@ def test_sigterm_ends_every_open_stream_and_the_master_exits_in_time(tmp_path):
         assert last["id"] == number and "send the request again" in last["error"]["message"], last
 
 
+def test_a_caller_over_its_cap_is_refused_on_every_worker_and_others_are_not(tmp_path, redis_url):
+    settings = {"MCP_STATIC_TOKENS": ",".join(TOKENS[:2]), "MCP_MAX_STREAMS_PER_CALLER": "5", "REDIS_URL": redis_url}
+    with sqlite_app(tmp_path, **settings) as app:
+        held = OpenStreams(app.mcp_url, TOKENS[:1], 5, steps=60)  # one connection each: spread over both workers
+        try:
+            held.read(time.monotonic() + 20, stop_when=lambda: held.started() == 5)
+            assert held.started() == 5
+            over = OpenStreams(app.mcp_url, TOKENS[:1], 1, steps=60)
+            over.read(time.monotonic() + 20)
+            other = OpenStreams(app.mcp_url, TOKENS[1:2], 5, steps=60)
+            other.read(time.monotonic() + 20, stop_when=lambda: other.started() == 5)
+            assert other.started() == 5  # another caller is unaffected
+        finally:
+            held.close()
+            other.close()
+    assert over.status(0) == 429 and b"Retry-After: 5" in over.received[0]
+    refusal = over.body(0)
+    assert refusal["id"] == 0 and "more than 5 open streams for this caller" in refusal["error"]["message"]
+
+
 def test_gthread_workers_still_stream(tmp_path):
     settings = {"MCP_STATIC_TOKENS": TOKENS[0], "GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "4"}
     with sqlite_app(tmp_path, **settings) as app:

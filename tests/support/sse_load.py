@@ -84,6 +84,10 @@ class OpenStreams:
         head = bytes(self.received[number]).split(b"\r\n", 1)[0].split()
         return int(head[1]) if len(head) > 1 else 0
 
+    def body(self, number: int) -> Any:
+        """The JSON body stream `number` was answered with instead of a stream (a refusal)."""
+        return json.loads(bytes(self.received[number]).partition(b"\r\n\r\n")[2])
+
     def messages(self, number: int) -> list[dict[str, Any]]:
         """The JSON-RPC messages stream `number` received, in order (its body de-chunked)."""
         head, _, body = bytes(self.received[number]).partition(b"\r\n\r\n")
