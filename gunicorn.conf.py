@@ -12,9 +12,9 @@ PROJECT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, PROJECT)  # for its settings
 load_dotenv(os.path.join(PROJECT, ".env"))  # what is set in the environment wins
 
-from config.settings import GUNICORN_SETTINGS  # noqa: E402
+from config.settings import GUNICORN_SETTINGS, SETTINGS  # noqa: E402
 
-DEFAULTS = {setting.name: setting.default for setting in GUNICORN_SETTINGS}
+DEFAULTS = {setting.name: setting.default for setting in (*GUNICORN_SETTINGS, *SETTINGS)}
 
 
 def setting(name: str) -> str:
@@ -34,7 +34,12 @@ if worker_class == "gevent":
     from gevent import monkey
 
     monkey.patch_all()
+
+from app.bodies import kept_alive  # noqa: E402  (after the patching: it imports Flask)
+
 worker_connections = int(setting("GUNICORN_WORKER_CONNECTIONS"))
+# The app's limit on request bodies: pre_request closes the connection after a body far over it.
+MAX_CONTENT_LENGTH = int(setting("MAX_CONTENT_LENGTH"))
 threads = int(setting("GUNICORN_THREADS"))
 timeout = int(setting("GUNICORN_TIMEOUT"))
 graceful_timeout = int(setting("GUNICORN_GRACEFUL_TIMEOUT"))
@@ -96,6 +101,16 @@ def post_worker_init(worker) -> None:
         stop(signum, frame)
 
     signal.signal(signal.SIGTERM, handle_exit)
+
+
+def pre_request(worker, req) -> None:
+    """Close the connection after answering a body the app will not read to the end (app/bodies.py): a chunked
+    one, or one over twice MAX_CONTENT_LENGTH. gunicorn would otherwise answer "keep-alive", fail to skip the
+    unread rest when the next request comes, and drop that request."""
+    length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), None)
+    chunked = any(name == "TRANSFER-ENCODING" for name, _ in req.headers)
+    if not kept_alive(length, chunked, MAX_CONTENT_LENGTH):
+        req.force_close()
 
 
 def post_request(worker, req, environ, resp) -> None:

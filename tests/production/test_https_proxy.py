@@ -42,7 +42,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from requests.adapters import HTTPAdapter
 
 from tests.conftest import csrf_token
-from tests.support import services, stores
+from tests.support import keep_alive, services, stores
 from tests.support.accounts import dev_sign_in
 from tests.support.mcp_http import MODERN, call_tool, whoami
 from tests.support.oauth_client import Pkce, PublicClient, query_of
@@ -255,7 +255,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BehindNginx
             "OAUTH_GITHUB_CLIENT_ID": "proxy-test-client",
             "OAUTH_GITHUB_CLIENT_SECRET": secrets.token_urlsafe(24),
             "MCP_TOOL_PACKAGES": "app.tools,tests.mcp_fixtures",
-            "MCP_STATIC_TOKENS": token,
+            "MCP_STATIC_TOKENS": f"{token},{keep_alive.TOKEN}",
+            "MCP_INVALID_TOKEN_RATE_LIMIT": keep_alive.settings()["MCP_INVALID_TOKEN_RATE_LIMIT"],
             "MCP_ALLOWED_HOSTS": "",  # the default: PUBLIC_URL's host
             "MCP_ALLOWED_ORIGINS": "",
             "GUNICORN_WORKERS": "2",
@@ -539,6 +540,21 @@ def test_oversized_bodies_stop_at_nginx(deployment: BehindNginx, browser: Browse
     too_big = browser.post(deployment.url("/mcp"), data=b"x" * (1024 * 1024 + 1))
     assert too_big.status_code == 413 and "nginx" in too_big.text
     print(f"\n1 MiB + 1 byte -> {too_big.status_code} from nginx")
+
+
+def test_early_answers_keep_the_connection_usable(deployment: BehindNginx, browser: Browser) -> None:
+    """Through nginx and its kept-alive upstream connections: every early answer, then a normal call (one client
+    connection; nginx's own 413 above 1 MiB included)."""
+
+    def send(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        response = browser.http.request(
+            method, deployment.url(path), data=body, headers=headers, timeout=HTTP_TIMEOUT, allow_redirects=False
+        )
+        return response.status_code, response.content
+
+    tally = keep_alive.run_pairs(send, 1024 * 1024)
+    print(f"\nbehind nginx: {tally.pairs} pairs, {len(tally.failures)} failed")
+    assert not tally.failures, tally.failures[:10]
 
 
 def timed_events(response: requests.Response, started: float) -> list[tuple[float, dict[str, Any]]]:
