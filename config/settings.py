@@ -112,7 +112,11 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
             "TOKEN_CACHE_SECONDS", "how long a worker trusts a verified token (revocation delay without Redis)", "30"
         ),
         Setting("REGISTRATION_TOKEN", "initial access token required by /oauth/register; empty = open registration"),
-        Setting("CLIENT_IDLE_DAYS", "registered clients unused this long are deleted", "30"),
+        Setting(
+            "CLIENT_IDLE_DAYS",
+            "days after which a registration that never completed a grant is deleted (others stay until removed)",
+            "30",
+        ),
         Setting("EXTERNAL_ISSUER", "trust this MCP-ready authorization server instead of the built-in one"),
         Setting("EXTERNAL_AUDIENCE", "audience its tokens must carry", shown="this server's MCP URL"),
         Setting("EXTERNAL_JWKS_URI", "its JWKS URL", shown="found through its metadata"),

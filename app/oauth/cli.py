@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.auth.users import User
 from app.extensions import db
-from app.oauth import personal, revocation
-from app.oauth.models import Consent, OAuthClient, Token
+from app.oauth import personal, removal
+from app.oauth.models import OAuthClient
 from app.oauth.urls import resource_url
 
 clients_cli = AppGroup("clients", help="MCP clients that registered or were allowed in.")
@@ -29,13 +29,11 @@ def list_clients() -> None:
 @clients_cli.command("revoke")
 @click.argument("client_id")
 def revoke_client(client_id: str) -> None:
-    """Revoke every token of CLIENT_ID, forget consents to it, and delete its registration."""
-    row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id))
+    """Remove CLIENT_ID for good: revoke its tokens and forget consents; it is told so when it comes back."""
+    row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id, removed_at=None))
     if row is None:
         raise click.ClickException(f"no client {client_id!r}")
-    db.session.query(Consent).filter_by(client_id=client_id).delete()
-    db.session.delete(row)
-    revoked = revocation.revoke(Token.client_id == client_id)  # commits all three
+    revoked = removal.remove_client(row)
     click.echo(f"revoked {revoked} token(s) and removed {client_id}")
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app.clock import aware, utcnow
 from app.extensions import db
-from app.oauth import revocation
-from app.oauth.models import AuthorizationCode, Consent, OAuthClient, Token
+from app.oauth import removal
+from app.oauth.models import Consent, OAuthClient, Token
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def of_user(user_id: int) -> list[Connection]:
     """The clients holding live tokens or a remembered consent of `user_id`."""
     tokens = db.session.scalars(select(Token).filter_by(user_id=user_id, kind="oauth", revoked_at=None)).all()
     tokens = [t for t in tokens if _live(t)]
-    consents = db.session.scalars(select(Consent).filter_by(user_id=user_id)).all()
+    consents = db.session.scalars(select(Consent).filter_by(user_id=user_id, removed_at=None)).all()
     client_ids = sorted({t.client_id for t in tokens} | {c.client_id for c in consents})
     names = _names(client_ids)
     connections = []
@@ -42,10 +42,8 @@ def of_user(user_id: int) -> list[Connection]:
 
 
 def revoke(user_id: int, client_id: str) -> None:
-    """Revoke everything `client_id` holds for `user_id`: tokens, pending codes, consent."""
-    db.session.execute(delete(AuthorizationCode).filter_by(user_id=user_id, client_id=client_id))
-    db.session.execute(delete(Consent).filter_by(user_id=user_id, client_id=client_id))
-    revocation.revoke(Token.user_id == user_id, Token.client_id == client_id)  # commits all three
+    """Revoke everything `client_id` holds for `user_id` (tokens, pending codes, consent), for good."""
+    removal.remove_for_person(user_id, client_id)
 
 
 def _live(token: Token) -> bool:

@@ -15,13 +15,15 @@ from app.oauth.scopes import split
 
 def remembered(user_id: int, client_id: str, scope: str) -> bool:
     """Return whether the person chose to remember an approval covering `scope`."""
-    rows = db.session.scalars(select(Consent).filter_by(user_id=user_id, client_id=client_id)).all()
+    rows = db.session.scalars(select(Consent).filter_by(user_id=user_id, client_id=client_id, removed_at=None)).all()
     approved = {item for row in rows for item in split(row.scope)}
     return set(split(scope)) <= approved
 
 
 def remember(user_id: int, client_id: str, scope: str) -> None:
     db.session.add(Consent(user_id=user_id, client_id=client_id, scope=scope))
+    removals = delete(Consent).filter_by(user_id=user_id, client_id=client_id).where(Consent.removed_at.is_not(None))
+    db.session.execute(removals)  # approved again (a metadata-document client): no longer removed
     db.session.commit()
 
 

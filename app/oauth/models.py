@@ -33,6 +33,10 @@ class OAuthClient(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: For metadata documents: when the fetched copy must be fetched again.
     refresh_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When the client first completed a grant: from then on housekeeping keeps its registration.
+    granted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When an operator removed it (`flask clients revoke`): for good, and it is told so.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def client_metadata(self) -> dict[str, Any]:
@@ -110,3 +114,5 @@ class Consent(db.Model):
     client_id: Mapped[str] = mapped_column(String(2048))
     scope: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Set when the person removed the client from their connected apps: no approval, a removal.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,8 +1,10 @@
 """Dynamic client registration (RFC 7591): validated metadata, optional initial access token.
 
 Deprecated by the 2026-07-28 MCP revision in favour of client ID metadata documents,
-but most clients still register this way. Registrations unused for CLIENT_IDLE_DAYS
-are deleted (at the next registration), so open registration cannot pile up forever.
+but most clients still register this way. Registrations that never completed a grant
+are deleted CLIENT_IDLE_DAYS after they were made (at a later registration), so open
+registration cannot pile up forever; one that completed a grant is kept until it is
+removed (app.oauth.removal), so a client coming back after months still gets in.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Literal
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError, InvalidRedirectURIError
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import and_, delete
 
 from app.clock import utcnow
 from app.extensions import db
@@ -95,10 +97,12 @@ class Registration(ClientRegistrationEndpoint):
 
 
 def _forget_idle_clients() -> None:
+    """Delete registrations older than CLIENT_IDLE_DAYS that never completed a grant (nor were removed)."""
     cutoff = utcnow() - timedelta(days=current_app.config["CLIENT_IDLE_DAYS"])
-    never_used = and_(OAuthClient.last_used_at.is_(None), OAuthClient.created_at < cutoff)
-    idle = or_(OAuthClient.last_used_at < cutoff, never_used)
-    db.session.execute(delete(OAuthClient).where(OAuthClient.kind == "registered", idle))
+    never_granted = and_(OAuthClient.granted_at.is_(None), OAuthClient.removed_at.is_(None))
+    db.session.execute(
+        delete(OAuthClient).where(OAuthClient.kind == "registered", never_granted, OAuthClient.created_at < cutoff)
+    )
 
 
 def registration_allowed(authorization: str | None) -> bool:

@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from app import limits
-from app.oauth import consent, metadata
+from app.oauth import consent, metadata, removal
 from app.oauth.registration import registration_allowed
 from app.oauth.server import server
 from app.oauth.urls import ENDPOINTS, issuer
@@ -65,7 +65,11 @@ def decide() -> Response | str:
 
 
 def _consent_grant():
-    """The checked authorization request; or, for a bad one or a signed-out person, the response to send."""
+    """The checked authorization request; or, for a bad one, a removed client or a signed-out person, the response
+    to send."""
+    client_id = request.values.get("client_id")
+    if client_id and (gone := removal.removed(client_id)):  # for everyone: said before any sign-in
+        return _removed_page(gone)
     try:
         grant = server().get_consent_grant(end_user=current_user if current_user.is_authenticated else None)
     except OAuth2Error as error:
@@ -74,6 +78,8 @@ def _consent_grant():
         return _bad_request_page("The authorization request holds characters OAuth does not allow.")
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path))
+    if gone := removal.removed(grant.request.client.client_id, current_user.id):
+        return _removed_page(gone)
     return grant
 
 
@@ -124,6 +130,11 @@ def _oauth_error(status: int, error: str, message: str) -> Response:
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return _public(response)
+
+
+def _removed_page(gone: removal.Removal) -> tuple[str, int]:
+    """Tell the person the client was removed: never a redirect to it (its redirect URI is no longer known good)."""
+    return render_template("errors/error.html", status=400, title="This app was removed", message=gone.explained()), 400
 
 
 def _bad_request_page(message: str) -> tuple[str, int]:

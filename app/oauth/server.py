@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import UnsupportedTokenTypeError
+from authlib.oauth2.rfc6749 import InvalidClientError, UnsupportedTokenTypeError
+from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_post, authenticate_none
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, current_app
@@ -30,7 +31,7 @@ def query_client(client_id: str) -> Client | None:
         except FetchError as error:
             current_app.logger.info("client metadata document refused: %s", error)
             return None
-    row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id, kind="registered"))
+    row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id, kind="registered", removed_at=None))
     if row is None:
         return None
     row.last_used_at = utcnow()
@@ -41,6 +42,8 @@ def save_token(token: dict, request) -> None:
     """Store a new token pair as hashes, in the family of the grant it came from."""
     origin = getattr(request, "authorization_code", None) or request.refresh_token
     config = current_app.config
+    client_row = request.client.row
+    client_row.granted_at = client_row.granted_at or utcnow()  # from now on housekeeping keeps the registration
     db.session.add(
         Token(
             kind="oauth",
@@ -113,8 +116,27 @@ class Introspection(HintChecked, IntrospectionEndpoint):
         }
 
 
+def unauthorized_when_unknown(authenticate):
+    """Answer an unknown, removed or misauthenticated client with 401 and a challenge, whatever the method.
+
+    RFC 6749 section 5.2 requires 401 only when the client authenticated with the Authorization
+    header, and allows it otherwise; some clients register again only on a 401, so they all get it.
+    """
+
+    def authenticated(query, request):
+        try:
+            return authenticate(query, request)
+        except InvalidClientError as error:
+            error.status_code = 401
+            raise
+
+    return authenticated
+
+
 def init_app(app: Flask) -> None:
     server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
+    server.register_client_auth_method("client_secret_post", unauthorized_when_unknown(authenticate_client_secret_post))
+    server.register_client_auth_method("none", unauthorized_when_unknown(authenticate_none))
     server.load_config(
         {
             "OAUTH2_REFRESH_TOKEN_GENERATOR": True,

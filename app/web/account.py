@@ -22,7 +22,7 @@ def apps() -> str:
 def revoke_app() -> Response:
     client_id = request.form.get("client_id") or abort(400)
     connected.revoke(current_user.id, client_id)
-    flash("Access revoked: the application must ask again.")
+    flash("Access revoked and the app removed: to use it again, remove its connector in your client and add it again.")
     return redirect(url_for("account.apps"))
 
 

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import ssl
+import subprocess
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -42,14 +45,16 @@ from mcp.client import Client
 from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from sqlalchemy import create_engine, update
 
+from app.oauth.models import OAuthClient, Token
 from tests.support import services
 from tests.support.accounts import submit_dev_form
 from tests.support.deadline import run_within
 from tests.support.mcp_http import MODERN, whoami
-from tests.support.oauth_client import answer_consent, query_of
+from tests.support.oauth_client import PublicClient, answer_consent, query_of
 from tests.support.oidc import sign_in_at_provider, start_oidc_provider
-from tests.support.servers import LiveApp, sqlite_app
+from tests.support.servers import BIN, ROOT, LiveApp, sqlite_app
 
 #: The app runs under gunicorn; one test also signs in through the npm OpenID provider.
 pytestmark = pytest.mark.live
@@ -86,6 +91,10 @@ class Person:
 ADA = Person("Ada Lovelace", "ada@example.test")
 
 
+class AuthorizationRefused(Exception):
+    """The authorization server showed the person a page refusing the client instead of asking for consent."""
+
+
 class Browser:
     """The person's browser, headless: follows an authorization URL the way a person would, and allows.
 
@@ -99,6 +108,7 @@ class Browser:
         self.session = requests.Session()
         self.pages: list[str] = []  # the paths of the app pages shown, in order
         self.consent_pages: list[str] = []
+        self.refusals: list[str] = []  # authorization pages that refused the client
 
     def authorize(self, authorize_url: str) -> str:
         """Go from `authorize_url` to the redirect back to the client; return that redirect's URL."""
@@ -123,8 +133,11 @@ class Browser:
 
     def _act_on(self, page: requests.Response) -> requests.Response:
         """Do what the person does on an app page: pick the provider, sign in, or allow."""
-        assert page.status_code == 200, (page.url, page.status_code, page.text[:500])
         path = urlsplit(page.url).path
+        if path == "/oauth/authorize" and page.status_code == 400:
+            self.refusals.append(page.text)  # the page the person reads; the client gets nothing
+            raise AuthorizationRefused(page.text)
+        assert page.status_code == 200, (page.url, page.status_code, page.text[:500])
         self.pages.append(path)
         if path == "/auth/login":  # several providers: the chooser
             assert 'href="/auth/login/oidc"' in page.text, page.text
@@ -490,6 +503,70 @@ def test_expired_access_token_is_refreshed_with_rotation(tmp_path: Path) -> None
                 timeout=REQUEST_TIMEOUT,
             )
             assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant", replay.text
+
+
+def age_database(app: LiveApp, days: int) -> None:
+    """Make every client registration and token of the app `days` older: made, last used and expired that long ago."""
+    past = datetime.now(UTC) - timedelta(days=days)
+    engine = create_engine(app.settings["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(update(OAuthClient).values(created_at=past, last_used_at=past))
+        connection.execute(update(Token).values(expires_at=past, refresh_expires_at=past))
+    engine.dispose()
+
+
+def remove_client(app: LiveApp, client_id: str) -> None:
+    """`flask clients revoke CLIENT_ID`, as the operator runs it."""
+    command = [str(BIN / "flask"), "--app", "wsgi", "clients", "revoke", client_id]
+    subprocess.run(command, cwd=ROOT, env=os.environ | app.settings, check=True, capture_output=True, timeout=60)
+
+
+def test_a_client_back_after_months_signs_in_once_and_a_removed_one_is_told(tmp_path: Path) -> None:
+    """The SDK keeps its registration and tokens. 400 days pass (past CLIENT_IDLE_DAYS; every token long dead) and
+    another client registers, which prunes registrations. Back, the SDK signs in once with the client id it holds
+    and calls a tool. After the operator removes it, the person is shown why, and the client gets no redirect."""
+    storage = MemoryStorage()
+    metadata = {"client_name": "SDK client back after months", "redirect_uris": [unserved_redirect_uri()]}
+
+    async def call_whoami(provider: OAuthClientProvider, wire: Wire) -> None:
+        async with connect(app, provider, wire) as client:
+            result = await client.call_tool("whoami", {})
+            assert result.structured_content["email"] == ADA.email
+
+    with run_app(tmp_path, TOKEN_CACHE_SECONDS="1") as app:
+        with Browser(app, ADA) as browser:
+            first, _ = oauth_provider(app, browser, storage, metadata)
+            run(lambda: call_whoami(first, Wire()))
+        assert storage.client is not None
+        client_id = storage.client.client_id
+        age_database(app, 400)
+        PublicClient.register(app.base_url, unserved_redirect_uri(), "Another client")  # runs the pruning
+
+        wire = Wire()
+        with Browser(app, ADA) as browser:
+            back, handlers = oauth_provider(app, browser, storage, metadata)
+            run(lambda: call_whoami(back, wire))
+        print("\nback after 400 days:\n  " + "\n  ".join(wire.lines()))
+        assert not wire.to("/oauth/register") and storage.client.client_id == client_id
+        assert len(handlers.authorize_urls) == 1 and query_of(handlers.authorize_urls[0])["client_id"] == client_id
+        assert "POST /mcp tools/call 200" in wire.lines(), wire.lines()
+
+        remove_client(app, client_id)
+        time.sleep(1.5)  # the workers trust a token they verified for TOKEN_CACHE_SECONDS (no Redis to tell them)
+        wire = Wire()
+        with Browser(app, ADA) as browser:
+            removed, _ = oauth_provider(app, browser, storage, metadata)
+            with pytest.raises(BaseException) as refused:  # the SDK's redirect handler never returns
+                run(lambda: call_whoami(removed, wire))
+            print("after removal:\n  " + "\n  ".join(wire.lines()))
+            assert (
+                refused.group_contains(AuthorizationRefused)
+                if isinstance(refused.value, BaseExceptionGroup)
+                else (isinstance(refused.value, AuthorizationRefused))
+            )
+            [page] = browser.refusals
+        assert "was removed by the operator of this server" in page
+        assert "remove this connector in your MCP client and add it again" in page
 
 
 # --- A client's home on loopback: its metadata document over https -------------------------------------------------
