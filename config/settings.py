@@ -107,6 +107,11 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
         Setting("ACCESS_TOKEN_SECONDS", "lifetime of access tokens issued to MCP clients", "3600"),
         Setting("REFRESH_TOKEN_DAYS", "lifetime of refresh tokens; each use replaces the token", "30"),
         Setting("REFRESH_GRACE_SECONDS", "how long a rotated refresh token still works (concurrent refreshes)", "10"),
+        Setting(
+            "TOKEN_RETENTION_DAYS",
+            "days a token is kept after it was revoked or could last be used; then housekeeping deletes it",
+            "7",
+        ),
         Setting("PERSONAL_TOKEN_MAX_DAYS", "longest lifetime a personal access token may have (1 to 3650)", "365"),
         Setting(
             "TOKEN_CACHE_SECONDS", "how long a worker trusts a verified token (revocation delay without Redis)", "30"

@@ -13,16 +13,14 @@ import hmac
 import json
 import secrets
 import time
-from datetime import timedelta
 from typing import Literal
 
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError, InvalidRedirectURIError
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import and_, delete
 
-from app.clock import utcnow
 from app.extensions import db
+from app.oauth import housekeeping
 from app.oauth.clients import https_problem, redirect_problem
 from app.oauth.metadata import authorization_server_metadata
 from app.oauth.models import OAuthClient, digest
@@ -80,7 +78,8 @@ class Registration(ClientRegistrationEndpoint):
         return info
 
     def save_client(self, client_info: dict, client_metadata: dict, request) -> OAuthClient:
-        _forget_idle_clients()
+        housekeeping.prune_registrations()  # every time: open registration must not pile up
+        housekeeping.soon()
         secret = client_info.get("client_secret")
         row = OAuthClient(
             client_id=client_info["client_id"],
@@ -94,15 +93,6 @@ class Registration(ClientRegistrationEndpoint):
 
     def get_server_metadata(self) -> dict:
         return authorization_server_metadata()
-
-
-def _forget_idle_clients() -> None:
-    """Delete registrations older than CLIENT_IDLE_DAYS that never completed a grant (nor were removed)."""
-    cutoff = utcnow() - timedelta(days=current_app.config["CLIENT_IDLE_DAYS"])
-    never_granted = and_(OAuthClient.granted_at.is_(None), OAuthClient.removed_at.is_(None))
-    db.session.execute(
-        delete(OAuthClient).where(OAuthClient.kind == "registered", never_granted, OAuthClient.created_at < cutoff)
-    )
 
 
 def registration_allowed(authorization: str | None) -> bool:
