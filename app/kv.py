@@ -3,7 +3,8 @@
 For short-lived state that every worker of every instance must see: legacy MCP
 sessions, a client's answer to a question a tool asked, cancellations. Values are
 JSON objects. Beside keys it keeps leases: members of a named group, each expiring on
-its own, of which a group holds at most so many (the open event streams of a caller).
+its own, of which a group holds at most so many (the open event streams of a caller); and
+locks, which one worker of all holds at a time (a refresh of a provider token).
 The leases of one group are all taken for the same number of seconds.
 
 Every operation is a short transaction of its own: a call that waits for minutes while
@@ -19,6 +20,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, String, Text, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import aware, utcnow
@@ -60,6 +62,20 @@ class DatabaseStore:
         with db.engine.connect() as connection:
             found = connection.scalar(select(Entry.key).where(Entry.key == key, Entry.expires_at > utcnow()))
         return found is not None
+
+    def lock(self, key: str, ttl: int) -> bool:
+        """Take the lock `key` for `ttl` seconds; False if another holds it (every worker and instance sees it)."""
+        db.session.execute(delete(Entry).where(Entry.expires_at <= utcnow()))
+        db.session.add(Entry(key=f"lock:{key}", value="{}", expires_at=utcnow() + timedelta(seconds=ttl)))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return False
+        return True
+
+    def unlock(self, key: str) -> None:
+        self.delete(f"lock:{key}")
 
     def claim(self, group: str, member: str, limit: int, ttl: int) -> bool:
         """Add `member` to `group` for `ttl` seconds unless the group holds `limit` live members already.
@@ -115,6 +131,13 @@ class RedisStore:
 
     def exists(self, key: str) -> bool:
         return bool(self.client.exists(f"kv:{key}"))
+
+    def lock(self, key: str, ttl: int) -> bool:
+        """Take the lock `key` for `ttl` seconds; False if another holds it."""
+        return bool(self.client.set(f"kv:lock:{key}", "1", nx=True, ex=ttl))
+
+    def unlock(self, key: str) -> None:
+        self.client.delete(f"kv:lock:{key}")
 
     def claim(self, group: str, member: str, limit: int, ttl: int) -> bool:
         """Add `member` to `group` (a sorted set scored by expiry) unless it holds `limit` live members."""

@@ -50,9 +50,31 @@ def login_with(name: str) -> Response:
     session["login_provider"] = name
     extra = {"audience": provider.audience} if provider.audience else {}
     try:
-        return registry.client_for(name).authorize_redirect(callback_url(name), **extra)
+        client = registry.client_for(name)
+        extra |= offline_access(provider, client, session.get("_user_id"))
+        return client.authorize_redirect(callback_url(name), **extra)
     except (requests.RequestException, ValueError):  # discovery failed or was not JSON
         return _failed(name, "provider_error")
+
+
+def offline_access(provider, client, user_id: str | None) -> dict[str, str]:
+    """What to ask `provider` for so that it gives a refresh token, when provider tokens are kept.
+
+    Google wants `access_type=offline`, and gives a refresh token only on a consent, so
+    `prompt=consent` unless one is kept already. Okta, Keycloak, Auth0 and other OIDC issuers
+    that list `offline_access` in `scopes_supported` get that scope; a generic issuer also
+    `prompt=consent`, which OpenID Connect requires for it. GitHub needs nothing: a GitHub App
+    with expiring tokens sends a refresh token by itself.
+    """
+    if not current_app.config["UPSTREAM_TOKEN_KEY"] or provider.type in ("github", "dev"):
+        return {}
+    kept = upstream.has_refresh_token(int(user_id) if user_id else None, provider.name)
+    if provider.type == "google":
+        return {"access_type": "offline"} | ({} if kept else {"prompt": "consent"})
+    if "offline_access" not in client.load_server_metadata().get("scopes_supported", []):
+        return {}
+    asked = {"scope": f"{provider.scope} offline_access"}
+    return asked | ({"prompt": "consent"} if provider.type == "oidc" and not kept else {})
 
 
 def callback_url(name: str) -> str:

@@ -1,9 +1,14 @@
 """People's tokens at their identity provider, for tools that call its APIs on their behalf.
 
 Kept only when UPSTREAM_TOKEN_KEY is set, encrypted with it (Fernet; several keys,
-comma-separated, newest first, to rotate), one row per person. `upstream_token`
-hands a tool a fresh access token, refreshing it first when it is about to expire.
-These tokens never reach MCP clients, and clients' tokens never reach the provider.
+comma-separated, newest first, to rotate), one row per person and provider (a person may
+sign in with two). `upstream_token` hands a tool a fresh access token, refreshing it
+first when it is about to expire: under a lock in the shared store, so that of the many
+calls of a person's tools that find it expired, on whichever worker or instance, one
+refreshes and the others use what it got. A rotated refresh token replaces the old one.
+When no refresh is possible the tool gets UpstreamTokenError, which says where to sign
+in again. These tokens never reach MCP clients, and clients' tokens never reach the
+provider.
 """
 
 from __future__ import annotations
@@ -15,21 +20,28 @@ from datetime import datetime
 import requests
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.clock import utcnow
+from app import kv
+from app.auth import providers
+from app.clock import aware, utcnow
 from app.extensions import db
+from app.urls import public_url
 
-#: Refresh this many seconds before the provider's expiry.
+#: Refresh this many seconds before the provider's expiry (at most a quarter of the token's lifetime).
 EARLY_REFRESH = 60
+#: Seconds between looks at a refresh another worker is making.
+REFRESH_POLL = 0.05
 
 
 class UpstreamToken(db.Model):
     __tablename__ = "upstream_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    __table_args__ = (UniqueConstraint("user_id", "provider", name="uq_upstream_tokens_user_provider"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     provider: Mapped[str] = mapped_column(String(32))
     encrypted: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[int | None] = mapped_column(Integer)
@@ -41,13 +53,13 @@ class UpstreamTokenError(Exception):
 
 
 def save(user_id: int, provider: str, token: dict) -> None:
-    """Keep a person's provider token, encrypted (a no-op unless UPSTREAM_TOKEN_KEY is set)."""
+    """Keep a person's token at `provider`, encrypted (a no-op unless UPSTREAM_TOKEN_KEY is set)."""
     key = current_app.config["UPSTREAM_TOKEN_KEY"]
     if not key:
         return
     kept = {name: token[name] for name in ("access_token", "refresh_token", "token_type") if token.get(name)}
-    row = db.session.scalar(select(UpstreamToken).filter_by(user_id=user_id)) or UpstreamToken(user_id=user_id)
-    row.provider, row.encrypted = provider, cipher(key).encrypt(json.dumps(kept).encode()).decode()
+    row = _row(user_id, provider) or UpstreamToken(user_id=user_id, provider=provider)
+    row.encrypted = cipher(key).encrypt(json.dumps(kept).encode()).decode()
     row.expires_at = token.get("expires_at") or (
         int(time.time()) + token["expires_in"] if token.get("expires_in") else None
     )
@@ -56,23 +68,75 @@ def save(user_id: int, provider: str, token: dict) -> None:
     db.session.commit()
 
 
-def upstream_token(user_id: int | None) -> str:
-    """Return a valid provider access token for the person, refreshing it if needed."""
+def has_refresh_token(user_id: int | None, provider: str) -> bool:
+    """Whether a refresh token is kept for the person at `provider` (so the provider need not be asked again)."""
     key = current_app.config["UPSTREAM_TOKEN_KEY"]
-    row = db.session.scalar(select(UpstreamToken).filter_by(user_id=user_id)) if key and user_id else None
+    row = _row(user_id, provider) if key and user_id else None
+    return row is not None and bool(_decrypted(row, key).get("refresh_token"))
+
+
+def upstream_token(user_id: int | None, provider: str | None = None) -> str:
+    """Return a valid access token at `provider` (default: where the person last signed in), refreshed if needed."""
+    key = current_app.config["UPSTREAM_TOKEN_KEY"]
+    row = _row(user_id, provider) if key and user_id else None
     if row is None:
-        raise UpstreamTokenError("no provider token is kept for this person: sign in again")
-    try:
-        token = json.loads(cipher(key).decrypt(row.encrypted.encode()))
-    except InvalidToken:
-        raise UpstreamTokenError("the kept provider token cannot be decrypted (was the key changed?)") from None
-    if row.expires_at is None or row.expires_at - EARLY_REFRESH > time.time():
+        raise UpstreamTokenError(f"No {provider or 'provider'} token is kept for you: {_sign_in_again(provider)}")
+    token = _decrypted(row, key)
+    if _fresh(row):
         return token["access_token"]
     if not token.get("refresh_token"):
-        raise UpstreamTokenError("the provider token expired and cannot be refreshed: sign in again")
-    fresh = _refresh(row.provider, token["refresh_token"])
-    save(row.user_id, row.provider, {"refresh_token": token["refresh_token"]} | fresh)
-    return fresh["access_token"]
+        raise UpstreamTokenError(f"Your {row.provider} token expired: {_sign_in_again(row.provider)}")
+    return _refreshed(row.user_id, row.provider, key)
+
+
+def _refreshed(user_id: int, provider: str, key: str) -> str:
+    """Refresh under the shared lock; whoever waits on it uses the token the holder got."""
+    store, lock = kv.store(), f"upstream-refresh:{user_id}:{provider}"
+    deadline = time.monotonic() + 3 * providers.PROVIDER_TIMEOUT
+    while time.monotonic() < deadline:
+        if store.lock(lock, 2 * providers.PROVIDER_TIMEOUT):
+            try:
+                row = _row(user_id, provider, reload=True)
+                token = _decrypted(row, key)
+                if _fresh(row):  # another worker refreshed it while this one waited for the lock
+                    return token["access_token"]
+                fresh = _refresh(provider, token["refresh_token"])
+                save(user_id, provider, {"refresh_token": token["refresh_token"]} | fresh)
+                return fresh["access_token"]
+            finally:
+                store.unlock(lock)
+        time.sleep(REFRESH_POLL)
+        row = _row(user_id, provider, reload=True)
+        if row is not None and _fresh(row):
+            return _decrypted(row, key)["access_token"]
+    raise UpstreamTokenError(f"Your {provider} token could not be refreshed in time: try again in a moment.")
+
+
+def _row(user_id: int | None, provider: str | None, reload: bool = False) -> UpstreamToken | None:
+    """The person's kept token at `provider`, or where they last signed in; `reload` reads past the session."""
+    query = select(UpstreamToken).filter_by(user_id=user_id)
+    query = query.filter_by(provider=provider) if provider else query.order_by(UpstreamToken.updated_at.desc())
+    return db.session.scalars(query.execution_options(populate_existing=reload).limit(1)).first()
+
+
+def _decrypted(row: UpstreamToken, key: str) -> dict:
+    try:
+        return json.loads(cipher(key).decrypt(row.encrypted.encode()))
+    except InvalidToken:
+        raise UpstreamTokenError(f"The kept {row.provider} token cannot be decrypted (was the key changed?)") from None
+
+
+def _fresh(row: UpstreamToken) -> bool:
+    """Whether the token has more than its early-refresh margin left (a quarter of its life, at most a minute)."""
+    if row.expires_at is None:
+        return True
+    lifetime = row.expires_at - aware(row.updated_at).timestamp()
+    return row.expires_at - min(EARLY_REFRESH, max(lifetime, 0) / 4) > time.time()
+
+
+def _sign_in_again(provider: str | None) -> str:
+    where = f"/auth/login/{provider}" if provider else "/auth/login"
+    return f"sign in to {provider or 'your provider'} again at {public_url()}{where}"
 
 
 def cipher(keys: str) -> MultiFernet:
@@ -81,8 +145,6 @@ def cipher(keys: str) -> MultiFernet:
 
 
 def _refresh(provider_name: str, refresh_token: str) -> dict:
-    from app.auth import providers
-
     provider, client = providers.providers()[provider_name], providers.client_for(provider_name)
     url = provider.token_url or client.load_server_metadata().get("token_endpoint")
     response = requests.post(
@@ -94,5 +156,6 @@ def _refresh(provider_name: str, refresh_token: str) -> dict:
     )
     refreshed = response.json() if response.ok else {}
     if "access_token" not in refreshed:
-        raise UpstreamTokenError(f"the provider refused to refresh the token (HTTP {response.status_code})")
+        reason = f"{provider_name} refused to refresh your token (HTTP {response.status_code})"
+        raise UpstreamTokenError(f"{reason}: {_sign_in_again(provider_name)}")
     return refreshed

@@ -59,6 +59,10 @@ class OidcProvider:
         self.log.seek(0)
         return self.log.read().decode("utf-8", "replace")
 
+    def refreshes(self) -> dict[str, int]:
+        """How many refresh grants the provider answered, and how many it refused."""
+        return requests.get(f"{self.issuer}/test/refreshes", timeout=5).json()
+
     def stop(self) -> None:
         """Stop the provider (SIGTERM, then SIGKILL after 10 s) and release its log. Safe to call twice."""
         if self.process.poll() is None:
@@ -116,10 +120,13 @@ def _wait_until_ready(provider: OidcProvider, timeout: float) -> None:
     raise RuntimeError(f"test OIDC provider {problem}. Its output:\n{output}")
 
 
-def start_oidc_provider(redirect_uris: list[str], port: int | None = None) -> OidcProvider:
+def start_oidc_provider(
+    redirect_uris: list[str], port: int | None = None, access_token_seconds: int | None = None
+) -> OidcProvider:
     """Start the test provider on 127.0.0.1 and wait until it serves its discovery document.
 
     `redirect_uris` are registered for the client exactly as given. A free port is picked when `port` is None.
+    `access_token_seconds` shortens its access tokens (default 10 minutes).
     The caller must call `stop()` on the result.
     """
     node = shutil.which("node")
@@ -138,6 +145,7 @@ def start_oidc_provider(redirect_uris: list[str], port: int | None = None) -> Oi
         "CLIENT_ID": client_id,
         "CLIENT_SECRET": client_secret,
         "REDIRECT_URIS": ",".join(redirect_uris),
+        **({"ACCESS_TOKEN_TTL": str(access_token_seconds)} if access_token_seconds else {}),
     }
     log = tempfile.TemporaryFile()  # closed by OidcProvider.stop()
     process = subprocess.Popen(

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from pydantic import BaseModel, ValidationError
 
+from app.auth.upstream import UpstreamTokenError
 from app.mcp.content import CONTENT_TYPES
 from app.mcp.context import Context
 from app.mcp.errors import Cancelled, ProtocolError, ToolError
@@ -35,7 +36,7 @@ def call_tool(spec: ToolSpec, values: dict[str, Any], ctx: Context) -> dict[str,
         return tool_result(spec, spec.fn(**kwargs))
     except (InputRequired, ProtocolError, Cancelled):
         raise
-    except ToolError as error:
+    except (ToolError, UpstreamTokenError) as error:  # the person must sign in again: said plainly
         return error_result(str(error))
     except Exception:
         current_app.logger.exception("tool %s failed", spec.name)

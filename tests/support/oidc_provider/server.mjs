@@ -10,6 +10,11 @@
 //   CLIENT_ID      the client's id
 //   CLIENT_SECRET  the client's secret (client_secret_basic)
 //   REDIRECT_URIS  comma-separated list of exact redirect URIs
+//   ACCESS_TOKEN_TTL  access token lifetime in seconds (default 600)
+//
+// With the `offline_access` scope (and prompt=consent, as OpenID Connect requires) the
+// client gets a refresh token, rotated on every use. GET /test/refreshes answers how many
+// refresh grants succeeded and failed, for tests that count them.
 //
 // Prints `ready <issuer>` on stdout once listening; exits cleanly on SIGTERM.
 
@@ -32,6 +37,8 @@ const ISSUER = process.env.ISSUER || `http://127.0.0.1:${PORT}`;
 const CLIENT_ID = requireEnv('CLIENT_ID');
 const CLIENT_SECRET = requireEnv('CLIENT_SECRET');
 const REDIRECT_URIS = requireEnv('REDIRECT_URIS').split(',').map((uri) => uri.trim()).filter(Boolean);
+const ACCESS_TOKEN_TTL = Number.parseInt(process.env.ACCESS_TOKEN_TTL || '600', 10);
+const refreshes = { succeeded: 0, failed: 0 };
 
 // Fresh RS256 signing key per run: tests must fetch it from the jwks_uri, as a real RP does.
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -67,12 +74,14 @@ const configuration = {
     client_id: CLIENT_ID,
     client_secret: CLIENT_SECRET,
     redirect_uris: REDIRECT_URIS,
-    grant_types: ['authorization_code'],
+    grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
   }],
   responseTypes: ['code'],
-  scopes: ['openid', 'profile', 'email'],
+  scopes: ['openid', 'profile', 'email', 'offline_access'],
+  issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+  rotateRefreshToken: true,
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
@@ -103,13 +112,20 @@ const configuration = {
     Interaction: 10 * 60,
     Grant: 60 * 60,
     AuthorizationCode: 60,
-    AccessToken: 10 * 60,
+    AccessToken: ACCESS_TOKEN_TTL,
+    RefreshToken: 24 * 60 * 60,
     IdToken: 10 * 60,
   },
 };
 
 const provider = new Provider(ISSUER, configuration);
 provider.proxy = false; // we are hit directly, never behind a proxy
+provider.on('grant.success', (ctx) => {
+  if (ctx.oidc.params.grant_type === 'refresh_token') refreshes.succeeded += 1;
+});
+provider.on('grant.error', (ctx) => {
+  if (ctx.oidc.params?.grant_type === 'refresh_token') refreshes.failed += 1;
+});
 
 // --- interaction pages ------------------------------------------------------
 
@@ -237,6 +253,11 @@ const providerCallback = provider.callback();
 const server = http.createServer(async (req, res) => {
   try {
     const { pathname } = new URL(req.url, ISSUER);
+    if (pathname === '/test/refreshes') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(refreshes));
+      return;
+    }
     if (await handleInteraction(req, res, pathname)) return;
     providerCallback(req, res);
   } catch (err) {
