@@ -131,6 +131,7 @@ def _authorization(values: dict[str, str]) -> dict[str, Any]:
         "PERSONAL_TOKEN_MAX_DAYS",
         "CLIENT_IDLE_DAYS",
         "TOKEN_RETENTION_DAYS",
+        "CONNECTION_EVENT_DAYS",
     )
     texts = ("REGISTRATION_TOKEN", "EXTERNAL_AUDIENCE", "EXTERNAL_JWKS_URI", "UPSTREAM_TOKEN_KEY", *RATE_LIMITS)
     return (

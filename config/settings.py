@@ -108,6 +108,11 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
         Setting("REFRESH_TOKEN_DAYS", "lifetime of refresh tokens; each use replaces the token", "30"),
         Setting("REFRESH_GRACE_SECONDS", "how long a rotated refresh token still works (concurrent refreshes)", "10"),
         Setting(
+            "CONNECTION_EVENT_DAYS",
+            "days each step of a client's way in is kept for the connection doctor (Connected apps, the CLI)",
+            "7",
+        ),
+        Setting(
             "TOKEN_RETENTION_DAYS",
             "days a token is kept after it was revoked or could last be used; then housekeeping deletes it",
             "7",

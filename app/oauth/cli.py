@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.auth.users import User
 from app.extensions import db
-from app.oauth import personal, removal
+from app.oauth import events, personal, removal
 from app.oauth.models import OAuthClient
 from app.oauth.urls import resource_url
 
@@ -24,6 +26,26 @@ def list_clients() -> None:
         used = row.last_used_at.isoformat(timespec="minutes") if row.last_used_at else "never"
         click.echo(f"{row.client_id}\t{row.kind}\t{meta.get('client_name', '-')}\tlast used {used}")
         click.echo(f"\tredirects: {' '.join(meta.get('redirect_uris', []))}")
+
+
+@clients_cli.command("events")
+@click.option("--client", "client_id", help="Only this client's events.")
+@click.option("--user", "email", help="Only the events of the person with this e-mail.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+def list_events(client_id: str | None, email: str | None, as_json: bool) -> None:
+    """Each step of clients' ways in, newest first: what went through, what failed and why."""
+    user_id = None
+    if email:
+        user_id = db.session.scalar(select(User.id).filter_by(email=email))
+        if user_id is None:
+            raise click.ClickException(f"no person with e-mail {email!r}")
+    found = events.query(client_id, user_id)
+    if as_json:
+        click.echo(json.dumps([event.as_dict() for event in found], indent=2))
+        return
+    for event in found:
+        outcome, client = "ok    " if event.ok else "FAILED", event.client_id or "-"
+        click.echo(f"{event.at:%Y-%m-%d %H:%M:%S}  {outcome}  {event.step:<12}  {client}  {event.reason}")
 
 
 @clients_cli.command("revoke")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.clock import aware, utcnow
 from app.extensions import db
-from app.oauth import removal
+from app.oauth import events, removal
 from app.oauth.models import Consent, OAuthClient, Token
 
 
@@ -28,7 +28,7 @@ def of_user(user_id: int) -> list[Connection]:
     tokens = [t for t in tokens if _live(t)]
     consents = db.session.scalars(select(Consent).filter_by(user_id=user_id, removed_at=None)).all()
     client_ids = sorted({t.client_id for t in tokens} | {c.client_id for c in consents})
-    names = _names(client_ids)
+    names = names_of(client_ids)
     connections = []
     for client_id in client_ids:
         live = [t for t in tokens if t.client_id == client_id]
@@ -51,7 +51,24 @@ def _live(token: Token) -> bool:
     return aware(token.expires_at) > utcnow() or (refresh_alive and token.rotated_at is None)
 
 
-def _names(client_ids: list[str]) -> dict[str, str | None]:
+def names_of(client_ids: list[str]) -> dict[str, str | None]:
     """The registered name of each client that has one, in one query."""
     rows = db.session.scalars(select(OAuthClient).where(OAuthClient.client_id.in_(client_ids))).all()
     return {row.client_id: row.client_metadata.get("client_name") for row in rows}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event of the person's connection history, with its client's name."""
+
+    event: events.Event
+    name: str
+
+
+def history(user_id: int, limit: int = 30) -> list[Step]:
+    """The steps of the person's clients' ways in, newest first (the connection doctor)."""
+    used = set(db.session.scalars(select(Token.client_id).filter_by(user_id=user_id, kind="oauth")))
+    used |= set(db.session.scalars(select(Consent.client_id).filter_by(user_id=user_id)))
+    found = events.of_user(user_id, used, limit)
+    names = names_of(sorted({event.client_id for event in found if event.client_id}))
+    return [Step(event, names.get(event.client_id or "") or event.client_id or "an unknown client") for event in found]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app.auth.users import User
 from app.clock import aware, utcnow
 from app.extensions import db
-from app.oauth import revocation
+from app.oauth import events, revocation
 from app.oauth.models import AuthorizationCode, Token, digest
 from app.oauth.urls import resource_url
 
@@ -99,6 +99,8 @@ class CodeGrant(AuthorizationCodeGrant):
             return None
         if row.used:
             revoke_family(row.family)  # a replayed code: whoever holds it, revoke what it gave
+            reason = "an authorization code was used twice: every token of that sign-in was revoked"
+            events.record("token", False, reason, row.client_id, row.user_id)
             return None
         form = self.request.form
         if form.get("resource") and form["resource"].rstrip("/") != row.resource:
@@ -124,6 +126,8 @@ class RefreshGrant(RefreshTokenGrant):
         grace = timedelta(seconds=current_app.config["REFRESH_GRACE_SECONDS"])
         if row.rotated_at and aware(row.rotated_at) + grace < utcnow():
             revoke_family(row.family)  # reuse of a rotated token: the family may be stolen
+            reason = "a refresh token was used again after it was replaced: every token of that sign-in was revoked"
+            events.record("refresh", False, reason, row.client_id, row.user_id)
             return None
         return row
 

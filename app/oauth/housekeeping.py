@@ -9,7 +9,8 @@ token request waiting on the same tables waits for one batch at most):
   token's expiry; their own, without one). A rotated refresh token is kept as long as its
   family could be refreshed, so that its reuse is still caught;
 - consents and codes of clients that no longer exist;
-- registrations that never completed a grant, CLIENT_IDLE_DAYS after they were made.
+- registrations that never completed a grant, CLIENT_IDLE_DAYS after they were made;
+- connection events (app.oauth.events) CONNECTION_EVENT_DAYS after they happened.
 
 A sign-in and a registration start it (at most every INTERVAL per process, and a few
 batches per table); `flask housekeeping` runs it to the end, for a cron job.
@@ -30,6 +31,7 @@ from sqlalchemy import and_, delete, exists, or_, select
 
 from app.clock import utcnow
 from app.extensions import db
+from app.oauth.events import ConnectionEvent
 from app.oauth.models import AuthorizationCode, Consent, OAuthClient, Token
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ def purge(max_batches: int | None = None) -> dict[str, int]:
         ),
         "consents": (Consent, ~known_client),
         "registrations": (OAuthClient, _never_granted()),
+        "events": (ConnectionEvent, ConnectionEvent.at < now - timedelta(days=config["CONNECTION_EVENT_DAYS"])),
     }
     return {name: _delete_in_batches(model, where, max_batches) for name, (model, where) in targets.items()}
 

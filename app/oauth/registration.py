@@ -20,7 +20,7 @@ from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.extensions import db
-from app.oauth import housekeeping
+from app.oauth import events, housekeeping
 from app.oauth.clients import https_problem, redirect_problem
 from app.oauth.metadata import authorization_server_metadata
 from app.oauth.models import OAuthClient, digest
@@ -89,6 +89,8 @@ class Registration(ClientRegistrationEndpoint):
         )
         db.session.add(row)
         db.session.commit()
+        name = client_metadata.get("client_name") or "a client without a name"
+        events.record("registration", True, f"registered dynamically as {name}", row.client_id)
         return row
 
     def get_server_metadata(self) -> dict:

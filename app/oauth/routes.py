@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from app import limits
-from app.oauth import consent, metadata, removal
+from app.oauth import consent, events, metadata, removal
 from app.oauth.registration import registration_allowed
 from app.oauth.server import server
 from app.oauth.urls import ENDPOINTS, issuer
@@ -58,6 +58,8 @@ def decide() -> Response | str:
     if isinstance(grant, Response | tuple):
         return grant
     approved = request.form.get("decision") == "allow"
+    reason = "access allowed" if approved else "the person denied access on the consent page"
+    events.record("consent", approved, reason, grant.request.client.client_id, current_user.id)
     if approved and request.form.get("remember") == "yes":
         client = grant.request.client
         consent.remember(current_user.id, client.client_id, client.get_allowed_scope(grant.request.payload.scope))
@@ -91,7 +93,26 @@ def _answer(grant, approved: bool) -> Response:
 
 @bp.post(ENDPOINTS["token"])
 def token() -> Response:
-    return _client_endpoint(lambda: server().create_token_response())
+    response = _client_endpoint(lambda: server().create_token_response())
+    if response.status_code >= 400:
+        step = "refresh" if request.form.get("grant_type") == "refresh_token" else "token"
+        events.record(step, False, f"the token endpoint refused: {_error_of(response)}", _token_client_id())
+    return response
+
+
+def _token_client_id() -> str | None:
+    """The client a token request names (in the form, or as Basic credentials; None if they do not parse)."""
+    try:
+        basic = request.authorization
+    except ValueError:  # credentials outside ASCII, and the like: the endpoint refused them already
+        basic = None
+    return request.form.get("client_id") or (basic.username if basic and basic.type == "basic" else None)
+
+
+def _error_of(response: Response) -> str:
+    """An OAuth error response's error and description, as one line."""
+    body = response.get_json(silent=True) or {}
+    return ": ".join(part for part in (body.get("error"), body.get("error_description")) if part) or "no reason given"
 
 
 @bp.post(ENDPOINTS["register"])
@@ -104,7 +125,10 @@ def register() -> Response:
         request.get_json()  # parsed here, where a hostile body can be answered as RFC 7591 says
     except (BadRequest, RecursionError):
         return _oauth_error(400, "invalid_client_metadata", "the body is not valid JSON text")
-    return _client_endpoint(lambda: server().create_endpoint_response("client_registration"))
+    response = _client_endpoint(lambda: server().create_endpoint_response("client_registration"))
+    if response.status_code >= 400:
+        events.record("registration", False, f"dynamic registration refused: {_error_of(response)}")
+    return response
 
 
 @bp.post(ENDPOINTS["revoke"])
@@ -134,6 +158,9 @@ def _oauth_error(status: int, error: str, message: str) -> Response:
 
 def _removed_page(gone: removal.Removal) -> tuple[str, int]:
     """Tell the person the client was removed: never a redirect to it (its redirect URI is no longer known good)."""
+    person = current_user.id if current_user.is_authenticated else None
+    client_id = request.values.get("client_id")
+    events.record("authorize", False, f"the app was removed: {gone.explained()}", client_id, person)
     return render_template("errors/error.html", status=400, title="This app was removed", message=gone.explained()), 400
 
 
@@ -152,6 +179,9 @@ def too_many_requests(error) -> Response:
 
 def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
     """Send the error to the client when its redirect URI is known good; else show it."""
+    person = current_user.id if current_user.is_authenticated else None
+    reason = f"authorization request refused: {error.description or error.error.replace('_', ' ')}"
+    events.record("authorize", False, reason, request.values.get("client_id"), person)
     if error.redirect_uri:
         params = [("error", error.error)] + ([("error_description", error.description)] if error.description else [])
         params += [("state", error.state)] if error.state else []

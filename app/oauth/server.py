@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 
 from app.clock import utcnow
 from app.extensions import db
-from app.oauth import documents, registration
+from app.oauth import documents, events, registration
 from app.oauth.clients import Client
 from app.oauth.fetching import FetchError
 from app.oauth.grants import AUTH_METHODS, CONFIDENTIAL_METHODS, CodeGrant, RefreshGrant, S256Challenge, revoke_family
@@ -30,6 +30,7 @@ def query_client(client_id: str) -> Client | None:
             return Client(documents.load(client_id))
         except FetchError as error:
             current_app.logger.info("client metadata document refused: %s", error)
+            events.record("registration", False, f"its client metadata document could not be used: {error}", client_id)
             return None
     row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id, kind="registered", removed_at=None))
     if row is None:
@@ -59,6 +60,9 @@ def save_token(token: dict, request) -> None:
         )
     )
     db.session.commit()
+    what = "a code exchanged for tokens" if getattr(request, "authorization_code", None) else "tokens refreshed"
+    step = "token" if getattr(request, "authorization_code", None) else "refresh"
+    events.record(step, True, what, request.client.get_client_id(), request.user.id)
 
 
 class UnsupportedTokenTypeHint(OAuth2Error):

@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.auth.users import User
 from app.clock import aware, utcnow
 from app.extensions import db
-from app.oauth import external, revocation, scopes
+from app.oauth import events, external, revocation, scopes
 from app.oauth.models import Token, digest
 from app.oauth.urls import resource_url
 
@@ -104,12 +104,17 @@ def look_up(token: str) -> Principal | None:
 
 def _look_up(token_hash: str, audience: str) -> tuple[Principal | None, float]:
     row = db.session.scalar(select(Token).filter_by(access_hash=token_hash))
-    if row is None or row.revoked_at is not None or row.resource != audience:
+    if row is None:
         return None, 0
     remaining = (aware(row.expires_at) - utcnow()).total_seconds()
     user = db.session.get(User, row.user_id)
-    if remaining <= 0 or user is None:
+    refusal = _refusal(row, audience, remaining)
+    if refusal or user is None:
+        if refusal and row.kind == "oauth":
+            events.record("mcp", False, f"/mcp refused the access token: {refusal}", row.client_id, row.user_id)
         return None, 0
+    if row.last_used_at is None and row.kind == "oauth":
+        events.record("mcp", True, "first call to /mcp with this access token", row.client_id, row.user_id)
     row.last_used_at = utcnow()
     db.session.commit()
     principal = Principal(
@@ -123,3 +128,14 @@ def _look_up(token_hash: str, audience: str) -> tuple[Principal | None, float]:
         token_id=str(row.id),
     )
     return principal, min(remaining, current_app.config["TOKEN_CACHE_SECONDS"])
+
+
+def _refusal(row: Token, audience: str, remaining: float) -> str | None:
+    """Why a stored token does not let its holder in here, in plain words; None if it does."""
+    if row.revoked_at is not None:
+        return "it was revoked"
+    if row.resource != audience:
+        return f"it was issued for {row.resource}, not for this server's {audience}"
+    if remaining <= 0:
+        return "it expired (the client should refresh it)"
+    return None

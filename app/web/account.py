@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -15,7 +15,15 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 @bp.get("/apps")
 def apps() -> str:
-    return render_template("account/apps.html", connections=connected.of_user(current_user.id))
+    steps = connected.history(current_user.id)
+    failure = next((step for step in steps if not step.event.ok), None)
+    return render_template(
+        "account/apps.html",
+        connections=connected.of_user(current_user.id),
+        steps=steps,
+        last_failure=failure,
+        kept_days=current_app.config["CONNECTION_EVENT_DAYS"],
+    )
 
 
 @bp.post("/apps/revoke")

@@ -7,8 +7,10 @@ site's Origin), so it shows exactly what /mcp offers this person; nothing is lis
 from __future__ import annotations
 
 from flask import Blueprint, current_app, make_response, render_template
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.oauth import connected
 from app.oauth.urls import resource_url
 from app.security import content_security_policy
 from app.web import snippets
@@ -32,4 +34,5 @@ def connect() -> str:
     """The MCP URL and a configuration for each client, ready to copy."""
     url = resource_url()
     guides = snippets.guides(url, current_app.config["MCP_SERVER_NAME"])
-    return render_template("web/connect.html", mcp_url=url, guides=guides)
+    last = connected.history(current_user.id, limit=1) if current_user.is_authenticated else []
+    return render_template("web/connect.html", mcp_url=url, guides=guides, last_attempt=last[0] if last else None)

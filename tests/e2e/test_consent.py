@@ -134,6 +134,25 @@ def test_deny_sends_access_denied_to_the_client(deployment: AppWithClient, page:
     assert "code" not in callback
 
 
+def test_the_connection_history_names_each_cause_of_failure(deployment: AppWithClient, page: Page) -> None:
+    """An authorization request with a redirect URI the client never registered, then a revoked token: the
+    Connected apps page shows both failures in its timeline, the newest highlighted with what to do."""
+    elsewhere = deployment.client.authorization_url(deployment.base_url, Pkce(), redirect_uri="http://127.0.0.1:9/x")
+    page.goto(elsewhere)
+    page.get_by_role("heading", name="Invalid authorization request").wait_for()
+    token = grant(page, deployment)
+    deployment.client.revoke(deployment.base_url, token)
+    assert whoami(deployment.mcp_url, token).status_code == 401
+    page.goto(f"{deployment.base_url}/account/apps")
+    alert = page.get_by_role("alert")
+    assert "it was revoked" in alert.inner_text() and "What to do:" in alert.inner_text()
+    failed = page.locator("ol.timeline li.failed").all_inner_texts()
+    assert any("it was revoked" in item for item in failed)
+    assert any("redirect" in item.lower() and "authorize" in item for item in failed)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "connection-history.png", full_page=True)
+
+
 def test_revoking_a_connected_app_ends_its_tokens(deployment: AppWithClient, page: Page) -> None:
     token = grant(page, deployment)
     assert caller_email(whoami(deployment.mcp_url, token)) == PERSON_EMAIL  # now cached by a worker
@@ -148,7 +167,7 @@ def test_revoking_a_connected_app_ends_its_tokens(deployment: AppWithClient, pag
 
     row.get_by_role("button", name=f"Revoke {CLIENT_NAME}").click()
     page.get_by_role("status").filter(has_text="Access revoked").wait_for()
-    assert page.get_by_text(CLIENT_NAME).count() == 0
+    assert page.get_by_role("row").filter(has_text=CLIENT_NAME).count() == 0  # no longer connected
     assert page.get_by_text("No application has access.").is_visible()
 
     time.sleep(CACHE_WAIT)

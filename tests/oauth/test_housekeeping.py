@@ -81,7 +81,7 @@ def test_what_is_past_its_use_goes_and_the_rest_stays(make_app):
         purged = housekeeping.purge()
         kept_clients = set(db.session.scalars(select(OAuthClient.client_id)))
         kept_consents = set(db.session.scalars(select(Consent.client_id)))
-    assert purged == {"codes": 2, "tokens": 2, "consents": 1, "registrations": 1}
+    assert purged == {"codes": 2, "tokens": 2, "consents": 1, "registrations": 1, "events": 0}
     assert kept_clients == {"granted", "new"} and kept_consents == {"granted"}
     assert counts(app)["oauth_tokens"] == 3 and counts(app)["oauth_codes"] == 1
 

@@ -18,7 +18,7 @@ from flask_login import current_user
 from app.auth.principal import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.server import throttle
-from app.oauth import scopes, verify
+from app.oauth import events, scopes, verify
 from app.oauth.scopes import BASE_SCOPE
 from app.oauth.urls import resource_metadata_url
 from app.security import bearer_token
@@ -66,7 +66,10 @@ def caller(req: Request) -> Principal:
 
 def require_scopes(principal: Principal, needed: tuple[str, ...]) -> None:
     """Raise InsufficientScope unless `principal` holds every scope in `needed`."""
-    if scopes.missing(principal.scopes, needed):
+    if missing := scopes.missing(principal.scopes, needed):
+        if principal.client_id:
+            reason = f"/mcp refused a call that needs the scope {' '.join(missing)}, which the token lacks"
+            events.record("mcp", False, reason, principal.client_id, principal.user_id)
         raise InsufficientScope(list(needed))
 
 
