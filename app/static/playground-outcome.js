@@ -6,18 +6,21 @@ import * as render from "./mcp-render.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** Run `perform` and show its result with `view` (or the error) under `heading`. */
-export async function show(heading, perform, view, actions) {
+/** Run `perform` and show its result with `view` (or the error) under `heading`, if `current()` still says
+ * the item it was called from is the one shown: a late answer must not land under another item. */
+export async function show(heading, perform, view, actions, current = () => true) {
   const outcome = $("outcome");
   const title = el("h3", null, heading);
   title.tabIndex = -1;
   try {
     const result = await perform();
+    if (!current()) return;
     const failed = result.isError === true;
     if (failed) title.textContent = "Error";
     outcome.replaceChildren(title, view(result, actions), render.raw(result));
     announce(`${failed ? "Error" : heading}: ${summary(result)}`);
   } catch (error) {
+    if (!current()) return;
     title.textContent = "Error";
     outcome.replaceChildren(title, render.failure(error));
     announce(`Error: ${error.message}`);

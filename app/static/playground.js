@@ -12,8 +12,9 @@ import { templateSchema, expand, promptSchema, annotationTags, completer } from 
 const $ = (id) => document.getElementById(id);
 const client = new McpClient($("playground").dataset.mcpPath);
 const MAX_ROUNDS = 10;
-let busy = false;
 let calls = 0;
+/** Counts the items opened: a call writes its outcome only while the item it was made from is still open. */
+let opened = 0;
 
 const KINDS = {
   tool: { list: ["tools/list", "tools"], into: "tools-list", verb: "Call tool" },
@@ -53,6 +54,7 @@ function breakable(name) {
 }
 
 function open(kind, item, button) {
+  const view = ++opened;
   document.querySelectorAll(".catalog-item[aria-current]").forEach((b) => b.removeAttribute("aria-current"));
   button.setAttribute("aria-current", "true");
   $("detail-empty").hidden = true;
@@ -77,9 +79,13 @@ function open(kind, item, button) {
   const submit = el("button", "button", KINDS[kind].verb);
   submit.type = "submit";
   const form = el("form", "call-form", kind === "resource" ? "" : fields.element, submit);
-  form.addEventListener("submit", (event) => {
+  let running = false; // one call at a time per form; another item's call may run meanwhile
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!busy) run(kind, item, fields.read(), submit);
+    if (running) return;
+    running = true;
+    await run(kind, item, fields.read(), submit, () => view === opened);
+    running = false;
   });
   $("detail-body").replaceChildren(...describe(kind, item), form);
   title.focus();
@@ -100,23 +106,25 @@ function describe(kind, item) {
   return facts;
 }
 
-async function run(kind, item, values, submit) {
-  busy = true;
+/** Make the call; `current()` says whether its item is still the one shown (else its outcome is dropped). */
+async function run(kind, item, values, submit, current) {
   submit.textContent = "Working…";
   $("progress-box").hidden = true;
   $("outcome").replaceChildren(el("p", "muted", "Waiting for the server…"));
+  const notify = (message) => current() && onNotification(message);
+  const readResource = (uri) => interact("resources/read", { uri }, notify);
   const actions = {
-    read: (uri) => show(`Resource ${uri}`, () => interact("resources/read", { uri }), render.resourceResult, actions),
+    read: (uri) => show(`Resource ${uri}`, () => readResource(uri), render.resourceResult, actions, current),
   };
   const [method, params, view] = callFor(kind, item, values);
   await show(
     method === "resources/read" ? `Resource ${params.uri}` : "Result",
-    () => interact(method, params),
+    () => interact(method, params, notify),
     view,
     actions,
+    current,
   );
   submit.textContent = KINDS[kind].verb;
-  busy = false;
 }
 
 /** The method, params and result view for using `item` with the form's `values`. */
@@ -128,7 +136,7 @@ function callFor(kind, item, values) {
 }
 
 /** Call `method`; while the server answers input-required, ask the person and call again. */
-async function interact(method, params) {
+async function interact(method, params, onNotification) {
   const progressToken = method === "tools/call" ? `playground-${++calls}` : undefined;
   let request = params;
   for (let round = 0; round < MAX_ROUNDS; round++) {

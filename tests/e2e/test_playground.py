@@ -145,6 +145,25 @@ def test_progress_bar_reaches_100_percent(deployment: LiveApp, page: Page) -> No
     assert page.locator("#outcome").get_by_text("Counted to 4.", exact=True).is_visible()
 
 
+def test_a_late_result_stays_with_its_own_call(deployment: LiveApp, page: Page) -> None:
+    """Start a slow count, open whoami and call it while the count runs: whoami answers at once, and the count's
+    progress and result, arriving later, never show under whoami."""
+    open_item(page, deployment, "count_slowly")
+    page.get_by_label("To", exact=True).fill("3")
+    page.get_by_label("Delay").fill("0.5")
+    page.get_by_role("button", name="Call tool").click()
+    page.wait_for_function("() => document.getElementById('progress').value > 0")
+    catalog = page.get_by_role("navigation", name="Tools, resources and prompts")
+    catalog.get_by_role("button", name=re.compile(r"^whoami(\s|$)")).click()
+    page.get_by_role("button", name="Call tool").click()  # while the count still runs
+    page.locator("#outcome h3").wait_for()
+    page.wait_for_timeout(2500)  # the count has finished meanwhile
+    outcome = page.locator("#outcome").inner_text()
+    assert "Counted to" not in outcome and "Waiting for the server" not in outcome
+    assert page.locator("#progress-box").is_hidden()
+    assert "@example.test" in outcome or "Ada" in outcome, outcome
+
+
 def test_an_elicitation_is_answered_in_the_page(deployment: LiveApp, page: Page) -> None:
     open_item(page, deployment, "test_input_required_result_elicitation")
     page.get_by_role("button", name="Call tool").click()
