@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.mcp import tool
+from app.mcp import ToolError, tool
 
 Unit = Literal["celsius", "fahrenheit", "kelvin"]
 
@@ -29,6 +29,8 @@ def convert_temperature(
     """Convert a temperature between Celsius, Fahrenheit and Kelvin."""
     kelvin = _to_kelvin(value, from_unit)
     if kelvin < 0:
-        raise ValueError("below absolute zero")
+        # A ToolError's message reaches the caller as is; any other exception is "failed unexpectedly".
+        floor = "0 kelvin, -273.15 celsius, -459.67 fahrenheit"
+        raise ToolError(f"{value:g} {from_unit} is below absolute zero ({floor}).")
     converted = {"celsius": kelvin - 273.15, "fahrenheit": (kelvin - 273.15) * 9 / 5 + 32, "kelvin": kelvin}[to_unit]
     return Temperature(value=round(converted, 2), unit=to_unit)

@@ -14,6 +14,12 @@ PNG = base64.b64decode(
 WAV = base64.b64decode("UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=")
 
 
+@tool(read_only=True)
+def break_unexpectedly() -> str:
+    """Fail with an exception that is not a ToolError: its message must stay in the server log."""
+    raise RuntimeError("an internal detail that stays in the log")
+
+
 @tool
 def test_simple_text() -> str:
     """Return a simple text response."""

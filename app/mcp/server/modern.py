@@ -70,11 +70,12 @@ class Modern:
         version, capabilities = meta[VERSION_KEY], meta[CAPABILITIES_KEY]
         if header != version:
             raise _mismatch("the MCP-Protocol-Version header does not match _meta's protocol version")
-        if headers.get("Mcp-Method") != message.method:
-            raise _mismatch("the Mcp-Method header does not match the request's method")
+        method_header = headers.get("Mcp-Method")
+        if method_header != message.method:
+            raise _mismatch(_header_problem("Mcp-Method", method_header, "the request's method"))
         named = NAMED_PARAMS.get(message.method)
-        if named and decode_header(headers.get("Mcp-Name")) != message.params.get(named):
-            raise _mismatch(f"the Mcp-Name header does not match the request's {named!r}")
+        if named and decode_header(name_header := headers.get("Mcp-Name")) != message.params.get(named):
+            raise _mismatch(_header_problem("Mcp-Name", name_header, f"the request's {named!r}"))
         if not isinstance(version, str) or version not in VERSIONS:
             raise unsupported(str(version), VERSIONS)
         if not isinstance(capabilities, dict):
@@ -136,6 +137,13 @@ def _log_level(meta: Mapping[str, Any]) -> str | None:
     if level is not None and level not in LOG_LEVELS:
         raise ProtocolError(INVALID_PARAMS, f"{LOG_LEVEL_KEY} must be one of {', '.join(LOG_LEVELS)}", status=400)
     return level
+
+
+def _header_problem(name: str, value: str | None, what: str) -> str:
+    """Say whether a required header is missing or says something else than the body."""
+    if value is None:
+        return f"the {name} header is missing: it must carry {what}"
+    return f"the {name} header does not match {what}"
 
 
 def _mismatch(message: str) -> ProtocolError:
