@@ -35,6 +35,14 @@ HEALTH_SECONDS, ANSWER_SECONDS = 30.0, 10.0
 log = logging.getLogger(__name__)
 
 
+def takes_effect() -> str:
+    """When a revocation reaches every worker, in words for the person who made it."""
+    if current_app.extensions.get("redis") is not None:
+        return "it stops working at once"
+    seconds = current_app.config["TOKEN_CACHE_SECONDS"]
+    return f"it stops working everywhere within {seconds} second{'' if seconds == 1 else 's'}"
+
+
 def revoke(*criteria: Any) -> int:
     """Revoke the tokens matching `criteria` that are not revoked yet; return how many."""
     revoked = update(Token).where(Token.revoked_at.is_(None), *criteria).values(revoked_at=utcnow())

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.oauth import connected, personal
+from app.oauth import connected, personal, revocation
 from app.oauth.scopes import BASE_SCOPE, supported
 from app.oauth.urls import resource_url
 
@@ -30,7 +30,10 @@ def apps() -> str:
 def revoke_app() -> Response:
     client_id = request.form.get("client_id") or abort(400)
     connected.revoke(current_user.id, client_id)
-    flash("Access revoked and the app removed: to use it again, remove its connector in your client and add it again.")
+    flash(
+        f"Access revoked ({revocation.takes_effect()}) and the app removed: to use it again, remove its connector"
+        " in your client and add it again."
+    )
     return redirect(url_for("account.apps"))
 
 
@@ -44,9 +47,8 @@ def create_token() -> Response | tuple[str, int]:
     form = request.form
     try:
         days = int(form.get("days", "90"))
-        row, value = personal.create(
-            current_user.id, form.get("name", ""), form.get("scope", BASE_SCOPE), days, resource_url()
-        )
+        scope = " ".join(dict.fromkeys(form.getlist("scope") or [BASE_SCOPE]))  # ticked boxes, or one text field
+        row, value = personal.create(current_user.id, form.get("name", ""), scope, days, resource_url())
     except ValueError as error:
         flash(str(error))
         return redirect(url_for("account.tokens"))
@@ -57,7 +59,7 @@ def create_token() -> Response | tuple[str, int]:
 def revoke_token(token_id: int) -> Response:
     if not personal.revoke(token_id, current_user.id):
         abort(404)
-    flash("Token revoked.")
+    flash(f"Token revoked: {revocation.takes_effect()}.")
     return redirect(url_for("account.tokens"))
 
 

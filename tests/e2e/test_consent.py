@@ -165,6 +165,7 @@ def test_revoking_a_connected_app_ends_its_tokens(deployment: AppWithClient, pag
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "connected-apps.png", full_page=True)
 
+    page.once("dialog", lambda dialog: dialog.accept())  # "Remove ...? Its tokens stop working ..."
     row.get_by_role("button", name=f"Revoke {CLIENT_NAME}").click()
     page.get_by_role("status").filter(has_text="Access revoked").wait_for()
     assert page.get_by_role("row").filter(has_text=CLIENT_NAME).count() == 0  # no longer connected
@@ -186,6 +187,21 @@ def test_a_personal_token_from_the_tokens_page_works_on_mcp(deployment: AppWithC
     assert value
     assert page.get_by_role("row").filter(has_text="playwright script").count() == 1
     assert caller_email(whoami(deployment.mcp_url, value)) == PERSON_EMAIL
+    page.get_by_role("button", name="Copy").click()  # plain http: no clipboard API, so the value is selected
+    page.wait_for_function("() => document.getElementById('new-token-copied').textContent !== ''")
+    assert page.locator("#new-token-copied").inner_text() in ("Copied", "Selected: press Ctrl+C (⌘C) to copy")
+
+    # Revoking asks first: dismissed, the token lives on; accepted, it is revoked and the page says when it stops.
+    page.goto(f"{deployment.base_url}/account/tokens")
+    revoke = page.get_by_role("button", name="Revoke playwright script")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    revoke.click()
+    page.wait_for_timeout(300)
+    assert page.get_by_role("row").filter(has_text="playwright script").get_by_text("revoked").count() == 0
+    page.once("dialog", lambda dialog: dialog.accept())
+    revoke.click()
+    when = f"stops working everywhere within {TOKEN_CACHE_SECONDS} second"
+    page.get_by_role("status").filter(has_text=when).wait_for()
 
 
 @pytest.mark.parametrize("crafted", [False, True], ids=["plain", "csp-injecting-redirect"])

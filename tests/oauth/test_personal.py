@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from app.extensions import db
+from app.oauth import personal
 from app.oauth.models import Token
 from config import ConfigError
 from tests.conftest import AuthActions, csrf_token
@@ -132,3 +133,28 @@ def test_connected_apps_page_and_cli(oauth_app, oauth):
 def test_a_maximum_lifetime_out_of_range_stops_start_up(make_app, days):
     with pytest.raises(ConfigError, match="PERSONAL_TOKEN_MAX_DAYS"):
         make_app(PERSONAL_TOKEN_MAX_DAYS=days)
+
+
+def test_the_tokens_page_offers_known_scopes_and_dates(oauth_app, oauth):
+    page = oauth.client.get("/account/tokens").text
+    assert 'type="checkbox" name="scope" value="notes:write"' in page and 'name="scope" value="mcp"' in page
+    form = {"csrf_token": csrf_token(page), "name": "two scopes", "days": "30", "scope": ["mcp", "notes:write"]}
+    created = oauth.client.post("/account/tokens", data=form)
+    assert created.status_code == 201
+    listed = oauth.client.get("/account/tokens").text
+    assert "Created" in listed and "Last used" in listed and "Expires" in listed
+    assert ">notes:write</span>" in listed
+
+
+def test_revocation_says_when_it_takes_effect(make_app, redis_url):
+    for settings, words in (({}, "within 30 seconds"), ({"REDIS_URL": redis_url}, "at once")):
+        app = make_app(**settings)
+        client = app.test_client()
+        AuthActions(client).dev_sign_in()
+        page = client.get("/account/tokens").text
+        client.post("/account/tokens", data={"csrf_token": csrf_token(page), "name": "t", "days": "1"})
+        with app.app_context():
+            token_id = personal.of_user()[0].id
+        page = client.get("/account/tokens").text
+        client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(page)})
+        assert words in client.get("/account/tokens").text, settings
