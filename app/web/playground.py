@@ -35,4 +35,7 @@ def connect() -> str:
     url = resource_url()
     guides = snippets.guides(url, current_app.config["MCP_SERVER_NAME"])
     last = connected.history(current_user.id, limit=1) if current_user.is_authenticated else []
-    return render_template("web/connect.html", mcp_url=url, guides=guides, last_attempt=last[0] if last else None)
+    reachable = snippets.reachable_from_the_internet(url)
+    return render_template(
+        "web/connect.html", mcp_url=url, guides=guides, last_attempt=last[0] if last else None, reachable=reachable
+    )

@@ -6,9 +6,11 @@ Nothing here names a host: every snippet is built from the MCP URL the page comp
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shlex
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from flask import render_template
 
@@ -43,6 +45,8 @@ class Guide:
     steps: tuple[str, ...]
     snippets: tuple[Snippet, ...] = field(default_factory=tuple)
     needs_token: bool = False
+    #: Whether the client runs on its maker's servers, which must reach this server's URL over the internet.
+    hosted: bool = False
 
 
 def _json(value: object) -> str:
@@ -65,7 +69,7 @@ def _connector(slug: str, name: str, url: str, where: str) -> Guide:
         "No client id or secret is needed: it discovers this server's sign-in (OAuth) by itself.",
         "You are sent here to sign in and allow access; revoke it any time under Connected apps.",
     )
-    return Guide(slug, name, steps, (Snippet("Server URL", url),))
+    return Guide(slug, name, steps, (Snippet("Server URL", url),), hosted=True)
 
 
 def _editors(url: str, name: str) -> list[Guide]:
@@ -134,19 +138,40 @@ def _sdks(url: str) -> list[Guide]:
 
 
 def _curl(url: str) -> Guide:
-    meta = {
-        "io.modelcontextprotocol/protocolVersion": PROTOCOL_VERSION,
-        "io.modelcontextprotocol/clientCapabilities": {},
-    }
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}})
-    code = (
-        f'curl -s {shlex.quote(url)} -H "Authorization: Bearer $TOKEN" \\\n'
-        "  -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\\n"
-        f"  -H 'MCP-Protocol-Version: {PROTOCOL_VERSION}' -H 'Mcp-Method: tools/list' \\\n"
-        f"  -d {shlex.quote(body)}"
+    def request(method: str, params: dict, name: str | None = None) -> str:
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": PROTOCOL_VERSION,
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params | {"_meta": meta}})
+        named = f" -H 'Mcp-Name: {name}'" if name else ""
+        return (
+            f'curl -s {shlex.quote(url)} -H "Authorization: Bearer $TOKEN" \\\n'
+            "  -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\\n"
+            f"  -H 'MCP-Protocol-Version: {PROTOCOL_VERSION}' -H 'Mcp-Method: {method}'{named} \\\n"
+            f"  -d {shlex.quote(body)}"
+        )
+
+    steps = (
+        f"Stateless requests in the {PROTOCOL_VERSION} revision: no handshake, everything in _meta; "
+        "a call names its tool in the body and again in the Mcp-Name header.",
     )
-    steps = (f"One stateless request in the {PROTOCOL_VERSION} revision: no handshake, everything in _meta.",)
-    return Guide("curl", "curl", steps, (Snippet("Shell", code),), needs_token=True)
+    listing = Snippet("List the tools", request("tools/list", {}))
+    calling = Snippet("Call whoami", request("tools/call", {"name": "whoami", "arguments": {}}, "whoami"))
+    return Guide("curl", "curl", steps, (listing, calling), needs_token=True)
+
+
+def reachable_from_the_internet(url: str) -> bool:
+    """Whether a hosted client (Claude, ChatGPT) can reach `url`: https, on a name or address that is not local."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "https" or host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host  # a name; a bare word is a local one
+    return address.is_global
 
 
 def guides(url: str, name: str) -> list[Guide]:

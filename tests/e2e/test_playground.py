@@ -327,6 +327,8 @@ def test_connect_snippets_work(deployment: LiveApp, page: Page, tmp_path) -> Non
     if shutil.which("curl"):
         listed = json.loads(run_snippet(["bash", "-c", found["curl-1"]], deployment))
         assert "convert_temperature" in [tool["name"] for tool in listed["result"]["tools"]]
+        called = json.loads(run_snippet(["bash", "-c", found["curl-2"]], deployment))
+        assert called["result"]["isError"] is False and "static token" in json.dumps(called["result"])
     services.require(services.have_node() and TS_SDK.exists(), "the TypeScript SDK in tests/support/inspector")
     (tmp_path / "client.mjs").write_text(found["typescript-1"])
     (tmp_path / "node_modules").symlink_to(TS_SDK)
