@@ -10,6 +10,7 @@ from app.extensions import db
 from app.oauth import documents
 from app.oauth.clients import Client, ascii_host, origin_of
 from app.oauth.models import Consent
+from app.oauth.scopes import describe as describe_scope
 from app.oauth.scopes import split
 
 
@@ -42,4 +43,5 @@ def describe(client: Client, redirect_uri: str, scope: str) -> dict:
         "redirect_host": target.hostname or f"{target.scheme}:",
         "redirect_origin": origin_of(redirect_uri),
         "scopes": split(scope),
+        "scope_descriptions": {item: describe_scope(item) for item in split(scope)},
     }

@@ -44,8 +44,26 @@ def split(scope: str | None) -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    """Work out the scopes clients and people may ask for, once, from what the tools need."""
-    app.extensions["scopes_supported"] = requestable_scopes(app.extensions["mcp"].scopes())
+    """Work out the scopes clients and people may ask for, and what each allows, once, from what the tools need."""
+    needed_by = app.extensions["mcp"].needed_by()
+    app.extensions["scopes_supported"] = supported_here = requestable_scopes(needed_by)
+    app.extensions["scope_descriptions"] = {scope: _description(scope, needed_by) for scope in supported_here}
+
+
+def describe(scope: str) -> str:
+    """What a scope allows, in words for the person deciding (the consent and token pages)."""
+    return current_app.extensions["scope_descriptions"].get(scope, "a scope this server does not know")
+
+
+def _description(scope: str, needed_by: dict[str, list[str]]) -> str:
+    if scope == BASE_SCOPE:
+        return "use this server's tools, resources and prompts as you (those that need more are listed below)"
+    names = sorted(needed_by.get(scope, []))
+    below = sorted(other for other in needed_by if other.startswith(f"{scope}:"))
+    if names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        return f"what {shown} {'needs' if len(names) == 1 else 'need'}"
+    return f"everything under {scope}: {', '.join(below)}"
 
 
 def supported() -> list[str]:

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from app.oauth import connected, personal, revocation
 from app.oauth.scopes import BASE_SCOPE, supported
+from app.oauth.scopes import describe as describe_scope
 from app.oauth.urls import resource_url
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -65,4 +66,11 @@ def revoke_token(token_id: int) -> Response:
 
 def _tokens_page(**extra) -> str:
     mine = personal.of_user(current_user.id)
-    return render_template("account/tokens.html", tokens=mine, base_scope=BASE_SCOPE, scopes=supported(), **extra)
+    return render_template(
+        "account/tokens.html",
+        tokens=mine,
+        base_scope=BASE_SCOPE,
+        scopes=supported(),
+        describe_scope=describe_scope,
+        **extra,
+    )

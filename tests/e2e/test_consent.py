@@ -111,7 +111,8 @@ def test_allow_gives_the_client_a_token_for_mcp(deployment: AppWithClient, page:
     assert page.locator(".client-name").inner_text() == CLIENT_NAME
     assert facts.get_by_text("unverified", exact=True).is_visible()
     assert facts.locator("code", has_text="127.0.0.1").inner_text() == "127.0.0.1"
-    assert page.locator("ul.scopes li").all_inner_texts() == ["mcp"]
+    assert page.locator("ul.scopes li code").all_inner_texts() == ["mcp"]
+    assert "use this server's tools, resources and prompts as you" in page.locator("ul.scopes li").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "consent.png", full_page=True)
 

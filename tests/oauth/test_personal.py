@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from app.extensions import db
-from app.oauth import personal
+from app.oauth import personal, scopes
 from app.oauth.models import Token
 from config import ConfigError
 from tests.conftest import AuthActions, csrf_token
@@ -158,3 +158,15 @@ def test_revocation_says_when_it_takes_effect(make_app, redis_url):
         page = client.get("/account/tokens").text
         client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(page)})
         assert words in client.get("/account/tokens").text, settings
+
+
+def test_scopes_are_described_in_words_once_for_every_page(oauth_app, oauth):
+    with oauth_app.app_context():
+        described = {scope: scopes.describe(scope) for scope in scopes.supported()}
+    assert described["mcp"].startswith("use this server's tools")
+    assert described["notes:write"] == "what write_note needs"
+    assert described["notes"] == "everything under notes: notes:write"
+    assert described["admin"].startswith("what ") and "shut_down" in described["admin"]
+    assert described["notes:write"] in oauth.client.get("/account/tokens").text
+    consent = oauth.client.get("/oauth/authorize", query_string=oauth.authorize_params(scope="mcp notes:write")).text
+    assert described["notes:write"] in consent and "use this server&#39;s tools" in consent

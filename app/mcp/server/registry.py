@@ -52,8 +52,16 @@ class Registry:
 
     def scopes(self) -> set[str]:
         """Every scope some tool, resource or prompt requires."""
+        return set(self.needed_by())
+
+    def needed_by(self) -> dict[str, list[str]]:
+        """Each required scope, and the names of the tools, resources and prompts that require it."""
         specs = [*self.tools.values(), *self.resources.values(), *self.templates.values(), *self.prompts.values()]
-        return {scope for spec in specs for scope in spec.scopes}
+        found: dict[str, list[str]] = {}
+        for spec in specs:
+            for scope in spec.scopes:
+                found.setdefault(scope, []).append(spec.name)
+        return found
 
     def completion_target(self, ref: dict) -> PromptSpec | ResourceSpec | None:
         """Return the prompt or resource template a completion request refers to."""
