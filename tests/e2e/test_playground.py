@@ -104,6 +104,13 @@ def mcp(deployment: LiveApp, method: str) -> dict:
     return response.json()["result"]
 
 
+def test_a_skip_link_comes_first(deployment: LiveApp, page: Page) -> None:
+    page.goto(f"{deployment.base_url}/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to content" and page.get_by_role("link", name="Skip to content").is_visible()
+
+
 def test_the_catalog_is_what_mcp_lists(deployment: LiveApp, page: Page) -> None:
     from playwright.sync_api import expect
 
@@ -404,6 +411,16 @@ def test_no_serious_accessibility_findings(browser: Browser, deployment: LiveApp
     page.wait_for_url(f"{redirect_uri}?**")
     page.goto(f"{deployment.base_url}/account/apps")
     axe(page, "connected-apps", report)
+    page.emulate_media(color_scheme="dark")  # the same pages as a system in dark mode shows them
+    dark = (("home", "/"), ("connect", "/connect"), ("tokens", "/account/tokens"), ("apps", "/account/apps"))
+    for name, path in dark:
+        page.goto(f"{deployment.base_url}{path}")
+        axe(page, f"{name}-dark", report)
+    open_item(page, deployment, "convert_temperature")
+    page.get_by_label("Value").fill("-500")
+    page.get_by_label("From Unit").select_option("celsius")
+    run(page)  # an error, in the error box's colours
+    axe(page, "playground-dark", report)
     context.close()
     failures = report.pop("failures", Counter())
     for name, counts in report.items():
