@@ -3,7 +3,7 @@
 
 import { el, json } from "./dom.js";
 import { answerAll } from "./elicitation.js";
-import { McpClient } from "./mcp-client.js";
+import { McpClient, PROTOCOL_VERSION } from "./mcp-client.js";
 import * as render from "./mcp-render.js";
 import { onNotification, show } from "./playground-outcome.js";
 import { schemaFields } from "./schema-form.js";
@@ -43,8 +43,21 @@ function fill(kind, list, items) {
     const detail = item.uri || item.uriTemplate || item.title;
     const button = el("button", "catalog-item", name, detail ? el("span", "item-title", detail) : "");
     button.type = "button";
+    button.dataset.search = [item.name, item.title, item.uri, item.uriTemplate, item.description]
+      .filter(Boolean)
+      .join(" ")
+      .toLowerCase();
     button.addEventListener("click", () => open(kind, item, button));
     list.append(el("li", null, button));
+  }
+}
+
+/** Show only the catalog items whose name, title, URI or description holds every word typed. */
+function filterCatalog(query) {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  for (const button of document.querySelectorAll(".catalog-item")) {
+    const text = button.dataset.search || "";
+    button.closest("li").hidden = !words.every((word) => text.includes(word));
   }
 }
 
@@ -148,4 +161,6 @@ async function interact(method, params, onNotification) {
   throw new Error(`The server still asked for input after ${MAX_ROUNDS} rounds.`);
 }
 
+$("protocol-revision").textContent = PROTOCOL_VERSION;
+$("catalog-filter").addEventListener("input", (event) => filterCatalog(event.target.value));
 loadCatalog();

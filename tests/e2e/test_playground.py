@@ -104,6 +104,19 @@ def mcp(deployment: LiveApp, method: str) -> dict:
     return response.json()["result"]
 
 
+def test_the_catalog_filters_as_one_types_and_names_the_revision(deployment: LiveApp, page: Page) -> None:
+    page.goto(f"{deployment.base_url}/playground")
+    catalog = page.get_by_role("navigation", name="Tools, resources and prompts")
+    catalog.get_by_role("button", name=re.compile(r"^whoami(\s|$)")).wait_for()
+    assert page.locator("#protocol-revision").inner_text() == MODERN
+    page.get_by_label("Filter").fill("temperature celsius")
+    items = catalog.locator(".catalog-item").all()
+    shown = [item.locator(".item-name").inner_text() for item in items if item.is_visible()]
+    assert shown == ["convert_temperature"]
+    page.get_by_label("Filter").fill("")
+    assert catalog.get_by_role("button", name=re.compile(r"^whoami(\s|$)")).is_visible()
+
+
 def test_a_skip_link_comes_first(deployment: LiveApp, page: Page) -> None:
     page.goto(f"{deployment.base_url}/")
     page.keyboard.press("Tab")
