@@ -107,9 +107,8 @@ def pre_request(worker, req) -> None:
     """Close the connection after answering a body the app will not read to the end (app/bodies.py): a chunked
     one, or one over twice MAX_CONTENT_LENGTH. gunicorn would otherwise answer "keep-alive", fail to skip the
     unread rest when the next request comes, and drop that request."""
-    length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), None)
-    chunked = any(name == "TRANSFER-ENCODING" for name, _ in req.headers)
-    if not kept_alive(length, chunked, MAX_CONTENT_LENGTH):
+    headers = dict(req.headers)  # upper-cased names; gunicorn refused a request with two lengths already
+    if not kept_alive(headers.get("CONTENT-LENGTH"), "TRANSFER-ENCODING" in headers, MAX_CONTENT_LENGTH):
         req.force_close()
 
 

@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, and_, delete, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -124,10 +123,6 @@ def query(client_id: str | None = None, user_id: int | None = None, limit: int =
     statement = statement.filter_by(client_id=client_id) if client_id else statement
     statement = statement.filter_by(user_id=user_id) if user_id is not None else statement
     return _events(statement, limit)
-
-
-def retention_days() -> int:
-    return current_app.config["CONNECTION_EVENT_DAYS"]
 
 
 def _events(statement, limit: int) -> list[Event]:

@@ -107,11 +107,12 @@ def _look_up(token_hash: str, audience: str) -> tuple[Principal | None, float]:
     if row is None:
         return None, 0
     remaining = (aware(row.expires_at) - utcnow()).total_seconds()
-    user = db.session.get(User, row.user_id)
-    refusal = _refusal(row, audience, remaining)
-    if refusal or user is None:
-        if refusal and row.kind == "oauth":
+    if refusal := _refusal(row, audience, remaining):
+        if row.kind == "oauth":
             events.record("mcp", False, f"/mcp refused the access token: {refusal}", row.client_id, row.user_id)
+        return None, 0
+    user = db.session.get(User, row.user_id)  # only for a token that lets its holder in
+    if user is None:
         return None, 0
     if row.last_used_at is None and row.kind == "oauth":
         events.record("mcp", True, "first call to /mcp with this access token", row.client_id, row.user_id)
