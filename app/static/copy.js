@@ -15,22 +15,23 @@ function select(target) {
   selection.addRange(range);
 }
 
-async function copy(button) {
-  const target = document.getElementById(button.dataset.copy);
-  const status = document.getElementById(button.getAttribute("aria-describedby"));
+/** Put `text` on the clipboard and say so in `status`; without a clipboard, select `target` (if any) instead. */
+export async function copyText(text, status, target) {
   try {
-    await navigator.clipboard.writeText(textOf(target));
+    await navigator.clipboard.writeText(text);
     status.textContent = "Copied";
   } catch {
-    select(target);
-    status.textContent = "Selected: press Ctrl+C (⌘C) to copy";
+    if (target) select(target);
+    status.textContent = target ? "Selected: press Ctrl+C (⌘C) to copy" : "The browser refused the clipboard";
   }
-  clearTimeout(button.timer);
-  button.timer = setTimeout(() => {
+  clearTimeout(status.timer);
+  status.timer = setTimeout(() => {
     status.textContent = "";
   }, 4000);
 }
 
 for (const button of document.querySelectorAll("button[data-copy]")) {
-  button.addEventListener("click", () => copy(button));
+  const target = document.getElementById(button.dataset.copy);
+  const status = document.getElementById(button.getAttribute("aria-describedby"));
+  button.addEventListener("click", () => copyText(textOf(target), status, target));
 }

@@ -1,5 +1,7 @@
 // Building elements without innerHTML: text stays text, whatever a server sends.
 
+import { colour } from "./syntax.js";
+
 /** A new `tag` with an optional class and children (strings become text; null is skipped). */
 export function el(tag, className, ...children) {
   const node = document.createElement(tag);
@@ -8,9 +10,16 @@ export function el(tag, className, ...children) {
   return node;
 }
 
-/** Pretty JSON in a <pre>. */
+/** Pretty JSON in a <pre>, coloured. */
 export function json(value) {
-  return el("pre", "json", JSON.stringify(value, null, 2));
+  return code(JSON.stringify(value, null, 2), "json");
+}
+
+/** A code block: `text` in a <pre><code>, coloured as `language`. */
+export function code(text, language) {
+  const block = el("code", null, ...colour(text, language));
+  block.dataset.lang = language;
+  return el("pre", "code-block", block);
 }
 
 /** The visible required mark; the control's `required` is what assistive technology reads. */

@@ -2,6 +2,7 @@
 // heading that takes the focus, a short spoken summary, and a live progress bar.
 
 import { el } from "./dom.js";
+import { Cancelled } from "./mcp-client.js";
 import * as render from "./mcp-render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -21,14 +22,14 @@ export async function show(heading, perform, view, actions, current = () => true
     announce(`${failed ? "Error" : heading}: ${summary(result)}`);
   } catch (error) {
     if (!current()) return;
-    title.textContent = "Error";
+    title.textContent = error instanceof Cancelled ? "Cancelled" : "Error";
     outcome.replaceChildren(title, render.failure(error));
-    announce(`Error: ${error.message}`);
+    announce(`${title.textContent}: ${error.message}`);
   }
   title.focus();
 }
 
-/** Progress notifications move the bar; other notifications are not shown. */
+/** Progress notifications move the bar; log messages go to the log pane (playground-console.js). */
 export function onNotification(message) {
   if (message.method === "notifications/progress") {
     const { progress, total, message: text } = message.params;

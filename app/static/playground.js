@@ -2,19 +2,18 @@
 // and show the answer. Every request goes to the real endpoint (see mcp-client.js).
 
 import { el, json } from "./dom.js";
-import { answerAll } from "./elicitation.js";
-import { McpClient, PROTOCOL_VERSION } from "./mcp-client.js";
+import { answerAll, askPerson } from "./elicitation.js";
+import { Cancelled, McpClient, REVISIONS } from "./mcp-client.js";
 import * as render from "./mcp-render.js";
+import { Call, initConsole } from "./playground-console.js";
 import { onNotification, show } from "./playground-outcome.js";
 import { schemaFields } from "./schema-form.js";
 import { templateSchema, expand, promptSchema, annotationTags, completer } from "./playground-items.js";
 
 const $ = (id) => document.getElementById(id);
-const client = new McpClient($("playground").dataset.mcpPath);
 const MAX_ROUNDS = 10;
-let calls = 0;
-/** Counts the items opened: a call writes its outcome only while the item it was made from is still open. */
-let opened = 0;
+const REVISION_KEY = "playground-revision";
+const client = new McpClient($("playground").dataset.mcpPath, rememberedRevision());
 
 const KINDS = {
   tool: { list: ["tools/list", "tools"], into: "tools-list", verb: "Call tool" },
@@ -31,12 +30,14 @@ async function loadCatalog() {
     const nouns = ["tool", "resource", "resource template", "prompt"];
     const counts = lists.map((list, i) => `${list.length} ${nouns[i]}${list.length === 1 ? "" : "s"}`);
     status.textContent = `This server offers you ${counts.slice(0, -1).join(", ")} and ${counts.at(-1)}.`;
+    filterCatalog($("catalog-filter").value);
   } catch (error) {
     status.replaceChildren(render.failure(error));
   }
 }
 
 function fill(kind, list, items) {
+  list.replaceChildren();
   if (!items.length) list.append(el("li", "muted", "None."));
   for (const item of items) {
     const name = el("span", "item-name", ...breakable(item.name));
@@ -67,7 +68,6 @@ function breakable(name) {
 }
 
 function open(kind, item, button) {
-  const view = ++opened;
   document.querySelectorAll(".catalog-item[aria-current]").forEach((b) => b.removeAttribute("aria-current"));
   button.setAttribute("aria-current", "true");
   $("detail-empty").hidden = true;
@@ -91,14 +91,13 @@ function open(kind, item, button) {
   );
   const submit = el("button", "button", KINDS[kind].verb);
   submit.type = "submit";
-  const form = el("form", "call-form", kind === "resource" ? "" : fields.element, submit);
-  let running = false; // one call at a time per form; another item's call may run meanwhile
-  form.addEventListener("submit", async (event) => {
+  const cancel = el("button", "button secondary", "Cancel");
+  Object.assign(cancel, { type: "button", hidden: true });
+  const form = el("form", "call-form", kind === "resource" ? "" : fields.element, el("div", "actions", submit, cancel));
+  cancel.addEventListener("click", () => form.call?.cancel());
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (running) return;
-    running = true;
-    await run(kind, item, fields.read(), submit, () => view === opened);
-    running = false;
+    run(kind, item, fields.read(), form, cancel); // several calls may run: the form shows the latest
   });
   $("detail-body").replaceChildren(...describe(kind, item), form);
   title.focus();
@@ -119,25 +118,36 @@ function describe(kind, item) {
   return facts;
 }
 
-/** Make the call; `current()` says whether its item is still the one shown (else its outcome is dropped). */
-async function run(kind, item, values, submit, current) {
-  submit.textContent = "Working…";
-  $("progress-box").hidden = true;
-  $("outcome").replaceChildren(el("p", "muted", "Waiting for the server…"));
-  const notify = (message) => current() && onNotification(message);
-  const readResource = (uri) => interact("resources/read", { uri }, notify);
-  const actions = {
-    read: (uri) => show(`Resource ${uri}`, () => readResource(uri), render.resourceResult, actions, current),
-  };
+/** Make a call from `form` and record it in the history. Its outcome and progress show while `form` is the one
+ * on the page and this is its latest call: a late answer never lands under another item or call. */
+async function run(kind, item, values, form, cancel) {
   const [method, params, view] = callFor(kind, item, values);
-  await show(
-    method === "resources/read" ? `Resource ${params.uri}` : "Result",
-    () => interact(method, params, notify),
-    view,
-    actions,
-    current,
-  );
-  submit.textContent = KINDS[kind].verb;
+  const call = new Call(method, params.name || params.uri);
+  form.call = call;
+  const current = () => form.isConnected && form.call === call;
+  cancel.hidden = false;
+  $("progress-box").hidden = true;
+  $("outcome").replaceChildren(el("p", "muted", `Waiting for the server (call #${call.number})…`));
+  const notify = (message) => {
+    call.noticed(message);
+    if (current()) onNotification(message);
+  };
+  const actions = { read: (uri) => run("resource", { uri }, {}, form, cancel) };
+  const heading = method === "resources/read" ? `Resource ${params.uri}` : "Result";
+  await show(heading, () => tracked(call, () => interact(call, method, params, notify)), view, actions, current);
+  if (current()) cancel.hidden = true;
+}
+
+/** Run `perform` for `call`, and end the call with how it went. */
+async function tracked(call, perform) {
+  try {
+    const result = await perform();
+    call.end(result.isError === true ? "error" : "ok");
+    return result;
+  } catch (error) {
+    call.end(error instanceof Cancelled ? "cancelled" : "error");
+    throw error;
+  }
 }
 
 /** The method, params and result view for using `item` with the form's `values`. */
@@ -148,12 +158,13 @@ function callFor(kind, item, values) {
   return ["resources/read", { uri }, render.resourceResult];
 }
 
-/** Call `method`; while the server answers input-required, ask the person and call again. */
-async function interact(method, params, onNotification) {
-  const progressToken = method === "tools/call" ? `playground-${++calls}` : undefined;
+/** Call `method` for `call`; while the server answers input-required, ask the person and call again. */
+async function interact(call, method, params, onNotification) {
+  const progressToken = method === "tools/call" ? `playground-${call.number}` : undefined;
+  const options = { progressToken, onNotification, onRequest: answerQuestion, signal: call.signal };
   let request = params;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const result = await client.request(method, request, { progressToken, onNotification });
+    const result = await client.request(method, request, { ...options, exchange: call.exchange() });
     if (result.resultType !== "input_required") return result;
     const inputResponses = await answerAll(result.inputRequests);
     request = { ...params, inputResponses, requestState: result.requestState };
@@ -161,6 +172,44 @@ async function interact(method, params, onNotification) {
   throw new Error(`The server still asked for input after ${MAX_ROUNDS} rounds.`);
 }
 
-$("protocol-revision").textContent = PROTOCOL_VERSION;
+/** A question the server asks on a call's stream (2025-11-25): elicitations go to the person. */
+function answerQuestion(message) {
+  return message.method === "elicitation/create" ? askPerson(message.params || {}) : undefined;
+}
+
+/** The revision chosen last time on this browser, if this page still speaks it. */
+function rememberedRevision() {
+  try {
+    const saved = localStorage.getItem(REVISION_KEY);
+    return REVISIONS.includes(saved) ? saved : REVISIONS[0];
+  } catch {
+    return REVISIONS[0]; // storage refused: the default
+  }
+}
+
+async function switchRevision(revision) {
+  try {
+    localStorage.setItem(REVISION_KEY, revision);
+  } catch {
+    // storage refused: the choice lasts as long as the page
+  }
+  for (const { into } of Object.values(KINDS)) $(into).replaceChildren();
+  $("catalog-status").textContent = `Loading in ${revision}…`;
+  $("detail-body").replaceChildren();
+  $("outcome").replaceChildren();
+  $("progress-box").hidden = true;
+  $("detail-empty").hidden = false;
+  $("detail-title").textContent = "Pick a tool, a resource or a prompt";
+  await client.use(revision);
+  await loadCatalog();
+}
+
+const revisions = $("protocol-revision");
+revisions.append(...REVISIONS.map((revision) => new Option(revision, revision)));
+revisions.value = client.revision;
+revisions.addEventListener("change", () => switchRevision(revisions.value));
+client.logLevel = $("log-level").value;
+initConsole((level) => client.setLogLevel(level).catch(() => {}));
+addEventListener("pagehide", () => client.end());
 $("catalog-filter").addEventListener("input", (event) => filterCatalog(event.target.value));
 loadCatalog();

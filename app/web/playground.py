@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, make_response, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.mcp.context import LOG_LEVELS
 from app.oauth import connected
 from app.oauth.urls import resource_url
 from app.security import content_security_policy
@@ -24,7 +25,8 @@ PLAYGROUND_POLICY = content_security_policy(media_src=("'self'", "data:"))
 @bp.get("/playground")
 def playground() -> Response:
     """List and call the tools, resources and prompts /mcp offers the signed-in person."""
-    response = make_response(render_template("web/playground.html", mcp_path=current_app.config["MCP_PATH"]))
+    page = render_template("web/playground.html", mcp_path=current_app.config["MCP_PATH"], log_levels=LOG_LEVELS)
+    response = make_response(page)
     response.headers["Content-Security-Policy"] = PLAYGROUND_POLICY
     return response
 

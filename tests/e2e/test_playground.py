@@ -108,7 +108,7 @@ def test_the_catalog_filters_as_one_types_and_names_the_revision(deployment: Liv
     page.goto(f"{deployment.base_url}/playground")
     catalog = page.get_by_role("navigation", name="Tools, resources and prompts")
     catalog.get_by_role("button", name=re.compile(r"^whoami(\s|$)")).wait_for()
-    assert page.locator("#protocol-revision").inner_text() == MODERN
+    assert page.get_by_label("Protocol revision").input_value() == MODERN
     page.get_by_label("Filter").fill("temperature celsius")
     items = catalog.locator(".catalog-item").all()
     shown = [item.locator(".item-name").inner_text() for item in items if item.is_visible()]
@@ -182,6 +182,150 @@ def test_a_late_result_stays_with_its_own_call(deployment: LiveApp, page: Page) 
     assert "Counted to" not in outcome and "Waiting for the server" not in outcome
     assert page.locator("#progress-box").is_hidden()
     assert "@example.test" in outcome or "Ada" in outcome, outcome
+
+
+def choose_revision(page: Page, deployment: LiveApp, revision: str) -> None:
+    """Open the playground speaking `revision`, its catalog loaded."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{deployment.base_url}/playground")
+    expect(page.locator("#catalog-status")).to_contain_text("offers you")
+    page.get_by_label("Protocol revision").select_option(revision)
+    expect(page.locator("#catalog-status")).to_contain_text("offers you")
+
+
+def pick(page: Page, name: str) -> None:
+    catalog = page.get_by_role("navigation", name="Tools, resources and prompts")
+    catalog.get_by_role("button", name=re.compile(rf"^{re.escape(name)}(\s|$)")).click()
+
+
+def history_entry(page: Page, number: int):
+    """The history entry of call `number`, its details opened."""
+    entry = page.locator("#history-list > li").filter(has_text=f"#{number} ")
+    details = entry.locator("details")
+    if not details.evaluate("d => d.open"):
+        details.locator("summary").click()
+    details.get_by_role("heading", name=re.compile("^Request")).first.wait_for()  # drawn on the toggle event
+    return entry
+
+
+def sse_or_json(output: str) -> dict:
+    """The last JSON-RPC message of an answer, sent as JSON or as an event stream."""
+    data = [line[5:].strip() for line in output.splitlines() if line.startswith("data:")]
+    return json.loads(data[-1] if data else output)
+
+
+@pytest.mark.parametrize("revision", [MODERN, "2025-11-25"])
+def test_each_call_is_in_the_history_and_copies_as_curl(deployment: LiveApp, page: Page, revision: str) -> None:
+    """A call's entry shows the request as sent, the response, status and timing; its curl command, pasted into
+    a shell with a token in $TOKEN, gets the same answer."""
+    choose_revision(page, deployment, revision)
+    pick(page, "convert_temperature")
+    page.get_by_label("Value").fill("100")
+    page.get_by_label("From Unit").select_option("celsius")
+    page.get_by_label("To Unit").select_option("fahrenheit")
+    run(page)
+    entry = history_entry(page, 1)
+    assert re.search(r"ok · \d+ ms", entry.locator(".call-state").inner_text())
+    body = entry.inner_text()
+    assert f"MCP-Protocol-Version: {revision}" in body and '"name": "convert_temperature"' in body
+    assert "Response: HTTP 200" in body and '"unit": "fahrenheit"' in body
+    entry.get_by_role("button", name="Copy call 1 as curl").click()
+    entry.get_by_text("Copied").wait_for()
+    command = page.evaluate("navigator.clipboard.readText()")
+    answer = sse_or_json(run_snippet(["bash", "-c", command], deployment))
+    assert answer["result"]["structuredContent"] == {"value": 212, "unit": "fahrenheit"}, answer
+
+
+@pytest.mark.parametrize("revision", [MODERN, "2025-11-25"])
+def test_a_running_call_can_be_cancelled(deployment: LiveApp, page: Page, revision: str) -> None:
+    """Cancel closes the call's stream (2026-07-28) or sends notifications/cancelled (2025-11-25); the outcome
+    and the history say so, and nothing arrives for the call afterwards."""
+    choose_revision(page, deployment, revision)
+    sent: list[dict] = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.method == "POST" and r.post_data else None)
+    pick(page, "count_slowly")
+    page.get_by_label("To", exact=True).fill("20")
+    page.get_by_label("Delay").fill("0.5")
+    page.get_by_role("button", name="Call tool").click()
+    page.wait_for_function("() => document.getElementById('progress').value > 0")
+    page.locator("#detail").get_by_role("button", name="Cancel").click()
+    page.get_by_role("heading", name="Cancelled").wait_for()
+    entry = history_entry(page, 1)
+    assert entry.locator(".call-state").inner_text().startswith("cancelled")
+    assert entry.get_by_role("button", name="Cancel call 1").is_hidden()
+
+    def cancels() -> list[dict]:
+        return [m for m in sent if isinstance(m, dict) and m.get("method") == "notifications/cancelled"]
+
+    if revision == MODERN:
+        page.wait_for_timeout(500)
+        assert cancels() == []  # closing the stream is the cancellation
+    else:
+        call_id = next(m["id"] for m in sent if isinstance(m, dict) and m.get("method") == "tools/call")
+        for _ in range(50):
+            if cancels():
+                break
+            page.wait_for_timeout(100)
+        assert [m["params"]["requestId"] for m in cancels()] == [call_id]
+    seen = entry.locator(".call-state").inner_text()
+    page.wait_for_timeout(1500)
+    assert entry.locator(".call-state").inner_text() == seen
+
+
+@pytest.mark.parametrize("revision", [MODERN, "2025-11-25"])
+def test_log_messages_reach_the_log_pane(deployment: LiveApp, page: Page, revision: str) -> None:
+    choose_revision(page, deployment, revision)
+    pick(page, "check_items")
+    add = page.get_by_role("button", name="Add item to items")
+    for value in ("apples", " ", "pears"):
+        add.click()
+        page.keyboard.type(value)
+    run(page)
+    log = page.locator("#log-list > li")
+    assert log.all_inner_texts() == [
+        "info #1 check_items: item 1: 'apples' checked",
+        "warning #1 check_items: item 2 is empty: skipped",
+        "info #1 check_items: item 3: 'pears' checked",
+    ]
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_label("Level").select_option("warning")
+    run(page)
+    page.locator("#log-list > li").first.wait_for()
+    assert page.locator("#log-list > li").all_inner_texts() == ["warning #2 check_items: item 2 is empty: skipped"]
+
+
+def test_several_calls_run_at_once_and_the_form_shows_the_latest(deployment: LiveApp, page: Page) -> None:
+    open_item(page, deployment, "count_slowly")
+    page.get_by_label("To", exact=True).fill("3")
+    page.get_by_label("Delay").fill("0.4")
+    page.get_by_role("button", name="Call tool").click()
+    page.get_by_label("To", exact=True).fill("2")
+    page.get_by_role("button", name="Call tool").click()
+    states = page.locator("#history-list .call-state")
+    page.wait_for_function("() => document.querySelectorAll('#history-list [data-status=running]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#history-list [data-status=ok]').length === 2")
+    assert [s.split(" ")[0] for s in states.all_inner_texts()] == ["ok", "ok"]
+    page.wait_for_timeout(500)
+    assert page.locator("#outcome").get_by_text("Counted to 2.", exact=True).is_visible()
+    assert "Counted to 3." not in page.locator("#outcome").inner_text()
+
+
+def test_the_revision_is_remembered_and_2025_questions_are_answered(deployment: LiveApp, page: Page) -> None:
+    """Chosen once, 2025-11-25 stays chosen; there the server asks on the call's stream and the page answers
+    with a POST, through the same dialog."""
+    choose_revision(page, deployment, "2025-11-25")
+    page.reload()
+    assert page.get_by_label("Protocol revision").input_value() == "2025-11-25"
+    pick(page, "greet_someone")
+    page.get_by_role("button", name="Call tool").click()
+    dialog = page.get_by_role("dialog", name="The server asks")
+    dialog.get_by_text("Whom should I greet?").wait_for()
+    page.keyboard.type("Grace")
+    page.keyboard.press("Enter")
+    page.locator("#outcome").get_by_text("Hello, Grace!", exact=True).wait_for()
+    assert "initialize" not in history_entry(page, 1).inner_text()  # the history has the call, not the handshake
+    page.get_by_label("Protocol revision").select_option(MODERN)
 
 
 def test_an_elicitation_is_answered_in_the_page(deployment: LiveApp, page: Page) -> None:

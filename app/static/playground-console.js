@@ -1,0 +1,135 @@
+// The playground's console: a history of the calls made from the page (each request and
+// response as sent, its notifications, timing and status, Cancel while it runs, "Copy as
+// curl") and a log pane for the log messages the server sends while calls run.
+
+import { asCurl } from "./curl.js";
+import { code, el, json } from "./dom.js";
+import { copyText } from "./copy.js";
+
+const $ = (id) => document.getElementById(id);
+/** Calls kept in the history; older ones leave it. */
+const KEPT = 50;
+let numbered = 0;
+
+/** One call made from the page: what it asked, each request it took (a question adds one), and how it ended. */
+export class Call {
+  constructor(method, target) {
+    Object.assign(this, { number: ++numbered, method, target, status: "running", exchanges: [] });
+    this.controller = new AbortController();
+    this.started = performance.now();
+    this.entry = entry(this);
+    $("history-list").prepend(this.entry.item);
+    while ($("history-list").children.length > KEPT) $("history-list").lastElementChild.remove();
+    $("history-empty").hidden = true;
+  }
+
+  get signal() {
+    return this.controller.signal;
+  }
+
+  get running() {
+    return this.status === "running";
+  }
+
+  /** A fresh record for the next request this call sends. */
+  exchange() {
+    const exchange = {};
+    this.exchanges.push(exchange);
+    return exchange;
+  }
+
+  /** A notification arrived for this call: log messages go to the log pane, and the entry is brought up to date. */
+  noticed(message) {
+    if (message.method === "notifications/message") logged(this, message.params || {});
+    this.entry.refresh();
+  }
+
+  cancel() {
+    this.controller.abort();
+  }
+
+  /** The call ended: "ok", "error" (a tool error or a failed request) or "cancelled". */
+  end(status) {
+    this.status = status;
+    this.took = Math.round(performance.now() - this.started);
+    this.entry.refresh();
+  }
+}
+
+/** The history entry of `call`: a heading line with its status and Cancel, and the details folded below. */
+function entry(call) {
+  const state = el("span", "call-state");
+  const cancel = el("button", "button secondary small-button", "Cancel");
+  cancel.type = "button";
+  cancel.setAttribute("aria-label", `Cancel call ${call.number}`);
+  cancel.addEventListener("click", () => call.cancel());
+  const details = el("details", "call-details", el("summary", null, "Request and response"));
+  const body = el("div");
+  details.append(body);
+  details.addEventListener("toggle", () => details.open && render());
+  const title = el("span", "call-title", `#${call.number} `, el("code", null, call.method), ` ${call.target}`);
+  const item = el("li", "call", el("div", "call-head", title, state, cancel), details);
+  function render() {
+    body.replaceChildren(...call.exchanges.flatMap((exchange, index) => shown(call, exchange, index)));
+  }
+  function refresh() {
+    item.dataset.status = call.status;
+    const notes = call.exchanges.reduce((count, exchange) => count + (exchange.notifications?.length || 0), 0);
+    const took = call.took === undefined ? "" : ` · ${call.took} ms`;
+    state.textContent = `${call.status}${took}${notes ? ` · ${notes} notification${notes === 1 ? "" : "s"}` : ""}`;
+    cancel.hidden = !call.running;
+    if (details.open) render();
+  }
+  refresh();
+  return { item, refresh };
+}
+
+/** One request of a call and its answer, with the command that sends it again from a shell. */
+function shown(call, exchange, index) {
+  const round = call.exchanges.length > 1 ? ` ${index + 1} of ${call.exchanges.length}` : "";
+  const headers = Object.entries(exchange.headers || {}).map(([name, value]) => `${name}: ${value}`);
+  const parts = [el("h4", null, `Request${round}`), code(`${headers.join("\n")}\n\n${pretty(exchange.body)}`, "json")];
+  if (index === 0) parts.push(curlBox(call, exchange));
+  parts.push(el("h4", null, exchange.status ? `Response: HTTP ${exchange.status}` : "Response: waiting"));
+  if (exchange.response !== undefined) parts.push(json(exchange.response));
+  const notes = exchange.notifications || [];
+  if (notes.length) {
+    parts.push(el("h4", null, `Notifications (${notes.length})`));
+    parts.push(el("ol", "notes", ...notes.map((note) => el("li", null, json(note)))));
+  }
+  return parts;
+}
+
+function curlBox(call, exchange) {
+  const status = el("span", "copied");
+  status.setAttribute("role", "status");
+  const button = el("button", "button secondary small-button", "Copy as curl");
+  button.type = "button";
+  button.setAttribute("aria-label", `Copy call ${call.number} as curl`);
+  const command = asCurl(new URL($("playground").dataset.mcpPath, location.href).href, exchange);
+  button.addEventListener("click", () => copyText(command, status));
+  const hint = el("span", "hint", "Sends it with the personal token in $TOKEN.");
+  return el("div", "snippet-head", button, status, hint);
+}
+
+function pretty(body) {
+  return JSON.stringify(body, null, 2);
+}
+
+/** Add a log message to the log pane, newest last, naming the call it came from. */
+function logged(call, { level = "info", logger, data }) {
+  const text = typeof data === "string" ? data : JSON.stringify(data);
+  const where = logger ? ` ${logger}` : "";
+  const line = el("li", `log log-${level}`, el("span", "log-level", level), ` #${call.number}${where}: `, text);
+  $("log-list").append(line);
+  $("log-empty").hidden = true;
+}
+
+/** Wire the log pane's level and Clear; `onLevel(level)` tells the client. */
+export function initConsole(onLevel) {
+  $("log-level").addEventListener("change", (event) => onLevel(event.target.value));
+  $("log-clear").addEventListener("click", () => {
+    $("log-list").replaceChildren();
+    $("log-empty").hidden = false;
+  });
+}
