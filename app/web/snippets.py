@@ -30,10 +30,11 @@ CONNECTORS = (
 
 @dataclass(frozen=True)
 class Snippet:
-    """One block to copy: what it is (a file name or a shell), and its text."""
+    """One block to copy: what it is (a file name or a shell), its text, and its language for colouring."""
 
     label: str
     code: str
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _desktop(url: str, name: str) -> Guide:
         "Add this to claude_desktop_config.json (Settings → Developer → Edit config) and restart Claude.",
         "A browser window opens for you to sign in here and allow access.",
     )
-    return Guide("claude-desktop", "Claude Desktop", steps, (Snippet("claude_desktop_config.json", _json(config)),))
+    return Guide("claude-desktop", "Claude Desktop", steps, (Snippet("claude_desktop_config.json", _json(config), "json"),))
 
 
 def _connector(slug: str, name: str, url: str, where: str) -> Guide:
@@ -81,13 +82,13 @@ def _editors(url: str, name: str) -> list[Guide]:
             "cursor",
             "Cursor",
             ("Add this to ~/.cursor/mcp.json (or .cursor/mcp.json in a project).", editor_note),
-            (Snippet("~/.cursor/mcp.json", _json(cursor)),),
+            (Snippet("~/.cursor/mcp.json", _json(cursor), "json"),),
         ),
         Guide(
             "vscode",
             "VS Code",
             ("Add this to .vscode/mcp.json in your workspace.", editor_note),
-            (Snippet(".vscode/mcp.json", _json(vscode)),),
+            (Snippet(".vscode/mcp.json", _json(vscode), "json"),),
         ),
     ]
 
@@ -104,12 +105,12 @@ def _inspector(url: str) -> list[Guide]:
         '  --header "Authorization: Bearer $TOKEN" --method tools/list'
     )
     return [
-        Guide("inspector", "MCP Inspector (web)", web, (Snippet("Shell", "npx @modelcontextprotocol/inspector"),)),
+        Guide("inspector", "MCP Inspector (web)", web, (Snippet("Shell", "npx @modelcontextprotocol/inspector", "shell"),)),
         Guide(
             "inspector-cli",
             "MCP Inspector (command line)",
             ("Lists the tools with a personal token.",),
-            (Snippet("Shell", cli),),
+            (Snippet("Shell", cli, "shell"),),
             needs_token=True,
         ),
     ]
@@ -124,14 +125,14 @@ def _sdks(url: str) -> list[Guide]:
             "python",
             "Python SDK",
             ("The official SDK, version 2: pip install 'mcp>=2'. Run with TOKEN set.",),
-            (Snippet("client.py", python),),
+            (Snippet("client.py", python, "python"),),
             needs_token=True,
         ),
         Guide(
             "typescript",
             "TypeScript SDK",
             ("The official SDK: npm install @modelcontextprotocol/sdk. Run as an ES module with TOKEN set.",),
-            (Snippet("client.mjs", typescript),),
+            (Snippet("client.mjs", typescript, "javascript"),),
             needs_token=True,
         ),
     ]
@@ -156,8 +157,8 @@ def _curl(url: str) -> Guide:
         f"Stateless requests in the {PROTOCOL_VERSION} revision: no handshake, everything in _meta; "
         "a call names its tool in the body and again in the Mcp-Name header.",
     )
-    listing = Snippet("List the tools", request("tools/list", {}))
-    calling = Snippet("Call whoami", request("tools/call", {"name": "whoami", "arguments": {}}, "whoami"))
+    listing = Snippet("List the tools", request("tools/list", {}), "shell")
+    calling = Snippet("Call whoami", request("tools/call", {"name": "whoami", "arguments": {}}, "whoami"), "shell")
     return Guide("curl", "curl", steps, (listing, calling), needs_token=True)
 
 

@@ -471,9 +471,34 @@ def test_connect_snippets_name_this_server(deployment: LiveApp, page: Page) -> N
     assert json.loads(found["cursor-1"]) == {"mcpServers": {"flask-mcp-server": {"url": deployment.mcp_url}}}
     vscode = {"servers": {"flask-mcp-server": {"type": "http", "url": deployment.mcp_url}}}
     assert json.loads(found["vscode-1"]) == vscode
+    page.get_by_role("tab", name="Python SDK").click()
     page.get_by_role("button", name="Copy client.py for Python SDK").click()
     page.locator("#python-1-copied").get_by_text("Copied").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == found["python-1"]
+
+
+def test_connect_shows_one_client_at_a_time_and_remembers_it(deployment: LiveApp, page: Page) -> None:
+    """One tab per client; the arrow keys move between them; the choice survives a reload; code is coloured and
+    copies as plain text."""
+    page.goto(f"{deployment.base_url}/connect")
+    tabs = page.get_by_role("tablist", name="Your client")
+    assert page.locator(".guide:visible").count() == 1
+    tabs.get_by_role("tab", name="Cursor").click()
+    assert page.get_by_role("tabpanel", name="Cursor").is_visible()
+    assert page.locator(".guide:visible").count() == 1
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.textContent") == "VS Code"
+    assert page.get_by_role("tabpanel", name="VS Code").is_visible()
+    page.reload()
+    assert tabs.get_by_role("tab", name="VS Code").get_attribute("aria-selected") == "true"
+    assert page.locator("#vscode-1 .tok-key").first.inner_text() == '"servers"'
+    page.goto(f"{deployment.base_url}/connect#curl")
+    curl = page.get_by_role("tabpanel", name="curl")
+    assert curl.is_visible() and curl.locator(".tok-keyword").first.inner_text() == "curl"
+    assert page.evaluate("document.documentElement.scrollHeight") < 2000
+    curl.get_by_role("button", name="Copy List the tools for curl").click()
+    curl.get_by_text("Copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == page.locator("#curl-1").text_content()
 
 
 def run_snippet(command: list[str], deployment: LiveApp, cwd: str | None = None) -> str:
