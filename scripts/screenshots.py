@@ -2,7 +2,8 @@
 
 Starts the app under gunicorn (development settings, the dev sign-in, a throwaway SQLite
 database), signs in with Chromium, lets a client in, calls a tool in the playground, and
-saves PNGs: desktop 1280x800, plus the playground at phone width (390x844).
+saves PNGs: desktop 1280x800, the playground at phone width (390x844), and the
+playground (its history and log in use) and the connect page as a system in dark mode shows them.
 
     .venv/bin/python scripts/screenshots.py [--out DIR]
 """
@@ -33,7 +34,18 @@ if TYPE_CHECKING:
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 CLIENT_NAME = "Example Desktop Client"
-PAGES = ("sign-in", "home", "playground", "playground-phone", "connect", "tokens", "consent", "connected-apps")
+PAGES = (
+    "sign-in",
+    "home",
+    "playground",
+    "playground-phone",
+    "playground-dark",
+    "connect",
+    "connect-dark",
+    "tokens",
+    "consent",
+    "connected-apps",
+)
 
 
 def settings(tmp: Path) -> dict[str, str]:
@@ -68,6 +80,21 @@ def play(page: Page, url: str, out: Path, name: str) -> None:
     page.get_by_label("To Unit").select_option("fahrenheit")
     page.get_by_role("button", name="Call tool").click()
     page.get_by_role("heading", name="Result").wait_for()
+    shoot(page, out, name)
+
+
+def console(page: Page, url: str, out: Path, name: str) -> None:
+    """Check a list in the playground (it logs each item) and open the call in the history."""
+    page.goto(f"{url}/playground")
+    page.get_by_role("button", name="check_items").click()
+    add = page.get_by_role("button", name="Add item to items")
+    for item in ("milk", " ", "bread"):
+        add.click()
+        page.keyboard.type(item)
+    page.get_by_role("button", name="Call tool").click()
+    page.get_by_role("heading", name="Result").wait_for()
+    page.locator("#history-list summary").first.click()
+    page.get_by_role("heading", name="Request").wait_for()
     shoot(page, out, name)
 
 
@@ -115,7 +142,7 @@ def account_pages(page: Page, url: str, out: Path) -> None:
 
 
 def capture(browser: Browser, url: str, out: Path) -> None:
-    """Every page, as one signed-in person, then the playground on a phone."""
+    """Every page, as one signed-in person, then the playground on a phone, then two pages in dark mode."""
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     sign_in(page, url, out)
@@ -129,6 +156,11 @@ def capture(browser: Browser, url: str, out: Path) -> None:
     phone = browser.new_page(viewport=PHONE, storage_state=context.storage_state(), device_scale_factor=2)
     play(phone, url, out, "playground-phone")
     phone.close()
+    dark = browser.new_page(viewport=DESKTOP, storage_state=context.storage_state(), color_scheme="dark")
+    console(dark, url, out, "playground-dark")
+    dark.goto(f"{url}/connect#python")
+    shoot(dark, out, "connect-dark")
+    dark.close()
     context.close()
 
 

@@ -88,13 +88,13 @@ function entry(call) {
 function shown(call, exchange, index) {
   const round = call.exchanges.length > 1 ? ` ${index + 1} of ${call.exchanges.length}` : "";
   const headers = Object.entries(exchange.headers || {}).map(([name, value]) => `${name}: ${value}`);
-  const parts = [el("h4", null, `Request${round}`), code(`${headers.join("\n")}\n\n${pretty(exchange.body)}`, "json")];
+  const parts = [el("h3", null, `Request${round}`), code(`${headers.join("\n")}\n\n${pretty(exchange.body)}`, "json")];
   if (index === 0) parts.push(curlBox(call, exchange));
-  parts.push(el("h4", null, exchange.status ? `Response: HTTP ${exchange.status}` : "Response: waiting"));
+  parts.push(el("h3", null, exchange.status ? `Response: HTTP ${exchange.status}` : "Response: waiting"));
   if (exchange.response !== undefined) parts.push(json(exchange.response));
   const notes = exchange.notifications || [];
   if (notes.length) {
-    parts.push(el("h4", null, `Notifications (${notes.length})`));
+    parts.push(el("h3", null, `Notifications (${notes.length})`));
     parts.push(el("ol", "notes", ...notes.map((note) => el("li", null, json(note)))));
   }
   return parts;
@@ -105,7 +105,7 @@ function curlBox(call, exchange) {
   status.setAttribute("role", "status");
   const button = el("button", "button secondary small-button", "Copy as curl");
   button.type = "button";
-  button.setAttribute("aria-label", `Copy call ${call.number} as curl`);
+  button.setAttribute("aria-label", `Copy as curl (call ${call.number})`);
   const command = asCurl(new URL($("playground").dataset.mcpPath, location.href).href, exchange);
   button.addEventListener("click", () => copyText(command, status));
   const hint = el("span", "hint", "Sends it with the personal token in $TOKEN.");

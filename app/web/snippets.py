@@ -61,7 +61,8 @@ def _desktop(url: str, name: str) -> Guide:
         "Add this to claude_desktop_config.json (Settings → Developer → Edit config) and restart Claude.",
         "A browser window opens for you to sign in here and allow access.",
     )
-    return Guide("claude-desktop", "Claude Desktop", steps, (Snippet("claude_desktop_config.json", _json(config), "json"),))
+    snippet = Snippet("claude_desktop_config.json", _json(config), "json")
+    return Guide("claude-desktop", "Claude Desktop", steps, (snippet,))
 
 
 def _connector(slug: str, name: str, url: str, where: str) -> Guide:
@@ -104,8 +105,9 @@ def _inspector(url: str) -> list[Guide]:
         f"npx @modelcontextprotocol/inspector --cli {quoted} --transport http \\\n"
         '  --header "Authorization: Bearer $TOKEN" --method tools/list'
     )
+    start = Snippet("Shell", "npx @modelcontextprotocol/inspector", "shell")
     return [
-        Guide("inspector", "MCP Inspector (web)", web, (Snippet("Shell", "npx @modelcontextprotocol/inspector", "shell"),)),
+        Guide("inspector", "MCP Inspector (web)", web, (start,)),
         Guide(
             "inspector-cli",
             "MCP Inspector (command line)",

@@ -230,7 +230,7 @@ def test_each_call_is_in_the_history_and_copies_as_curl(deployment: LiveApp, pag
     body = entry.inner_text()
     assert f"MCP-Protocol-Version: {revision}" in body and '"name": "convert_temperature"' in body
     assert "Response: HTTP 200" in body and '"unit": "fahrenheit"' in body
-    entry.get_by_role("button", name="Copy call 1 as curl").click()
+    entry.get_by_role("button", name="Copy as curl (call 1)").click()
     entry.get_by_text("Copied").wait_for()
     command = page.evaluate("navigator.clipboard.readText()")
     answer = sse_or_json(run_snippet(["bash", "-c", command], deployment))
@@ -546,6 +546,8 @@ def axe(page: Page, name: str, report: dict[str, Counter]) -> None:
     violations = page.evaluate("async () => (await axe.run()).violations")
     report[name] = Counter(violation["impact"] for violation in violations)
     for violation in violations:
+        print(f"axe {name}: {violation['impact']} {violation['id']}: {violation['help']}")
+    for violation in violations:
         if violation["impact"] in ("serious", "critical"):
             targets = [node["target"] for node in violation["nodes"]][:3]
             report.setdefault("failures", Counter())[f"{name}: {violation['id']} {targets}"] += 1
@@ -575,12 +577,13 @@ def test_no_serious_accessibility_findings(browser: Browser, deployment: LiveApp
     page.get_by_label("Value").fill("20")
     page.get_by_label("From Unit").select_option("celsius")
     run(page)
+    history_entry(page, 1)  # the history entry open: request, response, Copy as curl
     axe(page, "playground", report)
     open_item(page, deployment, "test_input_required_result_elicitation")
     page.get_by_role("button", name="Call tool").click()
     page.get_by_role("dialog").wait_for()
     axe(page, "playground-dialog", report)
-    page.goto(f"{deployment.base_url}/connect")
+    page.goto(f"{deployment.base_url}/connect#python")
     axe(page, "connect", report)
     page.goto(f"{deployment.base_url}/account/tokens")
     page.get_by_label("Name").fill("axe")
@@ -602,6 +605,11 @@ def test_no_serious_accessibility_findings(browser: Browser, deployment: LiveApp
     page.get_by_label("Value").fill("-500")
     page.get_by_label("From Unit").select_option("celsius")
     run(page)  # an error, in the error box's colours
+    history_entry(page, 1)
+    open_item(page, deployment, "check_items")
+    page.get_by_role("button", name="Add item to items").click()
+    page.keyboard.type("milk")
+    run(page)  # a log message in the log pane
     axe(page, "playground-dark", report)
     context.close()
     failures = report.pop("failures", Counter())
