@@ -20,30 +20,50 @@ class Connection:
     scopes: list[str]
     last_used: datetime | None
     live_tokens: int
+    #: When the person first let it in (its consent, or the first token of a grant still held).
+    allowed_at: datetime | None = None
+    #: When its access ends unless it is refreshed or allowed again (None: only a remembered consent).
+    access_until: datetime | None = None
 
 
 def of_user(user_id: int) -> list[Connection]:
     """The clients holding live tokens or a remembered consent of `user_id`."""
-    tokens = db.session.scalars(select(Token).filter_by(user_id=user_id, kind="oauth", revoked_at=None)).all()
-    tokens = [t for t in tokens if _live(t)]
+    held = db.session.scalars(select(Token).filter_by(user_id=user_id, kind="oauth", revoked_at=None)).all()
+    tokens = [t for t in held if _live(t)]
     consents = db.session.scalars(select(Consent).filter_by(user_id=user_id, removed_at=None)).all()
     client_ids = sorted({t.client_id for t in tokens} | {c.client_id for c in consents})
     names = names_of(client_ids)
     connections = []
     for client_id in client_ids:
         live = [t for t in tokens if t.client_id == client_id]
-        scopes = sorted(
-            {s for t in live for s in t.scope.split()}
-            | {s for c in consents if c.client_id == client_id for s in c.scope.split()}
-        )
+        agreed = [c for c in consents if c.client_id == client_id]
+        scopes = sorted({s for t in live for s in t.scope.split()} | {s for c in agreed for s in c.scope.split()})
         used = max((aware(t.last_used_at) for t in live if t.last_used_at), default=None)
-        connections.append(Connection(client_id, names.get(client_id) or client_id, scopes, used, len(live)))
+        families = {t.family for t in live}
+        since = [aware(c.created_at) for c in agreed] + [aware(t.issued_at) for t in held if t.family in families]
+        connection = Connection(
+            client_id,
+            names.get(client_id) or client_id,
+            scopes,
+            used,
+            len(live),
+            allowed_at=min(since, default=None),
+            access_until=max((_ends(t) for t in live), default=None),
+        )
+        connections.append(connection)
     return connections
 
 
 def revoke(user_id: int, client_id: str) -> None:
     """Revoke everything `client_id` holds for `user_id` (tokens, pending codes, consent), for good."""
     removal.remove_for_person(user_id, client_id)
+
+
+def _ends(token: Token) -> datetime:
+    """When `token` stops giving access: its refresh token's end if it may still be refreshed."""
+    if token.refresh_expires_at is not None and token.rotated_at is None:
+        return max(aware(token.refresh_expires_at), aware(token.expires_at))
+    return aware(token.expires_at)
 
 
 def _live(token: Token) -> bool:
