@@ -70,5 +70,13 @@ def test_no_page_scrolls_sideways(deployment: LiveApp, page: Page, width: int) -
     page.get_by_role("button", name="Create token").click()
     page.locator("#new-token").wait_for()
     widths["/account/tokens (new token shown)"] = width_of(page)
+    page.goto(f"{deployment.base_url}/playground")
+    page.get_by_role("button", name="convert_temperature").click()
+    page.get_by_label("Value").fill("21")
+    page.get_by_label("From Unit").select_option("celsius")
+    page.get_by_role("button", name="Call tool").click()
+    page.locator("#history-list summary").first.click()
+    page.get_by_role("heading", name="Request").wait_for()
+    widths["/playground (a call's request and response open)"] = width_of(page)
     print(f"\n{width} px: {widths}")
     assert all(measured <= width for measured in widths.values()), widths
