@@ -34,10 +34,10 @@ function choose(tab, { focus = false, remember = true } = {}) {
   }
 }
 
-/** Arrow keys, Home and End move between tabs, as in every tab list. */
+/** The left and right arrow keys, Home and End move between tabs, as in every tab list. */
 function onKey(event) {
   const at = tabs.indexOf(event.target);
-  const moves = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: -1 };
+  const moves = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: -1 };
   if (!(event.key in moves)) return;
   event.preventDefault();
   choose(tabs.at(moves[event.key] % tabs.length), { focus: true });

@@ -1,6 +1,7 @@
-// "Copy as curl": a request the playground made, as a shell command that works as pasted.
-// The page calls with the browser session; the command carries a personal token from $TOKEN
-// instead. A 2025-11-25 request needs a session, so its command opens one first.
+// "Copy as curl": a request the playground made, as a shell command (bash, zsh) that works as
+// pasted. The page calls with the browser session; the command carries a personal token from
+// $TOKEN instead. A 2025-11-25 request needs a session: its command opens one first and ends it
+// after. -N shows an event stream's progress as it comes.
 
 import { REVISIONS } from "./mcp-client.js";
 
@@ -12,7 +13,7 @@ export function shellQuote(text) {
 }
 
 function curl(url, headers, body, ...extra) {
-  const lines = [`curl -sS ${extra.join(" ")}${extra.length ? " " : ""}${shellQuote(url)}`, AUTH];
+  const lines = [`curl -sSN ${extra.join(" ")}${extra.length ? " " : ""}${shellQuote(url)}`, AUTH];
   for (const [name, value] of headers) {
     lines.push(name === "Mcp-Session-Id" ? `-H "${name}: $SESSION"` : `-H ${shellQuote(`${name}: ${value}`)}`);
   }
@@ -32,11 +33,13 @@ export function asCurl(url, { revision, headers, body }) {
     method: "initialize",
     params: { protocolVersion: revision, capabilities: {}, clientInfo: { name: "curl", version: "1" } },
   };
+  const version = shellQuote(`MCP-Protocol-Version: ${revision}`);
   const sessionId = `awk 'tolower($1) == "mcp-session-id:" { print $2 }' | tr -d '\\r'`;
   const open = `${curl(url, plain, hello, "-D -", "-o /dev/null")} \\\n  | ${sessionId}`;
   return [
     `SESSION=$(${open})`,
     curl(url, session, { jsonrpc: "2.0", method: "notifications/initialized" }),
     curl(url, session, body),
+    `curl -sS -X DELETE ${shellQuote(url)} ${AUTH} -H "Mcp-Session-Id: $SESSION" -H ${version}`,
   ].join("\n");
 }

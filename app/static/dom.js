@@ -12,12 +12,12 @@ export function el(tag, className, ...children) {
 
 /** Pretty JSON in a <pre>, coloured. */
 export function json(value) {
-  return code(JSON.stringify(value, null, 2), "json");
+  return code(value === undefined ? "" : JSON.stringify(value, null, 2), "json");
 }
 
 /** A code block: `text` in a <pre><code>, coloured as `language`. */
 export function code(text, language) {
-  const block = el("code", null, ...colour(text, language));
+  const block = el("code", null, colour(text, language));
   block.dataset.lang = language;
   return el("pre", "code-block", block);
 }

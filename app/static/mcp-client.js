@@ -26,8 +26,14 @@ export class McpError extends Error {
 /** A request the person cancelled. */
 export class Cancelled extends Error {
   constructor() {
-    super("Cancelled: the server was told, and stops the call at its next step.");
+    super("Cancelled.");
   }
+}
+
+/** The revision requests go out in and, in 2025-11-25, the session they go in: replaced, never changed, when
+ * the revision changes or the session expires, so a request always answers within the session it was sent in. */
+function link(revision) {
+  return { revision, session: null, ready: null };
 }
 
 /** A header value as the server reads it: plain ASCII as is, anything else base64-wrapped. */
@@ -40,31 +46,45 @@ function headerValue(value) {
 export class McpClient {
   constructor(path, revision = STATELESS) {
     this.path = path;
-    this.revision = revision;
     this.logLevel = "info";
-    this.session = null; // 2025-11-25: the Mcp-Session-Id `initialize` answered with, once opened
-    this.opening = null;
+    this.link = link(revision);
   }
 
-  /** Speak `revision` from now on; a 2025-11-25 session is ended first. */
+  get revision() {
+    return this.link.revision;
+  }
+
+  /** Speak `revision` from now on; a 2025-11-25 session is ended. */
   async use(revision) {
-    const ending = this.end(); // sent now, in the revision and session being left
-    Object.assign(this, { revision, session: null, opening: null });
-    await ending;
+    const left = this.link;
+    this.link = link(revision);
+    await this.end(left);
   }
 
-  /** End a 2025-11-25 session (DELETE); `keepalive` lets it finish as the page goes away. */
-  async end() {
-    const session = this.session;
-    if (!session) return;
-    const headers = { "Mcp-Session-Id": session, "MCP-Protocol-Version": this.revision };
+  /** End the session of `left` (DELETE); `keepalive` lets it finish as the page goes away. */
+  async end(left = this.link) {
+    if (!left.session) return;
+    const headers = { "Mcp-Session-Id": left.session, "MCP-Protocol-Version": left.revision };
     await fetch(this.path, { method: "DELETE", credentials: "same-origin", headers, keepalive: true }).catch(() => {});
   }
 
   /** Ask for log messages of `level` and above, from the next request on (2025-11-25: at once). */
   async setLogLevel(level) {
     this.logLevel = level;
-    if (this.session) await this.request("logging/setLevel", { level });
+    if (this.link.session) await this.request("logging/setLevel", { level });
+  }
+
+  /** The link to send on, its 2025-11-25 session opened first; a failed opening is tried again next time. */
+  async connect() {
+    const current = this.link;
+    if (current.revision !== STATELESS) {
+      current.ready ??= this.open(current).catch((error) => {
+        current.ready = null;
+        throw error;
+      });
+      await current.ready;
+    }
+    return current;
   }
 
   /**
@@ -73,54 +93,53 @@ export class McpClient {
    * question the server asks on the stream (2025-11-25); `exchange` receives what went over the wire: the
    * revision, request headers and body, response status and message, and the notifications.
    */
-  async request(method, params = {}, options = {}) {
-    if (this.revision !== STATELESS) await (this.opening ??= this.open());
-    const session = this.session;
-    const { message, status } = await this.send(method, params, options);
-    if (status === 404 && session && this.session === session) {
-      Object.assign(this, { session: null, opening: null }); // the session expired: open another, once
-      return this.request(method, params, options);
+  async request(method, params = {}, options = {}, retried = false) {
+    const sent = await this.connect();
+    const { message, status } = await this.send(sent, method, params, options);
+    if (status === 404 && sent.session && !retried) {
+      if (this.link === sent) this.link = link(sent.revision); // the session expired: open another, once
+      return this.request(method, params, options, true);
     }
     if (status >= 400 || !message || message.error) throw new McpError(status, message?.error);
     return message.result;
   }
 
-  /** Open a 2025-11-25 session: `initialize`, then `notifications/initialized` and the log level. */
-  async open() {
-    const params = { protocolVersion: this.revision, capabilities: CAPABILITIES, clientInfo: CLIENT_INFO };
-    const { message, status, headers } = await this.send("initialize", params);
+  /** Open a 2025-11-25 session on `opening`: `initialize`, then `notifications/initialized` and the log level. */
+  async open(opening) {
+    const params = { protocolVersion: opening.revision, capabilities: CAPABILITIES, clientInfo: CLIENT_INFO };
+    const { message, status, headers } = await this.send(opening, "initialize", params);
     if (status >= 400 || !message || message.error) throw new McpError(status, message?.error);
-    this.session = headers.get("Mcp-Session-Id");
-    await this.post({ jsonrpc: "2.0", method: "notifications/initialized" });
-    await this.send("logging/setLevel", { level: this.logLevel });
+    opening.session = headers.get("Mcp-Session-Id");
+    await this.post(opening, { jsonrpc: "2.0", method: "notifications/initialized" });
+    await this.send(opening, "logging/setLevel", { level: this.logLevel });
+    if (this.link !== opening) await this.end(opening); // the revision changed meanwhile
   }
 
-  /** The headers and body of a request, as this revision frames it. */
-  envelope(method, params, id, progressToken) {
+  /** The headers and body of a request on `via`, as its revision frames it. */
+  envelope(via, method, params, id, progressToken) {
     const meta = progressToken === undefined ? {} : { progressToken };
-    const headers = { ...JSON_HEADERS, "MCP-Protocol-Version": this.revision };
-    if (this.revision === STATELESS) {
-      meta["io.modelcontextprotocol/protocolVersion"] = this.revision;
+    const headers = { ...JSON_HEADERS, "MCP-Protocol-Version": via.revision };
+    if (via.revision === STATELESS) {
+      meta["io.modelcontextprotocol/protocolVersion"] = via.revision;
       meta["io.modelcontextprotocol/clientCapabilities"] = CAPABILITIES;
       meta["io.modelcontextprotocol/logLevel"] = this.logLevel;
       headers["Mcp-Method"] = method;
       if (NAMED[method]) headers["Mcp-Name"] = headerValue(String(params[NAMED[method]]));
-    } else if (this.session) {
-      headers["Mcp-Session-Id"] = this.session;
+    } else if (via.session) {
+      headers["Mcp-Session-Id"] = via.session;
     }
     const body = { jsonrpc: "2.0", id, method, params: Object.keys(meta).length ? { ...params, _meta: meta } : params };
     return { headers, body };
   }
 
-  async send(method, params, { onNotification = () => {}, onRequest, progressToken, signal, exchange = {} } = {}) {
+  async send(via, method, params, { onNotification = () => {}, onRequest, progressToken, signal, exchange = {} } = {}) {
     const id = nextId++;
-    const { headers, body } = this.envelope(method, params, id, progressToken);
-    Object.assign(exchange, { revision: this.revision, headers, body, notifications: [] });
-    const session = this.session;
-    const cancel = () => {
-      if (session) this.post({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id } });
-    };
+    const { headers, body } = this.envelope(via, method, params, id, progressToken);
+    Object.assign(exchange, { revision: via.revision, headers, body, notifications: [] });
     if (signal?.aborted) throw new Cancelled();
+    const cancel = () => {
+      if (via.session) this.post(via, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id } });
+    };
     signal?.addEventListener("abort", cancel, { once: true });
     const seen = (note) => {
       exchange.notifications.push(note);
@@ -132,8 +151,9 @@ export class McpClient {
       exchange.status = response.status;
       const type = response.headers.get("Content-Type") || "";
       const message = type.startsWith("text/event-stream")
-        ? await this.readStream(response, id, seen, onRequest)
+        ? await this.readStream(via, response, id, seen, onRequest)
         : await response.json().catch(() => null);
+      if (signal?.aborted) throw new Cancelled(); // cancelled while the answer was read
       exchange.response = message;
       return { message, status: response.status, headers: response.headers };
     } catch (error) {
@@ -143,15 +163,16 @@ export class McpClient {
     }
   }
 
-  /** POST a notification or an answer (2025-11-25: within the session). */
-  async post(message) {
-    const headers = { ...JSON_HEADERS, "MCP-Protocol-Version": this.revision };
-    if (this.session) headers["Mcp-Session-Id"] = this.session;
-    await fetch(this.path, { method: "POST", credentials: "same-origin", headers, body: JSON.stringify(message) });
+  /** POST a notification or an answer within the session of `via`; a failure is left to the call's own end. */
+  async post(via, message) {
+    const headers = { ...JSON_HEADERS, "MCP-Protocol-Version": via.revision };
+    if (via.session) headers["Mcp-Session-Id"] = via.session;
+    const init = { method: "POST", credentials: "same-origin", headers, body: JSON.stringify(message) };
+    await fetch(this.path, init).catch(() => {});
   }
 
-  /** Answer a question the server asked on a stream: `onRequest` decides; ping is answered here. */
-  async answer(question, onRequest) {
+  /** Answer a question the server asked on a stream of `via`: `onRequest` decides; ping is answered here. */
+  async answer(via, question, onRequest) {
     let reply;
     try {
       const result = question.method === "ping" ? {} : await onRequest?.(question);
@@ -160,11 +181,11 @@ export class McpClient {
     } catch (error) {
       reply = { error: { code: -32603, message: error.message } };
     }
-    await this.post({ jsonrpc: "2.0", id: question.id, ...reply });
+    await this.post(via, { jsonrpc: "2.0", id: question.id, ...reply });
   }
 
   /** Read an event stream until the response to `id`; pass notifications and questions on as they come. */
-  async readStream(response, id, onNotification, onRequest) {
+  async readStream(via, response, id, onNotification, onRequest) {
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
@@ -182,7 +203,7 @@ export class McpClient {
           reader.cancel().catch(() => {});
           return message;
         }
-        if (message.method && "id" in message) this.answer(message, onRequest);
+        if (message.method && "id" in message) this.answer(via, message, onRequest);
         else if (message.method) onNotification(message);
       }
     }

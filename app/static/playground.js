@@ -22,17 +22,22 @@ const KINDS = {
   prompt: { list: ["prompts/list", "prompts"], into: "prompts-list", verb: "Get prompt" },
 };
 
+/** Counts the catalog loads: an older load (another revision's) that ends late writes nothing. */
+let loads = 0;
+
 async function loadCatalog() {
   const status = $("catalog-status");
+  const load = ++loads;
   try {
     const lists = await Promise.all(Object.values(KINDS).map((kind) => client.listAll(...kind.list)));
+    if (load !== loads) return;
     Object.entries(KINDS).forEach(([kind, { into }], index) => fill(kind, $(into), lists[index]));
     const nouns = ["tool", "resource", "resource template", "prompt"];
     const counts = lists.map((list, i) => `${list.length} ${nouns[i]}${list.length === 1 ? "" : "s"}`);
     status.textContent = `This server offers you ${counts.slice(0, -1).join(", ")} and ${counts.at(-1)}.`;
     filterCatalog($("catalog-filter").value);
   } catch (error) {
-    status.replaceChildren(render.failure(error));
+    if (load === loads) status.replaceChildren(render.failure(error));
   }
 }
 
@@ -161,20 +166,22 @@ function callFor(kind, item, values) {
 /** Call `method` for `call`; while the server answers input-required, ask the person and call again. */
 async function interact(call, method, params, onNotification) {
   const progressToken = method === "tools/call" ? `playground-${call.number}` : undefined;
-  const options = { progressToken, onNotification, onRequest: answerQuestion, signal: call.signal };
+  const onRequest = (message) => answerQuestion(message, call.signal);
+  const options = { progressToken, onNotification, onRequest, signal: call.signal };
   let request = params;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const result = await client.request(method, request, { ...options, exchange: call.exchange() });
     if (result.resultType !== "input_required") return result;
-    const inputResponses = await answerAll(result.inputRequests);
+    const inputResponses = await answerAll(result.inputRequests, call.signal);
+    if (call.signal.aborted) throw new Cancelled(); // cancelled while the person was asked
     request = { ...params, inputResponses, requestState: result.requestState };
   }
   throw new Error(`The server still asked for input after ${MAX_ROUNDS} rounds.`);
 }
 
 /** A question the server asks on a call's stream (2025-11-25): elicitations go to the person. */
-function answerQuestion(message) {
-  return message.method === "elicitation/create" ? askPerson(message.params || {}) : undefined;
+function answerQuestion(message, signal) {
+  return message.method === "elicitation/create" ? askPerson(message.params || {}, signal) : undefined;
 }
 
 /** The revision chosen last time on this browser, if this page still speaks it. */

@@ -12,7 +12,7 @@ const RULES = {
   ],
   shell: [
     ["comment", /(?<![^\s])#.*/y],
-    ["string", /'[^']*'/y],
+    ["string", /'(?:[^']|'\\'')*'/y],
     ["variable", /\$\w+/y],
     ["string", STRING],
     ["keyword", /(?<![\w-])(?:curl|export|npx|awk|tr)\b/y],
@@ -34,11 +34,14 @@ const RULES = {
 /** Longer text is left plain: colouring it would cost more than it helps. */
 const MAX_LENGTH = 200_000;
 
-/** The nodes for `text` coloured as `language` (plain text for a language not known here). */
+/** A fragment of `text` coloured as `language` (plain text for a language not known here). */
 export function colour(text, language) {
+  const nodes = document.createDocumentFragment();
   const rules = RULES[language];
-  if (!rules || text.length > MAX_LENGTH) return [document.createTextNode(text)];
-  const nodes = [];
+  if (!rules || text.length > MAX_LENGTH) {
+    nodes.append(text);
+    return nodes;
+  }
   let plain = "";
   for (let at = 0; at < text.length; ) {
     const found = match(rules, text, at);
@@ -46,15 +49,15 @@ export function colour(text, language) {
       plain += text[at++];
       continue;
     }
-    if (plain) nodes.push(document.createTextNode(plain));
+    if (plain) nodes.append(plain);
     plain = "";
     const span = document.createElement("span");
     span.className = `tok-${found.kind}`;
     span.textContent = found.text;
-    nodes.push(span);
+    nodes.append(span);
     at += found.text.length;
   }
-  if (plain) nodes.push(document.createTextNode(plain));
+  if (plain) nodes.append(plain);
   return nodes;
 }
 
@@ -70,6 +73,6 @@ function match(rules, text, at) {
 /** Colour every `code[data-lang]` under `root` in place. */
 export function colourAll(root = document) {
   for (const code of root.querySelectorAll("code[data-lang]")) {
-    code.replaceChildren(...colour(code.textContent, code.dataset.lang));
+    code.replaceChildren(colour(code.textContent, code.dataset.lang));
   }
 }

@@ -311,6 +311,69 @@ def test_several_calls_run_at_once_and_the_form_shows_the_latest(deployment: Liv
     assert "Counted to 3." not in page.locator("#outcome").inner_text()
 
 
+def test_a_2025_session_that_expires_and_fails_to_reopen_recovers_on_the_next_call(
+    deployment: LiveApp, page: Page
+) -> None:
+    """The session is gone (404) and opening a new one fails once (503): that call fails, the next one opens a
+    session and succeeds."""
+    choose_revision(page, deployment, "2025-11-25")
+    pick(page, "whoami")
+    run(page)
+    faults = ["session gone", "initialize refused"]
+
+    def fault(route) -> None:
+        body = route.request.post_data_json or {}
+        if faults[:1] == ["session gone"] and body.get("method") == "tools/call":
+            faults.pop(0)
+            return route.fulfill(status=404, json={"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32001}})
+        if faults == ["initialize refused"] and body.get("method") == "initialize":
+            faults.pop(0)
+            return route.fulfill(status=503, body="")
+        return route.continue_()
+
+    page.route("**/mcp", fault)
+    page.get_by_role("button", name="Call tool").click()
+    page.get_by_role("heading", name="Error").wait_for()
+    assert faults == [] and "HTTP 503" in page.locator("#outcome").inner_text()
+    assert "Response: HTTP 404" in history_entry(page, 2).inner_text()
+    run(page)
+    page.get_by_role("heading", name="Result").wait_for()
+    assert history_entry(page, 3).locator(".call-state").inner_text().startswith("ok")
+
+
+def test_two_questions_at_once_are_asked_in_turn(deployment: LiveApp, page: Page) -> None:
+    """Two calls each ask the person a question: the dialog asks one, then the other; both calls end."""
+    open_item(page, deployment, "greet_someone")
+    page.get_by_role("button", name="Call tool").click()
+    page.get_by_role("dialog").get_by_text("Whom should I greet?").wait_for()
+    page.evaluate("document.querySelector('#elicit').close()")  # reach the form's button behind the dialog
+    page.get_by_role("button", name="Call tool").click()
+    page.wait_for_function("() => document.querySelectorAll('#history-list > li').length === 2")
+    page.evaluate("document.querySelector('#elicit').showModal()")
+    for name in ("Ada", "Grace"):
+        dialog = page.get_by_role("dialog", name="The server asks")
+        dialog.get_by_role("textbox", name="Name").fill(name)
+        dialog.get_by_role("button", name="Send").click()
+        page.wait_for_timeout(300)
+    page.wait_for_function("() => document.querySelectorAll('#history-list [data-status=ok]').length === 2")
+    assert page.locator("#outcome").get_by_text("Hello, Grace!", exact=True).is_visible()
+
+
+def test_notifications_keep_the_focus_in_an_open_entry(deployment: LiveApp, page: Page) -> None:
+    """While a call's progress arrives, its open entry grows in place: a focused Copy as curl keeps the focus."""
+    open_item(page, deployment, "count_slowly")
+    page.get_by_label("To", exact=True).fill("4")
+    page.get_by_label("Delay").fill("0.4")
+    page.get_by_role("button", name="Call tool").click()
+    entry = history_entry(page, 1)
+    entry.get_by_role("button", name="Copy as curl (call 1)").focus()
+    page.wait_for_function("() => document.getElementById('progress').value >= 2")
+    assert page.evaluate("document.activeElement.textContent") == "Copy as curl"
+    assert "Notifications (" in entry.inner_text()
+    page.locator("#outcome h3").wait_for()  # then the result takes the focus, as every result does
+    assert "Notifications (4)" in entry.inner_text()
+
+
 def test_the_revision_is_remembered_and_2025_questions_are_answered(deployment: LiveApp, page: Page) -> None:
     """Chosen once, 2025-11-25 stays chosen; there the server asks on the call's stream and the page answers
     with a POST, through the same dialog."""
