@@ -2,7 +2,8 @@
 
     from app.mcp import Context, tool
 
-- decorators: `tool`, `resource`, `prompt`, `completion` (app/mcp/decorators.py)
+- decorators: `tool`, `resource`, `prompt`, `completion` (app/mcp/decorators.py), and
+  `header("Name")` to mirror a tool parameter in an `Mcp-Param-Name` header (app/mcp/headers.py)
 - `Context`, handed to a function that declares it: the caller, progress, logs, questions
   for the client built with `elicitation`, `sampling` and `roots` (app/mcp/context.py)
 - content to return: `text`, `image`, `audio`, `embedded_resource`, `resource_link`
@@ -20,6 +21,7 @@ from app.mcp.content import audio, embedded_resource, image, resource_link, text
 from app.mcp.context import Context, elicitation, roots, sampling
 from app.mcp.decorators import completion, prompt, resource, tool
 from app.mcp.errors import Cancelled, MissingCapability, ProtocolError, ToolError
+from app.mcp.headers import header
 
 __all__ = [
     "Cancelled",
@@ -33,6 +35,7 @@ __all__ = [
     "completion",
     "elicitation",
     "embedded_resource",
+    "header",
     "image",
     "prompt",
     "resource",

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from app.mcp.content import CONTENT_TYPES
 from app.mcp.context import Context
+from app.mcp.headers import mirrored
 from app.mcp.signatures import SignatureError, describe_parameters, describe_result
 from app.mcp.specs import TEMPLATE_VARIABLE, TOOL_NAME, CompletionSpec, PromptSpec, ResourceSpec, ToolSpec
 
@@ -39,6 +40,8 @@ def tool(
     input schema from its type hints, and `outputSchema` from its return annotation.
     `input_schema` advertises a hand-written schema instead (JSON Schema features
     type hints cannot express); arguments are still validated against the hints.
+    A parameter annotated with `header("Name")` is mirrored in the `Mcp-Param-Name` header
+    (app/mcp/headers.py).
     """
 
     def register(fn: F) -> F:
@@ -50,9 +53,14 @@ def tool(
         hints = {"readOnlyHint": read_only, "destructiveHint": destructive, "idempotentHint": idempotent}
         hints |= {"openWorldHint": open_world, "title": title}
         annotations = {key: value for key, value in hints.items() if value is not None}
+        arguments = describe_parameters(fn, Context)
+        try:
+            headers = mirrored(input_schema or arguments.schema)
+        except ValueError as error:
+            raise SignatureError(f"tool {tool_name!r}: {error}") from error
         spec = ToolSpec(
-            fn, tool_name, _description(fn, description), describe_parameters(fn, Context),
-            output, output_schema, wrap, title, annotations, tuple(scopes), input_schema,
+            fn, tool_name, _description(fn, description), arguments,
+            output, output_schema, wrap, title, annotations, tuple(scopes), input_schema, headers,
         )  # fmt: skip
         return _mark(fn, spec)
 

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from pydantic import TypeAdapter
 
+from app.mcp.headers import MirroredParameter
 from app.mcp.signatures import Arguments
 
 #: Tool names the spec recommends: 1-128 characters of [A-Za-z0-9_.-].
@@ -33,6 +34,8 @@ class ToolSpec:
     scopes: tuple[str, ...] = ()
     #: A hand-written input schema to advertise instead of the one from the type hints.
     input_schema: dict[str, Any] | None = None
+    #: The parameters clients mirror into `Mcp-Param-*` headers, which must agree with the body.
+    headers: tuple[MirroredParameter, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """2026-07-28, the revision the engine is written for: every request stands alone.
 
 `_meta` names the version and the client's capabilities, and the
-`MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers must agree with the body.
+`MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers must agree with the body, as must
+the `Mcp-Param-*` headers of the tool parameters marked with `header()` (app/mcp/headers.py).
 A question for the client ends the call with an input-required result (see
 `input_required`); closing the response stream cancels a call. JSON-RPC errors travel
 with the HTTP status the transport spec gives each.
@@ -11,10 +12,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from flask import current_app
 from werkzeug.wrappers import Response
 
 from app.auth.principal import Principal
@@ -40,6 +44,8 @@ LOG_LEVEL_KEY = "io.modelcontextprotocol/logLevel"
 #: The body field each method mirrors into the `Mcp-Name` header.
 NAMED_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 BASE64_VALUE = re.compile(r"=\?base64\?(.*)\?=")
+#: What an HTTP header value may carry (RFC 9110): visible ASCII, space and tab.
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 #: The HTTP status of a JSON-RPC error (others travel with 200).
 STATUS = {-32700: 400, -32600: 400, -32602: 400, -32020: 400, -32021: 400, -32022: 400, -32601: 404}
 
@@ -76,6 +82,8 @@ class Modern:
         named = NAMED_PARAMS.get(message.method)
         if named and decode_header(name_header := headers.get("Mcp-Name")) != message.params.get(named):
             raise _mismatch(_header_problem("Mcp-Name", name_header, f"the request's {named!r}"))
+        if message.method == "tools/call":
+            _check_mirrored(message.params, headers)
         if not isinstance(version, str) or version not in VERSIONS:
             raise unsupported(str(version), VERSIONS)
         if not isinstance(capabilities, dict):
@@ -124,6 +132,48 @@ def decode_header(value: str | None) -> str | None:
         return decoded.decode() if base64.b64encode(decoded).decode() == encoded.group(1) else None
     except (binascii.Error, UnicodeDecodeError):
         return None
+
+
+def _check_mirrored(params: Mapping[str, Any], headers: Mapping[str, str]) -> None:
+    """Each parameter the tool mirrors into an `Mcp-Param-*` header: the header is sent exactly when the
+    arguments hold a value there, carries only what a header value may, and says what the body says."""
+    spec = current_app.extensions["mcp"].tools.get(params.get("name"))
+    arguments = params.get("arguments")
+    for parameter in spec.headers if spec else ():
+        value = _value_at(arguments, parameter.path)
+        name, where = parameter.header_name, f"the argument {'.'.join(parameter.path)!r}"
+        sent = headers.get(name)
+        if value is None and sent is None:
+            continue
+        if value is None:
+            raise _mismatch(f"the {name} header is sent but {where} is not")
+        if sent is None:
+            raise _mismatch(_header_problem(name, sent, where))
+        decoded = decode_header(sent) if HEADER_VALUE.fullmatch(sent) else None
+        if decoded is None:
+            raise _mismatch(f"the {name} header carries characters a header may not, or malformed base64")
+        if not _says(decoded, value, parameter.type):
+            raise _mismatch(_header_problem(name, sent, where))
+
+
+def _value_at(arguments: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(arguments, dict):
+            return None
+        arguments = arguments.get(key)
+    return arguments
+
+
+def _says(text: str, value: Any, kind: str) -> bool:
+    """Whether header `text` carries `value`: integers compared as numbers (42.0 is 42), booleans lowercase."""
+    if kind == "integer" and isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return Decimal(text) == Decimal(value)
+        except InvalidOperation:
+            return False
+    if isinstance(value, bool):
+        return text == ("true" if value else "false")
+    return text == (value if isinstance(value, str) else json.dumps(value))
 
 
 def unsupported(requested: str | None, supported: tuple[str, ...]) -> ProtocolError:
