@@ -36,11 +36,26 @@ function link(revision) {
   return { revision, session: null, ready: null };
 }
 
-/** A header value as the server reads it: plain ASCII as is, anything else base64-wrapped. */
+/** A header value as the server reads it: plain ASCII as is, anything else (or what looks encoded) base64-wrapped. */
 function headerValue(value) {
-  if (/^[\x20-\x7e]*$/.test(value) && value.trim() === value) return value;
+  const sentinel = value.startsWith("=?base64?") && value.endsWith("?=");
+  if (/^[\x20-\x7e]*$/.test(value) && value.trim() === value && !sentinel) return value;
   const bytes = new TextEncoder().encode(value);
   return `=?base64?${btoa(String.fromCharCode(...bytes))}?=`;
+}
+
+/** The `Mcp-Param-*` headers a tool's input schema asks for: each `x-mcp-header` property reached through
+ * `properties`, with the argument's value there (none when it is absent or null). */
+function mirrored(schema, args, found = {}) {
+  for (const [name, property] of Object.entries(schema?.properties || {})) {
+    const value = args?.[name];
+    const header = property?.["x-mcp-header"];
+    if (typeof header === "string" && value !== undefined && value !== null) {
+      found[`Mcp-Param-${header}`] = headerValue(typeof value === "string" ? value : JSON.stringify(value));
+    }
+    if (value && typeof value === "object") mirrored(property, value, found);
+  }
+  return found;
 }
 
 export class McpClient {
@@ -48,6 +63,7 @@ export class McpClient {
     this.path = path;
     this.logLevel = "info";
     this.link = link(revision);
+    this.schemas = new Map(); // tool name -> input schema, for the parameters it mirrors into headers
   }
 
   get revision() {
@@ -125,6 +141,7 @@ export class McpClient {
       meta["io.modelcontextprotocol/logLevel"] = this.logLevel;
       headers["Mcp-Method"] = method;
       if (NAMED[method]) headers["Mcp-Name"] = headerValue(String(params[NAMED[method]]));
+      if (method === "tools/call") Object.assign(headers, mirrored(this.schemas.get(params.name), params.arguments));
     } else if (via.session) {
       headers["Mcp-Session-Id"] = via.session;
     }

@@ -32,6 +32,7 @@ async function loadCatalog() {
     const lists = await Promise.all(Object.values(KINDS).map((kind) => client.listAll(...kind.list)));
     if (load !== loads) return;
     Object.entries(KINDS).forEach(([kind, { into }], index) => fill(kind, $(into), lists[index]));
+    client.schemas = new Map(lists[0].map((tool) => [tool.name, tool.inputSchema]));
     const nouns = ["tool", "resource", "resource template", "prompt"];
     const counts = lists.map((list, i) => `${list.length} ${nouns[i]}${list.length === 1 ? "" : "s"}`);
     status.textContent = `This server offers you ${counts.slice(0, -1).join(", ")} and ${counts.at(-1)}.`;

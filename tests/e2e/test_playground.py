@@ -237,6 +237,19 @@ def test_each_call_is_in_the_history_and_copies_as_curl(deployment: LiveApp, pag
     assert answer["result"]["structuredContent"] == {"value": 212, "unit": "fahrenheit"}, answer
 
 
+def test_parameters_a_tool_mirrors_travel_in_headers(deployment: LiveApp, page: Page) -> None:
+    """The page mirrors x-mcp-header parameters into Mcp-Param-* headers, base64 where the value needs it, as the
+    server requires of every 2026-07-28 client."""
+    open_item(page, deployment, "test_mirrored_headers")
+    page.get_by_role("textbox", name="region").fill("Hello, 世界")
+    page.get_by_role("spinbutton", name="priority").fill("42")
+    run(page)
+    outcome = page.locator("#outcome").inner_text()
+    assert "region='Hello, 世界'" in outcome and "priority=42" in outcome, outcome
+    sent = history_entry(page, 1).inner_text()
+    assert "Mcp-Param-Region: =?base64?SGVsbG8sIOS4lueVjA==?=" in sent and "Mcp-Param-Priority: 42" in sent
+
+
 @pytest.mark.parametrize("revision", [MODERN, "2025-11-25"])
 def test_a_running_call_can_be_cancelled(deployment: LiveApp, page: Page, revision: str) -> None:
     """Cancel closes the call's stream (2026-07-28) or sends notifications/cancelled (2025-11-25); the outcome
