@@ -10,6 +10,7 @@ from flask import Flask
 from app import auth, bodies, errors, guard, limits, logs, oauth, security, storage, web
 from app.mcp import legacy as mcp_legacy
 from app.mcp import server as mcp_server
+from app.mcp import skills as mcp_skills
 from config import load_config
 from config.settings import VERSION
 
@@ -19,6 +20,7 @@ __version__ = VERSION
 #: To drop one, delete it here (its line and its import) and its folder.
 MCP_EXTENSIONS = (
     mcp_legacy,  # the initialize-based revisions (2025-03-26, 2025-06-18, 2025-11-25)
+    mcp_skills,  # skills over MCP (io.modelcontextprotocol/skills), from MCP_SKILL_PATHS
 )
 
 

@@ -107,6 +107,7 @@ def _mcp(values: dict[str, str]) -> dict[str, Any]:
     return {
         "MCP_PATH": values["MCP_PATH"],
         "MCP_TOOL_PACKAGES": _split(values["MCP_TOOL_PACKAGES"]),
+        "MCP_SKILL_PATHS": _split(values["MCP_SKILL_PATHS"]),
         "MCP_STATIC_TOKENS": _split(values["MCP_STATIC_TOKENS"]),
         "MCP_ALLOWED_HOSTS": _split(values["MCP_ALLOWED_HOSTS"]),
         "MCP_ALLOWED_ORIGINS": _split(values["MCP_ALLOWED_ORIGINS"]),

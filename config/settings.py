@@ -75,6 +75,12 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
     "MCP endpoint": (
         Setting("MCP_PATH", "path of the MCP endpoint; it has its own guard and never redirects", "/mcp"),
         Setting("MCP_TOOL_PACKAGES", "packages whose modules hold the tools, resources and prompts", "app.tools"),
+        Setting(
+            "MCP_SKILL_PATHS",
+            "folders of skills (one subfolder with a SKILL.md per skill), comma-separated, from the project root;"
+            " without skills the extension is not declared",
+            "app/skills",
+        ),
         Setting("MCP_STATIC_TOKENS", "fixed bearer tokens for /mcp, comma-separated; development and tests only"),
         Setting(
             "MCP_ALLOWED_HOSTS",

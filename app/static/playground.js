@@ -20,7 +20,21 @@ const KINDS = {
   resource: { list: ["resources/list", "resources"], into: "resources-list", verb: "Read resource" },
   template: { list: ["resources/templates/list", "resourceTemplates"], into: "templates-list", verb: "Read resource" },
   prompt: { list: ["prompts/list", "prompts"], into: "prompts-list", verb: "Get prompt" },
+  skill: { list: ["skills/list", "skills"], into: "skills-list", verb: "Read skill", optional: true },
 };
+const NOUNS = ["tool", "resource", "resource template", "prompt", "skill"];
+
+/** A kind's list; an optional one (an extension the server may not offer) is empty when the method is unknown. */
+function listOf({ list, optional }) {
+  const listing = client.listAll(...list);
+  return optional ? listing.catch((error) => (error.code === -32601 ? [] : Promise.reject(error))) : listing;
+}
+
+/** A skill as the catalog shows it: named and described by its front matter, read at its SKILL.md. */
+function skillItem(skill) {
+  const { name, description } = skill.frontmatter || {};
+  return { name, description, uri: skill.uri, mimeType: "text/markdown", files: skill.resources };
+}
 
 /** Counts the catalog loads: an older load (another revision's) that ends late writes nothing. */
 let loads = 0;
@@ -29,12 +43,12 @@ async function loadCatalog() {
   const status = $("catalog-status");
   const load = ++loads;
   try {
-    const lists = await Promise.all(Object.values(KINDS).map((kind) => client.listAll(...kind.list)));
+    const lists = await Promise.all(Object.values(KINDS).map(listOf));
     if (load !== loads) return;
+    lists[4] = lists[4].map(skillItem);
     Object.entries(KINDS).forEach(([kind, { into }], index) => fill(kind, $(into), lists[index]));
     client.schemas = new Map(lists[0].map((tool) => [tool.name, tool.inputSchema]));
-    const nouns = ["tool", "resource", "resource template", "prompt"];
-    const counts = lists.map((list, i) => `${list.length} ${nouns[i]}${list.length === 1 ? "" : "s"}`);
+    const counts = lists.map((list, i) => `${list.length} ${NOUNS[i]}${list.length === 1 ? "" : "s"}`);
     status.textContent = `This server offers you ${counts.slice(0, -1).join(", ")} and ${counts.at(-1)}.`;
     filterCatalog($("catalog-filter").value);
   } catch (error) {
@@ -84,6 +98,7 @@ function open(kind, item, button) {
   const schemas = {
     tool: () => item.inputSchema,
     resource: () => ({}),
+    skill: () => ({}),
     template: () => templateSchema(item.uriTemplate),
     prompt: () => promptSchema(item.arguments),
   };
@@ -99,7 +114,8 @@ function open(kind, item, button) {
   submit.type = "submit";
   const cancel = el("button", "button secondary", "Cancel");
   Object.assign(cancel, { type: "button", hidden: true });
-  const form = el("form", "call-form", kind === "resource" ? "" : fields.element, el("div", "actions", submit, cancel));
+  const bare = kind === "resource" || kind === "skill"; // nothing to fill in: read it
+  const form = el("form", "call-form", bare ? "" : fields.element, el("div", "actions", submit, cancel));
   cancel.addEventListener("click", () => form.call?.cancel());
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -116,6 +132,11 @@ function describe(kind, item) {
   const tags = [...annotationTags(item.annotations), item.mimeType && [item.mimeType, false]].filter(Boolean);
   if (tags.length)
     facts.push(el("ul", "tags", ...tags.map(([label, warn]) => el("li", warn ? "tag warn" : "tag", label))));
+  if (kind === "skill") {
+    const files = item.files === "dynamic" ? [] : item.files || [];
+    const rows = files.map((file) => el("li", null, el("code", null, file.uri), ` ${file.size} bytes`));
+    facts.push(el("details", "raw", el("summary", null, `Files (${files.length})`), el("ul", "files", ...rows)));
+  }
   if (kind === "tool") {
     facts.push(el("details", "raw", el("summary", null, "Input schema"), json(item.inputSchema)));
     if (item.outputSchema)

@@ -69,12 +69,14 @@ def signed_in(browser: Browser, deployment: LiveApp) -> Iterator[BrowserContext]
 
 @pytest.fixture
 def page(signed_in: BrowserContext) -> Iterator[Page]:
-    """A fresh tab; any Content-Security-Policy violation or script error fails the test."""
+    """A fresh tab, its choices forgotten after; any Content-Security-Policy violation or script error fails."""
     page = signed_in.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
+    if page.url.startswith("http"):
+        page.evaluate("localStorage.clear()")  # a revision or client chosen here is not the next test's
     page.close()
     assert problems == []
 
@@ -436,6 +438,19 @@ def test_read_resources_and_a_template(deployment: LiveApp, page: Page) -> None:
     run(page, "Read resource")
     assert page.get_by_role("heading", name="Resource test://template/42/data").is_visible()
     assert json.loads(page.locator("#outcome .resource pre").inner_text())["data"] == "Data for ID: 42"
+
+
+def test_skills_are_listed_and_read(deployment: LiveApp, page: Page) -> None:
+    page.goto(f"{deployment.base_url}/playground")
+    skills = page.get_by_role("list", name="Skills")
+    skills.get_by_role("button", name=re.compile(r"^server-tools(\s|$)")).click()
+    detail = page.locator("#detail")
+    assert detail.get_by_text("skill://server-tools/SKILL.md").first.is_visible()
+    detail.get_by_text("Files (2)").click()
+    assert detail.get_by_text("skill://server-tools/references/tools.md").is_visible()
+    run(page, "Read skill")
+    assert page.get_by_role("heading", name="Resource skill://server-tools/SKILL.md").is_visible()
+    assert "# Using this server's tools" in page.locator("#outcome").inner_text()
 
 
 def test_get_a_prompt(deployment: LiveApp, page: Page) -> None:

@@ -51,6 +51,8 @@ NOT_YET_ALL = {
     "tasks-required-task-error",
     "tasks-mrtr-composition",
 }
+#: Where it still skips checks: subscriptions/listen (SEP-2575) and task status notifications, not built yet.
+SKIPPED_YET = {"server-stateless", "tasks-status-notifications"}
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +123,12 @@ def test_suite_0_2_all(proxied_mcp_url: str, mcp_server: McpServer, record_prope
     """Every scenario of 0.2.0-alpha.12, the optional extensions too; the counts of check statuses are printed."""
     args = ["server", "--url", proxied_mcp_url, "--suite", "all", "-o", str(tmp_path)]
     run = run_conformance(CONFORMANCE_V02, args, RUN_TIMEOUT)
-    statuses = Counter(check.status for check in read_checks(tmp_path))
+    checks = read_checks(tmp_path, "server-")
+    statuses = Counter(check.status for check in checks)
     report(run, "conformance 0.2.0-alpha.12 --suite all", record_property)
     print("  checks: " + ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())))
     for status, count in statuses.items():
         record_property(f"checks_{status.lower()}", count)
     assert set(run.failed) == NOT_YET_ALL, explain(run, mcp_server)
+    skipped = {check.scenario for check in checks if check.status == "SKIPPED"}
+    assert skipped <= SKIPPED_YET, [str(check) for check in checks if check.status == "SKIPPED"]

@@ -21,8 +21,16 @@ def server_info(app: Flask | None = None) -> dict[str, str]:
 
 
 def capabilities() -> dict[str, Any]:
-    """The capabilities to declare. No list-change notifications: the lists are fixed at start-up."""
-    return {"tools": {}, "prompts": {}, "completions": {}, "logging": {}, "resources": {}}
+    """The capabilities to declare, with the extensions plugged in. No list-change notifications: the lists are
+    fixed at start-up."""
+    declared = {"tools": {}, "prompts": {}, "completions": {}, "logging": {}, "resources": {}}
+    extensions = current_app.extensions.get("mcp_declared_extensions")
+    return declared | ({"extensions": dict(extensions)} if extensions else {})
+
+
+def declare_extension(app: Flask, identifier: str, settings: dict[str, Any]) -> None:
+    """Declare a protocol extension under `capabilities.extensions` (SEP-2133), its settings inline."""
+    app.extensions.setdefault("mcp_declared_extensions", {})[identifier] = settings
 
 
 def instructions() -> dict[str, str]:

@@ -81,6 +81,15 @@ def register(app: Flask, revision: Revision) -> None:
     app.extensions["mcp_revisions"].insert(0, revision)
 
 
+def add_method(app: Flask, method: str, handler: Handler) -> None:
+    """Serve an extension's method (skills/list, ...) in every revision; its handler checks its params."""
+    app.extensions.setdefault("mcp_extension_methods", {})[method] = handler
+
+
+def extension_methods() -> Mapping[str, Handler]:
+    return current_app.extensions.get("mcp_extension_methods", {})
+
+
 def revision_of(message: Message, headers: Mapping[str, str]) -> Revision:
     """The revision a request speaks: the first that claims it, else the built-in one."""
     *plugged, built_in = current_app.extensions["mcp_revisions"]
@@ -111,8 +120,11 @@ def _call(revision: Revision, message: Message, principal: Principal, req: Reque
     envelope = revision.envelope(message, principal, req.headers)
     handler = revision.methods.get(message.method)
     if handler is None or (message.method, envelope.version) not in CLIENT_REQUESTS:
-        raise ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}")
-    wire.check_params(message, envelope.version)
+        handler = extension_methods().get(message.method)
+        if handler is None:
+            raise ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}")
+    else:
+        wire.check_params(message, envelope.version)  # an extension's method checks its own params
     target = _target(message.method, message.params)
     access.require_scopes(principal, target[0].scopes if target else ())
     streaming = "text/event-stream" in req.headers.get("Accept", "")

@@ -38,6 +38,16 @@ def prompt_json(spec: PromptSpec) -> dict[str, Any]:
     return described | ({"title": spec.title} if spec.title else {})
 
 
+def listed(name: str, items: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
+    """A list result: the page's items, the next cursor if there is more, and the caching hints."""
+    return {name: items} | ({"nextCursor": cursor} if cursor else {}) | cacheable()
+
+
+def cacheable() -> dict[str, Any]:
+    """2026-07-28 caching hints: results may vary with the caller, so never shared."""
+    return {"ttlMs": 0, "cacheScope": "private"}
+
+
 def page(items: Sequence[T], key: Callable[[T], str], cursor: Any, size: int) -> tuple[list[T], str | None]:
     """Return one page of `items` (sorted by `key`) after `cursor`, and the next cursor.
 

@@ -21,7 +21,7 @@ MAX_COMPLETIONS = 100
 
 def list_tools(call: Call) -> dict[str, Any]:
     tools, cursor = _page(call, _visible(call, _registry().tools), lambda spec: spec.name)
-    return _listed("tools", [listing.tool_json(spec) for spec in tools], cursor)
+    return listing.listed("tools", [listing.tool_json(spec) for spec in tools], cursor)
 
 
 def call_tool(call: Call) -> dict[str, Any]:
@@ -33,12 +33,12 @@ def call_tool(call: Call) -> dict[str, Any]:
 
 def list_resources(call: Call) -> dict[str, Any]:
     resources, cursor = _page(call, _visible(call, _registry().resources), lambda spec: spec.uri)
-    return _listed("resources", [listing.resource_json(spec) for spec in resources], cursor)
+    return listing.listed("resources", [listing.resource_json(spec) for spec in resources], cursor)
 
 
 def list_resource_templates(call: Call) -> dict[str, Any]:
     templates, cursor = _page(call, _visible(call, _registry().templates), lambda spec: spec.uri)
-    return _listed("resourceTemplates", [listing.resource_json(spec) for spec in templates], cursor)
+    return listing.listed("resourceTemplates", [listing.resource_json(spec) for spec in templates], cursor)
 
 
 def read_resource(call: Call) -> dict[str, Any]:
@@ -47,12 +47,12 @@ def read_resource(call: Call) -> dict[str, Any]:
         raise ProtocolError(call.revision.resource_not_found, "Resource not found", {"uri": uri})
     spec, variables = found
     returned = spec.fn(**_bind(spec.arguments, variables, call.context()))
-    return {"contents": [_resource_contents(uri, returned, spec.mime_type)]} | _cacheable()
+    return {"contents": [_resource_contents(uri, returned, spec.mime_type)]} | listing.cacheable()
 
 
 def list_prompts(call: Call) -> dict[str, Any]:
     prompts, cursor = _page(call, _visible(call, _registry().prompts), lambda spec: spec.name)
-    return _listed("prompts", [listing.prompt_json(spec) for spec in prompts], cursor)
+    return listing.listed("prompts", [listing.prompt_json(spec) for spec in prompts], cursor)
 
 
 def get_prompt(call: Call) -> dict[str, Any]:
@@ -106,15 +106,6 @@ def _bind(arguments, values: dict[str, Any], ctx) -> dict[str, Any]:
 
 def _page(call: Call, items: list, key) -> tuple[list, str | None]:
     return listing.page(items, key, call.params.get("cursor"), current_app.config["MCP_PAGE_SIZE"])
-
-
-def _listed(name: str, items: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
-    return {name: items} | ({"nextCursor": cursor} if cursor else {}) | _cacheable()
-
-
-def _cacheable() -> dict[str, Any]:
-    """2026-07-28 caching hints: results may vary with the caller, so never shared."""
-    return {"ttlMs": 0, "cacheScope": "private"}
 
 
 def _resource_contents(uri: str, returned: Any, mime_type: str | None) -> dict[str, Any]:

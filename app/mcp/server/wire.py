@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp_types.methods import parse_client_request, serialize_server_result
+from mcp_types.methods import CLIENT_REQUESTS, parse_client_request, serialize_server_result
 from pydantic import ValidationError
 
 from app.mcp.errors import INVALID_PARAMS, ProtocolError
@@ -37,10 +37,17 @@ def check_params(message: Message, version: str) -> None:
 
 
 def shape_result(method: str, version: str, result: dict[str, Any]) -> dict[str, Any]:
-    """Return `result` as the revision's schema has it (pydantic, except the fast path)."""
+    """Return `result` as the revision's schema has it (pydantic, except the fast path); an extension's method
+    (not in the revision's schema) answers as its handler built it."""
     if method == "tools/call" and version in COMPLETE_SCHEMAS and result.get("resultType", "complete") == "complete":
         return result
-    return serialize_server_result(method, version, result)
+    if (method, version) not in CLIENT_REQUESTS:
+        return result
+    shaped = serialize_server_result(method, version, result)
+    extensions = (result.get("capabilities") or {}).get("extensions")
+    if extensions and isinstance(shaped.get("capabilities"), dict):
+        shaped["capabilities"]["extensions"] = extensions  # SEP-2133: schemas before 2026-07-28 do not name them
+    return shaped
 
 
 def _tools_call_problem(params: dict[str, Any]) -> str | None:
