@@ -12,27 +12,17 @@ whole cache when it subscribes again, for what it may have missed.
 from __future__ import annotations
 
 import json
-import logging
-import os
-import threading
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import update
 
+from app import broadcast
 from app.clock import utcnow
 from app.extensions import db
 from app.oauth.models import Token
 
-if TYPE_CHECKING:
-    import redis
-
-#: Seconds between attempts to subscribe again after Redis went away.
-RETRY_SECONDS = 1.0
-#: Seconds of quiet before the listener asks Redis for a PONG, and how long it waits for it.
-HEALTH_SECONDS, ANSWER_SECONDS = 30.0, 10.0
-log = logging.getLogger(__name__)
+CHANNEL = "oauth:revoked-tokens"
 
 
 def takes_effect() -> str:
@@ -57,88 +47,8 @@ def _announce(ids: list[int]) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     app.extensions["token_cache"].forget(ids)
     client = app.extensions.get("redis")
-    if client is None:
-        return
-    import redis  # loaded already, with the client
-
-    try:
-        client.publish(channel(client), json.dumps(ids))
-    except redis.RedisError as error:
-        app.logger.warning("revocation not announced (%s): other workers drop it within the cache lifetime", error)
-
-
-def channel(client: redis.Redis) -> str:
-    """The channel of one Redis database (channels are shared by all of a server's databases)."""
-    return f"oauth:revoked-tokens:{client.connection_pool.connection_kwargs.get('db', 0)}"
-
-
-class Listener:
-    """Drops the tokens other workers revoke from this process's cache, from a thread of its own.
-
-    Started by the first token this process caches (`ensure_running`), so a worker
-    forked from a master that loaded the app starts its own.
-    """
-
-    def __init__(self, client: redis.Redis, cache) -> None:
-        self.client, self.cache = client, cache
-        self.pid: int | None = None
-        self.lock, self.stopped = threading.Lock(), threading.Event()
-        #: Set while subscribed (and the cache emptied of what may have been missed).
-        self.hearing = threading.Event()
-
-    def ensure_running(self) -> None:
-        if self.pid == os.getpid():
-            return
-        with self.lock:
-            if self.pid != os.getpid():
-                self.pid = os.getpid()
-                threading.Thread(target=self.run, name="token-revocations", daemon=True).start()
-
-    def stop(self) -> None:
-        self.stopped.set()
-
-    def run(self) -> None:
-        warned = False
-        while not self.stopped.is_set():
-            try:
-                self._listen()
-            except Exception as error:  # Redis gone, or the connection closed under us: subscribe again
-                warned = warned and not self.hearing.is_set()  # once per outage
-                if not warned and not self.stopped.is_set():
-                    log.warning("not hearing token revocations (%s); the cache lifetime bounds them meanwhile", error)
-                    warned = True
-                self.hearing.clear()
-                self.stopped.wait(RETRY_SECONDS)
-
-    def _listen(self) -> None:
-        pubsub = self.client.pubsub()
-        try:
-            pubsub.subscribe(channel(self.client))
-            while (message := pubsub.get_message(timeout=RETRY_SECONDS)) is None or message["type"] != "subscribe":
-                if self.stopped.is_set():
-                    return
-            self.cache.clear()  # anything revoked while nobody listened
-            self.hearing.set()
-            self._hear(pubsub)
-        finally:
-            pubsub.close()
-
-    def _hear(self, pubsub) -> None:
-        """Drop what each message names; a quiet connection is asked for a PONG, so that one that died
-        without a word (no reset ever came) is noticed and replaced."""
-        heard, pinged = time.monotonic(), False
-        while not self.stopped.is_set():
-            message = pubsub.get_message(timeout=RETRY_SECONDS)
-            now = time.monotonic()
-            if message is not None:
-                heard, pinged = now, False
-                if message["type"] == "message":
-                    self.cache.forget(_ids(message["data"]))
-            elif now - heard > HEALTH_SECONDS + ANSWER_SECONDS:
-                raise ConnectionError(f"Redis did not answer a PING within {ANSWER_SECONDS} s")
-            elif now - heard > HEALTH_SECONDS and not pinged:
-                pubsub.ping()
-                pinged = True
+    if client is not None and not broadcast.publish(client, CHANNEL, json.dumps(ids)):
+        app.logger.warning("revocation not announced: other workers drop it within the cache lifetime")
 
 
 def _ids(data: bytes) -> list[int]:
@@ -150,7 +60,15 @@ def _ids(data: bytes) -> list[int]:
 
 
 def init_app(app: Flask) -> None:
-    """Listen for revocations when the app has Redis."""
+    """Listen for revocations when the app has Redis: drop what each names; after an outage, forget the whole
+    cache, for what was missed. Started by the first token this process caches (app.oauth.verify)."""
     client = app.extensions.get("redis")
     if client is not None:
-        app.extensions["revocation_listener"] = Listener(client, app.extensions["token_cache"])
+        cache = app.extensions["token_cache"]
+        app.extensions["revocation_listener"] = broadcast.Subscriber(
+            client,
+            CHANNEL,
+            on_message=lambda data: cache.forget(_ids(data)),
+            on_subscribed=cache.clear,
+            outage="the cache lifetime bounds them meanwhile",
+        )

@@ -10,6 +10,7 @@ import time
 import redis
 from sqlalchemy import update
 
+from app import broadcast
 from app.clock import utcnow
 from app.extensions import db
 from app.oauth import revocation, verify
@@ -81,8 +82,8 @@ def test_a_token_revoked_during_its_lookup_is_not_cached(make_app, monkeypatch):
 
 def test_a_listener_whose_redis_stops_answering_subscribes_again(make_app, postgres_url, redis_url, monkeypatch):
     """A connection can die without a reset (a dropped route, a frozen server): a PING that gets no PONG ends it."""
-    monkeypatch.setattr(revocation, "HEALTH_SECONDS", 0.5)
-    monkeypatch.setattr(revocation, "ANSWER_SECONDS", 0.5)
+    monkeypatch.setattr(broadcast, "HEALTH_SECONDS", 0.5)
+    monkeypatch.setattr(broadcast, "ANSWER_SECONDS", 0.5)
     app = make_app(DATABASE_URL=postgres_url, REDIS_URL=redis_url, TOKEN_CACHE_SECONDS="300")
     client = app.test_client()
     AuthActions(client).dev_sign_in()
