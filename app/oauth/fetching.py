@@ -98,6 +98,8 @@ class Download:
             self.result = self._get()
         except FetchError as error:
             self.error = error
+        except (TimeoutError, urllib3.exceptions.TimeoutError):  # a read's own timeout, at the fetch's deadline
+            self.error = FetchError(f"the URL did not answer within {TIMEOUT_SECONDS} s")
         except Exception as error:  # refused, bad TLS, a malformed answer, a cut socket: all one to the caller
             self.error = FetchError(f"the URL could not be fetched ({type(error).__name__})")
         finally:

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+import urllib3
 
 from app.clock import utcnow
 from app.extensions import db
@@ -166,6 +167,21 @@ def test_slow_servers_time_out(make_app, site, monkeypatch):
         documents.fetch(site.url("/slow"))
     # The deadline ends the wait; the margin is for a loaded machine (the server answers after TIMEOUT_SECONDS + 1).
     assert time.monotonic() - started < fetching.TIMEOUT_SECONDS + 3
+
+
+@pytest.mark.parametrize("timeout", [TimeoutError("timed out"), urllib3.exceptions.ReadTimeoutError(None, "/", "t")])
+def test_a_read_that_times_out_at_the_deadline_says_so(make_app, site, monkeypatch, timeout):
+    """A socket timeout can fire just before the waiting thread's: it is the same deadline, said the same way."""
+
+    def times_out(self):
+        raise timeout
+
+    monkeypatch.setattr(fetching.Download, "_get", times_out)
+    with (
+        make_app().app_context(),
+        pytest.raises(FetchError, match=f"did not answer within {fetching.TIMEOUT_SECONDS} s"),
+    ):
+        documents.fetch(site.url("/slow"))
 
 
 def test_a_server_that_drips_bytes_is_cut_at_the_deadline(make_app, site, monkeypatch):
