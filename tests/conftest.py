@@ -97,12 +97,14 @@ def make_app(tmp_path) -> Iterator[Callable[..., Flask]]:
         return app
 
     yield make
-    for app in made:  # close pooled connections, so none outlives its test
+    for app in made:  # stop what listens, then close pooled connections, so none outlives its test
+        if "revocation_listener" in app.extensions:
+            app.extensions["revocation_listener"].stop()
+        if "mcp_changes" in app.extensions:
+            app.extensions["mcp_changes"].stop()
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose()
-        if "revocation_listener" in app.extensions:
-            app.extensions["revocation_listener"].stop()
         if "redis" in app.extensions:
             app.extensions["redis"].close()
 

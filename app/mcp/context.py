@@ -30,6 +30,8 @@ class Channel(Protocol):
 
     def is_cancelled(self) -> bool: ...
 
+    def announce(self, kind: str, uri: str | None = None) -> None: ...
+
 
 def elicitation(message: str, requested_schema: dict[str, Any]) -> dict[str, Any]:
     """Build a question for the person: a message and a flat JSON Schema of the answers."""
@@ -85,6 +87,15 @@ class Context:
             return
         params = {"level": level, "data": data} | ({"logger": logger} if logger else {})
         self.channel.notify("notifications/message", params)
+
+    def list_changed(self, kind: str) -> None:
+        """Tell every listening client that the list of `kind` ("tools", "prompts" or "resources") changed, for
+        a server whose lists depend on state (which tools a person may see, say)."""
+        self.channel.announce(kind)
+
+    def resource_updated(self, uri: str) -> None:
+        """Tell every client subscribed to the resource at `uri` that it changed: they read it again."""
+        self.channel.announce("updated", uri)
 
     def client_supports(self, capability: str) -> bool:
         """Return whether the client declared `capability` (elicitation, sampling, roots...)."""

@@ -51,8 +51,8 @@ NOT_YET_ALL = {
     "tasks-required-task-error",
     "tasks-mrtr-composition",
 }
-#: Where it still skips checks: subscriptions/listen (SEP-2575) and task status notifications, not built yet.
-SKIPPED_YET = {"server-stateless", "tasks-status-notifications"}
+#: Where it still skips checks: task status notifications (the tasks extension is not built yet).
+SKIPPED_YET = {"tasks-status-notifications"}
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,8 @@ def test_discover(mcp):
     assert result["resultType"] == "complete"
     assert MODERN in result["supportedVersions"] and "2025-11-25" in result["supportedVersions"]
     assert set(result["capabilities"]) == {"tools", "prompts", "resources", "completions", "logging", "extensions"}
-    assert "listChanged" not in result["capabilities"]["tools"] and result["capabilities"]["resources"] == {}
+    assert result["capabilities"]["tools"] == {"listChanged": True}  # subscriptions/listen delivers list changes
+    assert result["capabilities"]["resources"] == {"listChanged": True, "subscribe": True}
     assert result["_meta"]["io.modelcontextprotocol/serverInfo"] == {"name": "flask-mcp-server", "version": "0.1.0"}
     assert isinstance(result["ttlMs"], int) and result["cacheScope"] in ("public", "private")
 

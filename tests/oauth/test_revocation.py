@@ -32,8 +32,11 @@ def test_a_revocation_reaches_another_instance_through_redis(make_app, postgres_
     AuthActions(a).dev_sign_in()
     value = re.search(r'id="new-token"[^>]*value="([^"]+)"', new_token(a).text).group(1)
     assert ping(b, value).status_code == 200  # B has verified it, and trusts it from its cache now
-    listing = a.get("/account/tokens").text
-    token_id = re.search(r"/account/tokens/(\d+)/revoke", listing).group(1)
+    page = a.get("/account/tokens")
+    listing = page.text
+    found = re.search(r"/account/tokens/(\d+)/revoke", listing)
+    assert found, f"no Revoke on /account/tokens (HTTP {page.status_code}): {listing[:800]}"  # seen once in CI
+    token_id = found.group(1)
     revoked_at = time.monotonic()
     assert a.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(listing)}).status_code == 302
     wait_until(lambda: ping(b, value).status_code == 401, "B refusing the revoked token", 3)

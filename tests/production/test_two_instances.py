@@ -39,6 +39,7 @@ pytestmark = [pytest.mark.services, pytest.mark.live, pytest.mark.timeout(300)]
 
 TOKEN_CACHE_SECONDS = 300
 REVOCATION_BOUND = 1.0  # with Redis, every worker of every instance hears of a revocation within a second
+CHANGE_BOUND = 1.0  # and every listener of every instance hears of a change within a second
 POLL_INTERVAL = 0.1
 #: Refusals in a row, each on a fresh connection (so on either worker), that count as "refused for good".
 SETTLED_STREAK = 6
@@ -466,6 +467,35 @@ def test_input_required_rounds_alternate_instances(cluster: Cluster, traffic: Tr
         http, cluster.a, personal_token, MULTI_ROUND, {"requestState": second["requestState"], "inputResponses": step2}
     )
     assert third["resultType"] == "complete" and third["content"][0]["text"] == "Katherine likes teal."
+    assert traffic.server_errors == 0
+
+
+def test_a_resource_change_made_on_b_reaches_a_listener_on_a_within_a_second(
+    cluster: Cluster, traffic: Traffic, personal_token: str
+) -> None:
+    """2026-07-28 subscriptions/listen on A; a tool on B announces an update of the resource: Redis carries it."""
+    http = traffic.session()
+    meta = {VERSION_KEY: MODERN, CAPABILITIES_KEY: {}}
+    params = {"notifications": {"resourceSubscriptions": ["profile://me"]}, "_meta": meta}
+    body = {"jsonrpc": "2.0", "id": 9, "method": "subscriptions/listen", "params": params}
+    headers = {"MCP-Protocol-Version": MODERN, "Mcp-Method": "subscriptions/listen"}
+    with mcp_post(http, cluster.a, personal_token, body, headers, stream=True) as listening:
+        assert listening.status_code == 200, listening.text
+        heard = stream_messages(listening)
+        ack = next(heard)
+        assert ack["method"] == "notifications/subscriptions/acknowledged"
+        assert ack["params"]["notifications"] == {"resourceSubscriptions": ["profile://me"]}
+        sent = time.monotonic()
+        result = modern_call(traffic.session(), cluster.b, personal_token, "test_touch_resource", {
+            "arguments": {"uri": "profile://me"}
+        })  # fmt: skip
+        assert result["isError"] is False
+        updated = next(heard)
+        took = time.monotonic() - sent
+    print(f"\na resource update made on B reached the listener on A in {took * 1000:.0f} ms")
+    assert updated["method"] == "notifications/resources/updated" and updated["params"]["uri"] == "profile://me"
+    assert updated["params"]["_meta"] == {"io.modelcontextprotocol/subscriptionId": 9}
+    assert took < CHANGE_BOUND
     assert traffic.server_errors == 0
 
 

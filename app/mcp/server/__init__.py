@@ -20,6 +20,8 @@ One request, in order:
 - `channel`         how a running call reaches its client (its event stream, a cancel flag)
 - `transport`       the reply: JSON, or an event stream once the call has something to send first
 - `streams`         open event streams: the caps per process and per caller, keep-alive, the end on SIGTERM
+- `listen`          `subscriptions/listen`: a stream of the changes a client asked for
+- `changes`         list changes and resource updates, heard by every listener of every process
 
 Beside the request: `registry` (the tools, resources and prompts of MCP_TOOL_PACKAGES) and
 `cli` (`flask mcp tools` and `flask mcp call`).
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.mcp.server import discovery, dispatch, endpoint, registry, streams
+from app.mcp.server import changes, discovery, dispatch, endpoint, registry, streams
 from app.mcp.server.cli import mcp_cli
 from app.mcp.server.modern import Modern
 
@@ -40,4 +42,5 @@ def init_app(app: Flask) -> None:
     dispatch.init_app(app, Modern(discovery.server_info(app)))
     endpoint.init_app(app)
     streams.init_app(app)
+    changes.init_app(app)
     app.cli.add_command(mcp_cli)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 #: The methods that run the tool, prompt or resource they name.
 RUNS = ("tools/call", "prompts/get", "resources/read")
+#: Methods that talk before their result by nature: a subscription's stream.
+TALKS = ("subscriptions/listen",)
 
 
 @dataclass
@@ -50,9 +52,10 @@ class Call:
 
     @property
     def may_talk(self) -> bool:
-        """Only a function that runs and takes a Context can send anything before its result."""
+        """Only a subscription, or a function that runs and takes a Context, sends anything before its result."""
         spec = self.spec
-        return self.runs_target and spec is not None and spec.arguments.context_parameter is not None
+        talks = self.runs_target and spec is not None and spec.arguments.context_parameter is not None
+        return talks or self.message.method in TALKS
 
     @cached_property
     def channel(self) -> Channel:

@@ -15,7 +15,7 @@ from mcp_types import CreateMessageResult, CreateMessageResultWithTools, ElicitR
 from pydantic import TypeAdapter, ValidationError
 
 from app.mcp.errors import INVALID_PARAMS, ProtocolError
-from app.mcp.server import jsonrpc
+from app.mcp.server import changes, jsonrpc
 
 #: What a valid answer to each kind of question looks like (any revision).
 ANSWERS = {
@@ -60,6 +60,10 @@ class Channel:
 
     def is_cancelled(self) -> bool:
         return self.cancel_event.is_set()
+
+    def announce(self, kind: str, uri: str | None = None) -> None:
+        """A change every listener of every process hears (app.mcp.server.changes)."""
+        changes.publish(changes.Change(kind, uri))
 
     def stream_closed(self) -> None:
         """The client closed the call's event stream: in 2026-07-28, that is how it cancels."""

@@ -14,7 +14,7 @@ from app.auth.principal import Principal
 from app.auth.users import User
 from app.extensions import db
 from app.mcp.context import Context
-from app.mcp.server import invoke
+from app.mcp.server import changes, invoke
 from app.oauth import scopes
 
 mcp_cli = AppGroup("mcp", help="Look at and call this server's MCP tools.")
@@ -33,6 +33,10 @@ class Console:
 
     def is_cancelled(self) -> bool:
         return False
+
+    def announce(self, kind: str, uri: str | None = None) -> None:
+        """A change announced from the command line reaches the server's listeners too."""
+        changes.publish(changes.Change(kind, uri))
 
 
 @mcp_cli.command("tools")

@@ -21,8 +21,8 @@ def server_info(app: Flask | None = None) -> dict[str, str]:
 
 
 def capabilities() -> dict[str, Any]:
-    """The capabilities to declare, with the extensions plugged in. No list-change notifications: the lists are
-    fixed at start-up."""
+    """The capabilities every revision declares, with the extensions plugged in; 2026-07-28's `server/discover`
+    adds what its subscriptions deliver (`LISTENED`)."""
     declared = {"tools": {}, "prompts": {}, "completions": {}, "logging": {}, "resources": {}}
     extensions = current_app.extensions.get("mcp_declared_extensions")
     return declared | ({"extensions": dict(extensions)} if extensions else {})
@@ -38,6 +38,15 @@ def instructions() -> dict[str, str]:
     return {"instructions": text} if text else {}
 
 
+#: What `subscriptions/listen` (2026-07-28) delivers: list changes a tool announces, and resource updates.
+LISTENED = {
+    "tools": {"listChanged": True},
+    "prompts": {"listChanged": True},
+    "resources": {"listChanged": True, "subscribe": True},
+}
+
+
 def discover(call: Call) -> dict[str, Any]:
-    result = {"supportedVersions": list(dispatch.versions()), "capabilities": capabilities()}
+    declared = capabilities() | LISTENED
+    result = {"supportedVersions": list(dispatch.versions()), "capabilities": declared}
     return result | instructions() | {"ttlMs": 0, "cacheScope": "public"}

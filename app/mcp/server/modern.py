@@ -30,7 +30,7 @@ from app.mcp.errors import (
     UNSUPPORTED_PROTOCOL_VERSION,
     ProtocolError,
 )
-from app.mcp.server import discovery, dispatch, input_required, methods
+from app.mcp.server import discovery, dispatch, input_required, listen, methods
 from app.mcp.server.dispatch import Envelope
 from app.mcp.server.jsonrpc import Message
 
@@ -54,7 +54,7 @@ class Modern:
     """The 2026-07-28 revision, as the engine's `dispatch.Revision`."""
 
     versions = VERSIONS
-    methods = methods.SHARED | {"server/discover": discovery.discover}
+    methods = methods.SHARED | {"server/discover": discovery.discover, listen.METHOD: listen.listen}
     resource_not_found = INVALID_PARAMS
 
     def __init__(self, server_info: dict[str, str]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Response, current_app
 
 from app.mcp.errors import INTERNAL_ERROR, Cancelled, ProtocolError, ToolError
-from app.mcp.server import jsonrpc, streams
+from app.mcp.server import jsonrpc, listen, streams
 from app.mcp.server.call import Call
 
 #: Seconds to wait for a call's first message before committing to a stream anyway.
@@ -101,8 +101,9 @@ def _events(call: Call, first: tuple[str, Any] | None, lease: streams.Lease) -> 
                 if item[1] is not None:
                     yield _event(item[1][0])
                 return
-            elif item[0] == "drain":
-                yield _event(jsonrpc.error(call.message.id, streams.RESTARTING))
+            elif item[0] == "drain":  # the server shuts down: a subscription ends gracefully, a call must be resent
+                ending = listen.closing(call) if call.message.method == listen.METHOD else None
+                yield _event(ending or jsonrpc.error(call.message.id, streams.RESTARTING))
                 return
             else:
                 yield _event(item[1])

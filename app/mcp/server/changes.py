@@ -1,0 +1,163 @@
+"""Changes every listener hears, whichever worker or instance made them: list changes and resource updates.
+
+A tool announces one through its Context (`ctx.list_changed("tools")`,
+`ctx.resource_updated(uri)`), and `publish` hands it to every process: over Redis pub/sub
+with REDIS_URL (within milliseconds, app.broadcast), else through the `mcp_changes` table,
+which a process with listeners reads every POLL_SECONDS. In each process a `Hub` passes
+each change to the listeners there (the `subscriptions/listen` streams), each through a
+queue of its own; a listener too slow to keep up loses changes rather than memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import DateTime, String, Text, delete, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app import broadcast
+from app.clock import utcnow
+from app.extensions import db
+
+CHANNEL = "mcp:changes"
+KINDS = ("tools", "prompts", "resources", "updated")
+#: Seconds between reads of the table (without Redis), and how long its rows are kept.
+POLL_SECONDS = 0.25
+KEEP_SECONDS = 60
+#: Changes one listener may have waiting before newer ones are dropped for it.
+BACKLOG = 100
+
+
+class ChangeRow(db.Model):
+    __tablename__ = "mcp_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    uri: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A list that changed ("tools", "prompts", "resources"), or a resource that was updated ("updated", uri)."""
+
+    kind: str
+    uri: str | None = None
+
+
+def publish(change: Change) -> None:
+    """Tell every listener of every process."""
+    if change.kind not in KINDS or (change.kind == "updated") != bool(change.uri):
+        raise ValueError("a change is a list (tools, prompts, resources) or an updated resource's URI")
+    client = current_app.extensions.get("redis")
+    if client is not None:
+        broadcast.publish(client, CHANNEL, json.dumps(asdict(change)))
+        return
+    db.session.add(ChangeRow(kind=change.kind, uri=change.uri, at=utcnow()))
+    db.session.execute(delete(ChangeRow).where(ChangeRow.at < utcnow() - timedelta(seconds=KEEP_SECONDS)))
+    db.session.commit()
+
+
+class Hub:
+    """The listeners of one app in this process, and what brings them the changes."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.listeners: set[queue.Queue[Change]] = set()
+        self.lock = threading.Lock()
+        client = app.extensions.get("redis")
+        self.subscriber = (
+            broadcast.Subscriber(client, CHANNEL, self._heard, outage="listeners miss changes meanwhile")
+            if client is not None
+            else None
+        )
+        self.poller_pid: int | None = None
+        self.poller: threading.Thread | None = None
+        self.stopped = threading.Event()
+        self.last_id = 0
+
+    def join(self) -> queue.Queue[Change]:
+        """A new listener's queue; the changes published from now on arrive in it."""
+        inbox: queue.Queue[Change] = queue.Queue(BACKLOG)
+        with self.lock:
+            self.listeners.add(inbox)
+        if self.subscriber is not None:
+            self.subscriber.ensure_running()
+        else:
+            self._ensure_polling()
+        return inbox
+
+    def leave(self, inbox: queue.Queue[Change]) -> None:
+        with self.lock:
+            self.listeners.discard(inbox)
+
+    def deliver(self, change: Change) -> None:
+        with self.lock:
+            listeners = list(self.listeners)
+        for inbox in listeners:
+            try:
+                inbox.put_nowait(change)
+            except queue.Full:
+                pass  # a listener that stopped reading: its stream ends at the next keep-alive
+
+    def _heard(self, data: bytes) -> None:
+        try:
+            found = json.loads(data)
+            self.deliver(Change(str(found["kind"]), found.get("uri")))
+        except (ValueError, KeyError, TypeError):
+            return
+
+    def _ensure_polling(self) -> None:
+        with self.lock:
+            if self.poller_pid == os.getpid():
+                return
+            self.poller_pid = os.getpid()
+        with self.app.app_context():
+            self.last_id = db.session.scalar(select(func.max(ChangeRow.id))) or 0
+            db.session.remove()
+        self.poller = threading.Thread(target=self._poll, name="mcp-changes", daemon=True)
+        self.poller.start()
+
+    def stop(self) -> None:
+        """Stop hearing changes (an app being thrown away: tests make many)."""
+        self.stopped.set()
+        if self.subscriber is not None:
+            self.subscriber.stop()
+        if self.poller is not None:
+            self.poller.join(POLL_SECONDS * 8)
+
+    def _poll(self) -> None:
+        """Read the new rows while this process has listeners; then stop (the next listener starts again)."""
+        while not self.stopped.wait(POLL_SECONDS):
+            with self.lock:
+                if not self.listeners:
+                    self.poller_pid = None
+                    return
+            try:
+                with self.app.app_context():
+                    rows = db.session.execute(
+                        select(ChangeRow.id, ChangeRow.kind, ChangeRow.uri)
+                        .where(ChangeRow.id > self.last_id)
+                        .order_by(ChangeRow.id)
+                    ).all()
+                    db.session.remove()
+            except Exception:  # the database is away: try again at the next poll
+                self.app.logger.warning("mcp changes: the table could not be read", exc_info=True)
+                continue
+            for row_id, kind, uri in rows:
+                self.last_id = row_id
+                self.deliver(Change(kind, uri))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["mcp_changes"] = Hub(app)
+
+
+def hub() -> Hub:
+    return current_app.extensions["mcp_changes"]

@@ -1,0 +1,84 @@
+"""`subscriptions/listen` (2026-07-28): a stream of the changes a client asked for, until it closes it.
+
+The first message is `notifications/subscriptions/acknowledged` with the filter this server
+honours (resource URIs it does not serve to this caller are left out); then each change
+that passes the filter, every message tagged with the subscription's id (the request's).
+The stream is counted and capped like any other (app.mcp.server.streams); closing it ends
+the subscription, and a server that shuts down ends it with a result, as the spec asks.
+"""
+
+from __future__ import annotations
+
+import queue
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+
+from app.mcp.errors import INVALID_REQUEST, Cancelled, ProtocolError
+from app.mcp.server import changes, jsonrpc
+from app.oauth import scopes
+
+if TYPE_CHECKING:
+    from app.mcp.server.call import Call
+
+METHOD = "subscriptions/listen"
+SUBSCRIPTION_KEY = "io.modelcontextprotocol/subscriptionId"
+#: Filter field -> the change kind it asks for, and the notification that carries it.
+LISTS = {
+    "toolsListChanged": ("tools", "notifications/tools/list_changed"),
+    "promptsListChanged": ("prompts", "notifications/prompts/list_changed"),
+    "resourcesListChanged": ("resources", "notifications/resources/list_changed"),
+}
+#: Seconds between looks at whether the stream was closed, while nothing changes.
+WAIT_SECONDS = 1.0
+
+
+def listen(call: Call) -> dict[str, Any]:
+    if not call.streaming:
+        raise ProtocolError(INVALID_REQUEST, f"{METHOD} needs Accept: text/event-stream", status=400)
+    honoured = _honoured(call)
+    tag = {"_meta": {SUBSCRIPTION_KEY: call.message.id}}
+    inbox = changes.hub().join()
+    try:
+        call.channel.notify("notifications/subscriptions/acknowledged", tag | {"notifications": honoured})
+        while not call.channel.is_cancelled():
+            try:
+                change = inbox.get(timeout=WAIT_SECONDS)
+            except queue.Empty:
+                continue
+            if notification := _notification(change, honoured):
+                call.channel.notify(notification[0], tag | notification[1])
+        raise Cancelled()
+    finally:
+        changes.hub().leave(inbox)
+
+
+def closing(call: Call) -> dict[str, Any]:
+    """The result that ends a subscription the server closes (on shutdown): a graceful end, not an error."""
+    return jsonrpc.result(call.message.id, {"resultType": "complete", "_meta": {SUBSCRIPTION_KEY: call.message.id}})
+
+
+def _honoured(call: Call) -> dict[str, Any]:
+    """The part of the filter this server keeps: every list flag asked for, and the URIs the caller may read."""
+    asked = call.params.get("notifications") or {}
+    honoured: dict[str, Any] = {field: True for field in LISTS if asked.get(field) is True}
+    uris = asked.get("resourceSubscriptions")
+    if isinstance(uris, list):
+        registry = current_app.extensions["mcp"]
+        readable = []
+        for uri in uris:
+            found = registry.find_resource(uri) if isinstance(uri, str) else None
+            if found and not scopes.missing(call.principal.scopes, found[0].scopes):
+                readable.append(uri)
+        honoured["resourceSubscriptions"] = readable
+    return honoured
+
+
+def _notification(change: changes.Change, honoured: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    if change.kind == "updated":
+        wanted = change.uri in honoured.get("resourceSubscriptions", ())
+        return ("notifications/resources/updated", {"uri": change.uri}) if wanted else None
+    for field, (kind, method) in LISTS.items():
+        if change.kind == kind and honoured.get(field):
+            return method, {}
+    return None
