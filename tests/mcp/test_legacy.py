@@ -36,7 +36,7 @@ def test_initialize_negotiates_a_version(mcp, requested, agreed):
     result = result_of(response)
     assert result["protocolVersion"] == agreed
     assert result["serverInfo"]["name"] == "flask-mcp-server"
-    assert result["capabilities"]["resources"] == {"subscribe": True}
+    assert result["capabilities"]["resources"] == {"listChanged": True, "subscribe": True}
     assert "resultType" not in result
     assert re.fullmatch(r"[\x21-\x7e]{32,}", response.headers["Mcp-Session-Id"])
 

@@ -63,8 +63,11 @@ def test_wrong_content_type_oversize_get_and_delete(make_app, mcp):
     huge = McpActions(make_app(MCP_STATIC_TOKENS=TOKEN, MAX_CONTENT_LENGTH="2000").test_client())
     too_big = huge.post({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "x" * 5000}})
     assert too_big.status_code == 413 and too_big.get_json()["error"]["code"] == -32600
-    got = mcp.client.get("/mcp", headers={"Authorization": f"Bearer {TOKEN}", "Accept": "text/event-stream"})
-    assert got.status_code == 405 and got.headers["Allow"] == "POST, DELETE"
+    asked = {"Authorization": f"Bearer {TOKEN}", "Accept": "text/event-stream"}
+    got = mcp.client.get("/mcp", headers=asked | {"MCP-Protocol-Version": "2026-07-28"})
+    assert got.status_code == 405 and got.headers["Allow"] == "POST, DELETE"  # 2026-07-28 has subscriptions/listen
+    sessionless = mcp.client.get("/mcp", headers=asked)  # the older revisions' stream is a session's
+    assert sessionless.status_code == 400 and "Mcp-Session-Id" in sessionless.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong", "Basic abc", "Bearer", "bearer  "])

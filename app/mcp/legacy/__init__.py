@@ -11,6 +11,7 @@ In request order:
 - `sessions`   sessions in the shared store, filed under a hash of their ids
 - `handshake`  `initialize`, `ping`, `logging/setLevel`, `resources/subscribe` and `unsubscribe`
 - `streaming`  questions on a call's event stream, answers POSTed back, cancellations
+- `listening`  GET: a session's stream of list changes and updates of the resources it subscribed to
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from flask import Flask, request
 from werkzeug.wrappers import Response
 
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
-from app.mcp.legacy import sessions
+from app.mcp.legacy import listening, sessions
 from app.mcp.legacy.revision import Legacy
 from app.mcp.server import access, dispatch, endpoint
 
 
 def init_app(app: Flask) -> None:
-    """Serve these revisions at MCP_PATH, and DELETE there to end a session."""
+    """Serve these revisions at MCP_PATH, GET there for a session's stream, and DELETE to end a session."""
     dispatch.register(app, Legacy())
+    endpoint.serve_stream(app, listening.open_stream)
     endpoint.add_view(app, "end_session", end_session, "DELETE")
 
 

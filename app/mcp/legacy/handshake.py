@@ -20,8 +20,9 @@ DEFAULT_LOG_LEVEL = "info"
 
 
 def capabilities() -> dict[str, Any]:
-    """What 2026-07-28 declares, and resource subscriptions (answered `{}`: no updates are ever sent)."""
-    return discovery.capabilities() | {"resources": {"subscribe": True}}
+    """What 2026-07-28 declares: list changes and resource subscriptions, delivered on the session's GET stream
+    (app/mcp/legacy/listening.py)."""
+    return discovery.capabilities() | discovery.LISTENED
 
 
 def initialize(call: Call) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The MCP endpoint: POST one JSON-RPC message; GET opens no stream (405).
+"""The MCP endpoint: POST one JSON-RPC message; GET opens a standalone stream only where an extension does.
 
 The views check who calls (app.mcp.server.access), then hand the message on; every
 error before a message is dispatched is answered here, shaped as JSON-RPC.
@@ -46,10 +46,21 @@ def endpoint() -> Response:
     return dispatch.handle(jsonrpc.parse(req.get_data()), principal, req)
 
 
+def serve_stream(app: Flask, opener: Callable[[Request], Response | None]) -> None:
+    """Let an extension open the standalone GET stream of the requests it claims (`opener` returns None for
+    the others, which get 405): 2026-07-28 has none, the `initialize`-based revisions have one per session."""
+    app.extensions["mcp_stream_opener"] = opener
+
+
 def stream() -> Response:
-    """GET (and HEAD): there is no standalone stream to open."""
-    access.caller(request)
-    message = "Method not allowed: this server opens no standalone stream"
+    """GET (and HEAD): a standalone stream, if an extension opens one for this request; else 405."""
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    access.caller(req)
+    opener = current_app.extensions.get("mcp_stream_opener")
+    opened = opener(req) if opener is not None else None
+    if opened is not None:
+        return opened
+    message = "Method not allowed: this server opens no standalone stream for this request"
     raise ProtocolError(INVALID_REQUEST, message, status=405, headers={"Allow": _allowed_methods()})
 
 
