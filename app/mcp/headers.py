@@ -22,12 +22,9 @@ from pydantic import Field
 from pydantic.fields import FieldInfo
 
 ANNOTATION = "x-mcp-header"
-#: RFC 9110 token characters: what a header field name is made of.
-TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: RFC 9110 token characters, less the underscore: gunicorn (and nginx by default) drop header names with one.
+TOKEN = re.compile(r"[!#$%&'*+\-.^`|~0-9A-Za-z]+")
 PRIMITIVES = ("string", "integer", "boolean")
-#: Schema keywords whose subschemas are not statically reachable through `properties` alone.
-UNREACHABLE = ("items", "prefixItems", "additionalProperties", "patternProperties", "anyOf", "oneOf", "allOf")
-UNREACHABLE += ("not", "if", "then", "else", "$defs", "definitions", "dependentSchemas", "contains")
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ def _walk(schema: dict[str, Any], path: tuple[str, ...]):
 def _checked_name(value: Any, path: tuple[str, ...]) -> str:
     where = ".".join(path)
     if not isinstance(value, str) or not TOKEN.fullmatch(value):
-        raise ValueError(f"{ANNOTATION} of {where!r} must be a non-empty HTTP token (letters, digits, -_.!#$%&'*+^`|~)")
+        raise ValueError(f"{ANNOTATION} of {where!r} must be a non-empty HTTP token (letters, digits, -.!#$%&'*+^`|~)")
     return value
 
 
@@ -87,24 +84,20 @@ def _type(prop: dict[str, Any], name: str) -> str:
     return kind
 
 
-def _refuse_elsewhere(schema: Any, top: bool = False) -> None:
-    """An annotation anywhere but on a property reached through `properties` makes the tool invalid."""
-    if not isinstance(schema, dict):
+def _refuse_elsewhere(node: Any, reachable: bool = False, root: bool = True) -> None:
+    """An annotation anywhere but on a property reached from the root through `properties` alone makes the tool
+    invalid, whatever keyword leads to it (items, anyOf, $defs, unevaluatedProperties...)."""
+    if isinstance(node, list):
+        for item in node:
+            _refuse_elsewhere(item, False, False)
         return
-    for key, value in schema.items():
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == ANNOTATION and not reachable:
+            raise ValueError(f"{ANNOTATION} must stand on a property reached only through 'properties'")
         if key == "properties" and isinstance(value, dict):
             for prop in value.values():
-                _refuse_elsewhere(prop, top=True)
-        elif key in UNREACHABLE or key == "$ref":
-            if _annotated_anywhere(value):
-                raise ValueError(f"{ANNOTATION} must stand on a property reached only through 'properties', not {key}")
-        elif key == ANNOTATION and not top:
-            raise ValueError(f"{ANNOTATION} must stand on a property")
-
-
-def _annotated_anywhere(value: Any) -> bool:
-    if isinstance(value, dict):
-        return ANNOTATION in value or any(_annotated_anywhere(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_annotated_anywhere(item) for item in value)
-    return False
+                _refuse_elsewhere(prop, root or reachable, False)
+        elif key != ANNOTATION:
+            _refuse_elsewhere(value, False, False)

@@ -62,6 +62,8 @@ def test_headers_that_say_what_the_body_says_are_accepted(mcp, arguments, header
         ({"region": "Hello"}, {"Mcp-Param-Region": "=?base64?SGVs!!!bG8=?="}, "malformed base64"),
         ({"region": "r", "priority": 42}, {"Mcp-Param-Region": "r", "Mcp-Param-Priority": "41"}, "Priority"),
         ({"region": "r", "dry_run": True}, {"Mcp-Param-Region": "r", "Mcp-Param-Dry-Run": "True"}, "Dry-Run"),
+        ({"region": "r", "priority": 42}, {"Mcp-Param-Region": "r", "Mcp-Param-Priority": "4.2e1"}, "Priority"),
+        ({"region": "r", "priority": 42}, {"Mcp-Param-Region": "r", "Mcp-Param-Priority": "+42"}, "Priority"),
         ({"region": "r"}, {"Mcp-Param-Region": "r", "Mcp-Param-Priority": "1"}, "sent but the argument"),
     ],
 )
@@ -96,13 +98,16 @@ def schema_of(properties: dict, **extra) -> dict:
             ),
             "used twice",
         ),
-        (schema_of({"a": {"type": "array", "items": {"type": "string", "x-mcp-header": "A"}}}), "not items"),
-        (schema_of({"a": {"anyOf": [{"type": "string", "x-mcp-header": "A"}]}}), "not anyOf"),
+        (schema_of({"a": {"type": "array", "items": {"type": "string", "x-mcp-header": "A"}}}), "only through"),
+        (schema_of({"a": {"anyOf": [{"type": "string", "x-mcp-header": "A"}]}}), "only through"),
+        (schema_of({}, unevaluatedProperties={"type": "string", "x-mcp-header": "A"}), "only through"),
+        (schema_of({"a": {"type": "string", "x-mcp-header": "Has_Underscore"}}), "non-empty HTTP token"),
         (
             schema_of({"a": {"$ref": "#/$defs/x"}}, **{"$defs": {"x": {"type": "string", "x-mcp-header": "A"}}}),
-            "not $defs",
+            "only through",
         ),
         ({"type": "object", "x-mcp-header": "Root"}, "must stand on a property"),
+        (schema_of({"a": {"type": "object", "properties": {"b": {"type": "string"}}, "x-mcp-header": "A"}}), "string"),
     ],
 )
 def test_annotations_that_break_a_rule_are_refused(schema, rule):

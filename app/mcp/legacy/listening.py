@@ -21,7 +21,7 @@ from app.auth.principal import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.legacy import sessions
 from app.mcp.legacy.handshake import VERSIONS
-from app.mcp.server import access, changes, jsonrpc, streams
+from app.mcp.server import changes, jsonrpc, streams
 from app.mcp.server.channel import Channel
 from app.mcp.server.transport import SSE_HEADERS
 
@@ -31,7 +31,7 @@ from app.mcp.server.transport import SSE_HEADERS
 WAIT_SECONDS = 1.0
 
 
-def open_stream(req: Request) -> Response | None:
+def open_stream(req: Request, principal: Principal) -> Response | None:
     """The session's stream, for a GET in these revisions (None for 2026-07-28, which has none)."""
     if req.headers.get("MCP-Protocol-Version", VERSIONS[0]) not in VERSIONS:
         return None
@@ -40,12 +40,15 @@ def open_stream(req: Request) -> Response | None:
         raise ProtocolError(INVALID_REQUEST, "Mcp-Session-Id header required: the stream is a session's", status=400)
     if "text/event-stream" not in req.headers.get("Accept", ""):
         raise ProtocolError(INVALID_REQUEST, "Not Acceptable: the stream is text/event-stream", status=406)
-    principal = access.caller(req)
     sessions.load(session_id, principal)  # 404 for an unknown or ended session
     channel = Channel(streaming=True)
     lease = streams.admit(channel, principal)
     hub = changes.hub()
-    inbox = hub.join()
+    try:
+        inbox = hub.join()
+    except Exception:
+        streams.release(lease)
+        raise
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     events = _events(app, session_id, principal, channel, lease, hub, inbox)
     response = Response(events, 200, headers=SSE_HEADERS, mimetype="text/event-stream")
@@ -66,13 +69,15 @@ def _events(
     try:
         yield ": open\n\n"
         while not channel.is_cancelled():  # a shutdown (streams.drain) cancels it
+            streams.keep(lease)  # renews the caller's lease when due
             try:
                 change = inbox.get(timeout=WAIT_SECONDS)
             except queue.Empty:
                 waited += WAIT_SECONDS
-                if waited >= lease.keepalive:
+                if waited >= lease.keepalive:  # now and then: the session may have ended (DELETE, expiry)
                     waited = 0.0
-                    streams.keep(lease)
+                    with app.app_context():
+                        sessions.load(session_id, principal)
                 yield ":\n\n"
                 continue
             with app.app_context():

@@ -14,11 +14,12 @@ import json
 import os
 import queue
 import threading
+from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import DateTime, String, Text, delete, func, select
+from sqlalchemy import DateTime, String, Text, delete, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import broadcast
@@ -32,6 +33,10 @@ POLL_SECONDS = 0.25
 KEEP_SECONDS = 60
 #: Changes one listener may have waiting before newer ones are dropped for it.
 BACKLOG = 100
+#: Ids the poller reads back behind the highest it saw, and how many delivered ids it remembers to skip.
+READ_BACK, RECENT = 50, 1000
+#: Seconds a first listener waits for this process to hear the Redis channel.
+SUBSCRIBE_WAIT = 2.0
 
 
 class ChangeRow(db.Model):
@@ -52,16 +57,17 @@ class Change:
 
 
 def publish(change: Change) -> None:
-    """Tell every listener of every process."""
+    """Tell every listener of every process. The table is written on a connection of its own: the caller's
+    session, and whatever it has pending, are left alone."""
     if change.kind not in KINDS or (change.kind == "updated") != bool(change.uri):
         raise ValueError("a change is a list (tools, prompts, resources) or an updated resource's URI")
     client = current_app.extensions.get("redis")
     if client is not None:
         broadcast.publish(client, CHANNEL, json.dumps(asdict(change)))
         return
-    db.session.add(ChangeRow(kind=change.kind, uri=change.uri, at=utcnow()))
-    db.session.execute(delete(ChangeRow).where(ChangeRow.at < utcnow() - timedelta(seconds=KEEP_SECONDS)))
-    db.session.commit()
+    with db.engine.begin() as connection:
+        connection.execute(insert(ChangeRow).values(kind=change.kind, uri=change.uri, at=utcnow()))
+        connection.execute(delete(ChangeRow).where(ChangeRow.at < utcnow() - timedelta(seconds=KEEP_SECONDS)))
 
 
 class Hub:
@@ -73,24 +79,35 @@ class Hub:
         self.lock = threading.Lock()
         client = app.extensions.get("redis")
         self.subscriber = (
-            broadcast.Subscriber(client, CHANNEL, self._heard, outage="listeners miss changes meanwhile")
+            broadcast.Subscriber(
+                client, CHANNEL, self._heard, self._subscribed_again, outage="listeners miss changes meanwhile"
+            )
             if client is not None
             else None
         )
+        self.subscribed_before = False
         self.poller_pid: int | None = None
         self.poller: threading.Thread | None = None
         self.stopped = threading.Event()
         self.last_id = 0
+        #: Ids delivered lately: the poller reads back a little (a row can commit after one with a higher id).
+        self.recent: deque[int] = deque(maxlen=RECENT)
 
     def join(self) -> queue.Queue[Change]:
-        """A new listener's queue; the changes published from now on arrive in it."""
+        """A new listener's queue; the changes published from now on arrive in it (with Redis, once this process
+        hears the channel: up to SUBSCRIBE_WAIT seconds are spent waiting for that, the first time)."""
         inbox: queue.Queue[Change] = queue.Queue(BACKLOG)
-        with self.lock:
-            self.listeners.add(inbox)
-        if self.subscriber is not None:
-            self.subscriber.ensure_running()
-        else:
-            self._ensure_polling()
+        try:
+            if self.subscriber is None:
+                self._ensure_polling()  # its starting point is read before the listener is counted
+            with self.lock:
+                self.listeners.add(inbox)
+            if self.subscriber is not None:
+                self.subscriber.ensure_running()
+                self.subscriber.hearing.wait(SUBSCRIBE_WAIT)
+        except Exception:
+            self.leave(inbox)
+            raise
         return inbox
 
     def leave(self, inbox: queue.Queue[Change]) -> None:
@@ -104,25 +121,7 @@ class Hub:
             try:
                 inbox.put_nowait(change)
             except queue.Full:
-                pass  # a listener that stopped reading: its stream ends at the next keep-alive
-
-    def _heard(self, data: bytes) -> None:
-        try:
-            found = json.loads(data)
-            self.deliver(Change(str(found["kind"]), found.get("uri")))
-        except (ValueError, KeyError, TypeError):
-            return
-
-    def _ensure_polling(self) -> None:
-        with self.lock:
-            if self.poller_pid == os.getpid():
-                return
-            self.poller_pid = os.getpid()
-        with self.app.app_context():
-            self.last_id = db.session.scalar(select(func.max(ChangeRow.id))) or 0
-            db.session.remove()
-        self.poller = threading.Thread(target=self._poll, name="mcp-changes", daemon=True)
-        self.poller.start()
+                pass  # a listener that stopped reading loses changes, not the server's memory
 
     def stop(self) -> None:
         """Stop hearing changes (an app being thrown away: tests make many)."""
@@ -132,18 +131,49 @@ class Hub:
         if self.poller is not None:
             self.poller.join(POLL_SECONDS * 8)
 
+    def _heard(self, data: bytes) -> None:
+        try:
+            found = json.loads(data)
+            kind, uri = found["kind"], found.get("uri")
+        except (ValueError, KeyError, TypeError):
+            return
+        if kind in KINDS and (uri is None or isinstance(uri, str)):
+            self.deliver(Change(kind, uri))
+
+    def _subscribed_again(self) -> None:
+        """Back after a Redis outage: changes were missed, so every list may have changed (listeners list again)."""
+        if self.subscribed_before:
+            for kind in ("tools", "prompts", "resources"):
+                self.deliver(Change(kind))
+        self.subscribed_before = True
+
+    def _ensure_polling(self) -> None:
+        with self.lock:
+            if self.poller_pid == os.getpid() and self.poller is not None and self.poller.is_alive():
+                return
+        with self.app.app_context():
+            last_id = db.session.scalar(select(func.max(ChangeRow.id))) or 0
+            db.session.remove()
+        with self.lock:
+            if self.poller_pid == os.getpid() and self.poller is not None and self.poller.is_alive():
+                return
+            self.last_id = last_id
+            self.poller = threading.Thread(target=self._poll, name="mcp-changes", daemon=True)
+            self.poller.start()
+            self.poller_pid = os.getpid()
+
     def _poll(self) -> None:
         """Read the new rows while this process has listeners; then stop (the next listener starts again)."""
         while not self.stopped.wait(POLL_SECONDS):
             with self.lock:
                 if not self.listeners:
-                    self.poller_pid = None
+                    self.poller = None
                     return
             try:
                 with self.app.app_context():
                     rows = db.session.execute(
                         select(ChangeRow.id, ChangeRow.kind, ChangeRow.uri)
-                        .where(ChangeRow.id > self.last_id)
+                        .where(ChangeRow.id > self.last_id - READ_BACK)
                         .order_by(ChangeRow.id)
                     ).all()
                     db.session.remove()
@@ -151,7 +181,10 @@ class Hub:
                 self.app.logger.warning("mcp changes: the table could not be read", exc_info=True)
                 continue
             for row_id, kind, uri in rows:
-                self.last_id = row_id
+                if row_id in self.recent or row_id <= self.last_id - READ_BACK:
+                    continue
+                self.recent.append(row_id)
+                self.last_id = max(self.last_id, row_id)
                 self.deliver(Change(kind, uri))
 
 

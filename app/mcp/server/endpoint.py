@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from app import limits
+from app.auth.principal import Principal
 from app.extensions import csrf
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.server import access, dispatch, jsonrpc, transport
@@ -46,7 +47,7 @@ def endpoint() -> Response:
     return dispatch.handle(jsonrpc.parse(req.get_data()), principal, req)
 
 
-def serve_stream(app: Flask, opener: Callable[[Request], Response | None]) -> None:
+def serve_stream(app: Flask, opener: Callable[[Request, Principal], Response | None]) -> None:
     """Let an extension open the standalone GET stream of the requests it claims (`opener` returns None for
     the others, which get 405): 2026-07-28 has none, the `initialize`-based revisions have one per session."""
     app.extensions["mcp_stream_opener"] = opener
@@ -55,9 +56,9 @@ def serve_stream(app: Flask, opener: Callable[[Request], Response | None]) -> No
 def stream() -> Response:
     """GET (and HEAD): a standalone stream, if an extension opens one for this request; else 405."""
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    access.caller(req)
+    principal = access.caller(req)
     opener = current_app.extensions.get("mcp_stream_opener")
-    opened = opener(req) if opener is not None else None
+    opened = opener(req, principal) if opener is not None and req.method == "GET" else None  # HEAD opens none
     if opened is not None:
         return opened
     message = "Method not allowed: this server opens no standalone stream for this request"

@@ -46,6 +46,8 @@ def listen(call: Call) -> dict[str, Any]:
                 change = inbox.get(timeout=WAIT_SECONDS)
             except queue.Empty:
                 continue
+            if call.channel.outbox.qsize() >= changes.BACKLOG:
+                continue  # the client stopped reading: it loses changes, the server keeps its memory
             if notification := _notification(change, honoured):
                 call.channel.notify(notification[0], tag | notification[1])
         raise Cancelled()

@@ -15,7 +15,7 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
@@ -44,6 +44,8 @@ LOG_LEVEL_KEY = "io.modelcontextprotocol/logLevel"
 #: The body field each method mirrors into the `Mcp-Name` header.
 NAMED_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 BASE64_VALUE = re.compile(r"=\?base64\?(.*)\?=")
+#: An integer as a header carries it (a trailing ".0" allowed, as in "42.0"); no exponents, signs or separators.
+INTEGER_TEXT = re.compile(r"-?\d+(?:\.0+)?")
 #: What an HTTP header value may carry (RFC 9110): visible ASCII, space and tab.
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 #: The HTTP status of a JSON-RPC error (others travel with 200).
@@ -167,10 +169,7 @@ def _value_at(arguments: Any, path: tuple[str, ...]) -> Any:
 def _says(text: str, value: Any, kind: str) -> bool:
     """Whether header `text` carries `value`: integers compared as numbers (42.0 is 42), booleans lowercase."""
     if kind == "integer" and isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return Decimal(text) == Decimal(value)
-        except InvalidOperation:
-            return False
+        return INTEGER_TEXT.fullmatch(text) is not None and Decimal(text) == Decimal(value)
     if isinstance(value, bool):
         return text == ("true" if value else "false")
     return text == (value if isinstance(value, str) else json.dumps(value))

@@ -43,10 +43,11 @@ class SkillFile:
     uri: str
     content: bytes
     mime_type: str
+    #: `sha256:` and the hex digest of the content, computed once at start-up.
+    digest: str = ""
 
-    @property
-    def digest(self) -> str:
-        return "sha256:" + hashlib.sha256(self.content).hexdigest()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "digest", "sha256:" + hashlib.sha256(self.content).hexdigest())
 
     @property
     def text(self) -> str | None:
