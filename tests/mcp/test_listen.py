@@ -122,7 +122,9 @@ def test_a_shutdown_ends_a_subscription_with_its_result(make_app):
     stream.next()
     app.extensions["mcp_streams"].drain()  # what SIGTERM does (gunicorn.conf.py)
     ended = stream.next()
-    assert ended == {"jsonrpc": "2.0", "id": 42, "result": {"resultType": "complete", "_meta": {SUBSCRIPTION_KEY: 42}}}
+    assert ended["id"] == 42 and ended["result"]["resultType"] == "complete"
+    assert ended["result"]["_meta"][SUBSCRIPTION_KEY] == 42
+    assert ended["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "flask-mcp-server"
     stream.close()
 
 

@@ -56,8 +56,10 @@ def listen(call: Call) -> dict[str, Any]:
 
 
 def closing(call: Call) -> dict[str, Any]:
-    """The result that ends a subscription the server closes (on shutdown): a graceful end, not an error."""
-    return jsonrpc.result(call.message.id, {"resultType": "complete", "_meta": {SUBSCRIPTION_KEY: call.message.id}})
+    """The result that ends a subscription the server closes (on shutdown): a graceful end, not an error,
+    framed as every result of the revision is (resultType, serverInfo)."""
+    ended = call.revision.finish(call, {"_meta": {SUBSCRIPTION_KEY: call.message.id}})
+    return jsonrpc.result(call.message.id, ended)
 
 
 def _honoured(call: Call) -> dict[str, Any]:
