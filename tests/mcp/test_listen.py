@@ -12,14 +12,19 @@ import json
 import time
 
 import pytest
+import requests
 
 from app.mcp.server.listen import SUBSCRIPTION_KEY
+from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.mcp.conftest import TOKEN
-from tests.support.mcp_client import McpActions
+from tests.support.mcp_client import MODERN, McpActions
+from tests.support.servers import sqlite_app
 
 FIXTURES = "tests.mcp_fixtures,app.tools"
 #: Generous: the database fallback polls every 0.25 s; a busy machine may be slower.
 ARRIVES_WITHIN = 5.0
+#: Generous for a loaded machine; a hung-up stream used to hold its place until the second 15 s keep-alive.
+FREED_WITHIN = 10.0
 
 
 def listen_app(make_app, **settings: str):
@@ -153,3 +158,32 @@ def test_a_closed_stream_stops_listening(make_app):
     while hub.listeners and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not hub.listeners
+
+
+@pytest.mark.live
+def test_a_listener_that_hangs_up_frees_its_place_within_seconds(tmp_path):
+    """Under gunicorn: a listen stream whose client closed it is noticed within seconds, not at the next 15 s
+    keep-alive, so its place under MCP_MAX_STREAMS_PER_CALLER is free again."""
+    settings = {"MCP_STATIC_TOKENS": TOKEN, "MCP_MAX_STREAMS_PER_CALLER": "1"}
+    meta = {VERSION_KEY: MODERN, CAPABILITIES_KEY: {}}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "subscriptions/listen", "params": {"notifications": {}, "_meta": meta}}
+    headers = {
+        "Authorization": f"Bearer {TOKEN}",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": MODERN,
+        "Mcp-Method": "subscriptions/listen",
+    }
+    with sqlite_app(tmp_path, workers=1, **settings) as app:
+        first = requests.post(app.mcp_url, json=body, headers=headers, stream=True, timeout=10)
+        assert first.status_code == 200
+        next(first.iter_lines())  # the acknowledgement: the stream is open and counted
+        first.close()  # hangs up without a word
+        hung_up, reopened = time.monotonic(), None
+        while reopened is None and time.monotonic() - hung_up < FREED_WITHIN:
+            again = requests.post(app.mcp_url, json=body, headers=headers, stream=True, timeout=10)
+            if again.status_code == 200:
+                reopened = time.monotonic() - hung_up
+            again.close()
+            time.sleep(0.2)
+    assert reopened is not None, f"still refused {FREED_WITHIN} s after the client hung up"
+    print(f"\nthe place of a listen stream whose client hung up was free again after {reopened:.1f} s")

@@ -29,7 +29,8 @@ LISTS = {
     "promptsListChanged": ("prompts", "notifications/prompts/list_changed"),
     "resourcesListChanged": ("resources", "notifications/resources/list_changed"),
 }
-#: Seconds between looks at whether the stream was closed, while nothing changes.
+#: Seconds between looks at whether the stream was closed, while nothing changes. Each look writes a short
+#: comment, so a client that hung up frees its place under the stream caps within seconds (as on GET streams).
 WAIT_SECONDS = 1.0
 
 
@@ -45,6 +46,7 @@ def listen(call: Call) -> dict[str, Any]:
             try:
                 change = inbox.get(timeout=WAIT_SECONDS)
             except queue.Empty:
+                call.channel.outbox.put(None)  # a keep-alive comment each second: a client that hung up is noticed
                 continue
             if call.channel.outbox.qsize() >= changes.BACKLOG:
                 continue  # the client stopped reading: it loses changes, the server keeps its memory
