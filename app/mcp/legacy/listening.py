@@ -93,7 +93,7 @@ def _events(
 
 def _notification(change: changes.Change, session_id: str, principal: Principal) -> dict[str, Any] | None:
     if change.kind != "updated":
-        return jsonrpc.notification(f"notifications/{change.kind}/list_changed", {})
+        return jsonrpc.notification(change.method, {})
     if change.uri not in sessions.load(session_id, principal)["subscriptions"]:
         return None
-    return jsonrpc.notification("notifications/resources/updated", {"uri": change.uri})
+    return jsonrpc.notification(change.method, {"uri": change.uri})

@@ -55,6 +55,13 @@ class Change:
     kind: str
     uri: str | None = None
 
+    @property
+    def method(self) -> str:
+        """The notification that tells a client of it."""
+        return (
+            "notifications/resources/updated" if self.kind == "updated" else f"notifications/{self.kind}/list_changed"
+        )
+
 
 def publish(change: Change) -> None:
     """Tell every listener of every process. The table is written on a connection of its own: the caller's

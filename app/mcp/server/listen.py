@@ -23,12 +23,8 @@ if TYPE_CHECKING:
 
 METHOD = "subscriptions/listen"
 SUBSCRIPTION_KEY = "io.modelcontextprotocol/subscriptionId"
-#: Filter field -> the change kind it asks for, and the notification that carries it.
-LISTS = {
-    "toolsListChanged": ("tools", "notifications/tools/list_changed"),
-    "promptsListChanged": ("prompts", "notifications/prompts/list_changed"),
-    "resourcesListChanged": ("resources", "notifications/resources/list_changed"),
-}
+#: Filter field -> the list change it asks for.
+LISTS = {"toolsListChanged": "tools", "promptsListChanged": "prompts", "resourcesListChanged": "resources"}
 #: Seconds between looks at whether the stream was closed, while nothing changes. Each look writes a short
 #: comment, so a client that hung up frees its place under the stream caps within seconds (as on GET streams).
 WAIT_SECONDS = 1.0
@@ -83,8 +79,6 @@ def _honoured(call: Call) -> dict[str, Any]:
 def _notification(change: changes.Change, honoured: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if change.kind == "updated":
         wanted = change.uri in honoured.get("resourceSubscriptions", ())
-        return ("notifications/resources/updated", {"uri": change.uri}) if wanted else None
-    for field, (kind, method) in LISTS.items():
-        if change.kind == kind and honoured.get(field):
-            return method, {}
-    return None
+        return (change.method, {"uri": change.uri}) if wanted else None
+    wanted = any(honoured.get(field) for field, kind in LISTS.items() if kind == change.kind)
+    return (change.method, {}) if wanted else None

@@ -5,10 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from flask import current_app
 
 from app.mcp.errors import INVALID_PARAMS, ProtocolError
 from app.mcp.specs import PromptSpec, ResourceSpec, ToolSpec
+
+if TYPE_CHECKING:
+    from app.mcp.server.call import Call
 
 T = TypeVar("T")
 
@@ -46,6 +51,11 @@ def listed(name: str, items: list[dict[str, Any]], cursor: str | None) -> dict[s
 def cacheable() -> dict[str, Any]:
     """2026-07-28 caching hints: results may vary with the caller, so never shared."""
     return {"ttlMs": 0, "cacheScope": "private"}
+
+
+def page_of(call: Call, items: Sequence[T], key: Callable[[T], str]) -> tuple[list[T], str | None]:
+    """The page of `items` a list request asks for (its `cursor`), MCP_PAGE_SIZE long."""
+    return page(items, key, call.params.get("cursor"), current_app.config["MCP_PAGE_SIZE"])
 
 
 def page(items: Sequence[T], key: Callable[[T], str], cursor: Any, size: int) -> tuple[list[T], str | None]:

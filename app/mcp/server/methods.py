@@ -20,7 +20,7 @@ MAX_COMPLETIONS = 100
 
 
 def list_tools(call: Call) -> dict[str, Any]:
-    tools, cursor = _page(call, _visible(call, _registry().tools), lambda spec: spec.name)
+    tools, cursor = listing.page_of(call, _visible(call, _registry().tools), lambda spec: spec.name)
     return listing.listed("tools", [listing.tool_json(spec) for spec in tools], cursor)
 
 
@@ -32,12 +32,12 @@ def call_tool(call: Call) -> dict[str, Any]:
 
 
 def list_resources(call: Call) -> dict[str, Any]:
-    resources, cursor = _page(call, _visible(call, _registry().resources), lambda spec: spec.uri)
+    resources, cursor = listing.page_of(call, _visible(call, _registry().resources), lambda spec: spec.uri)
     return listing.listed("resources", [listing.resource_json(spec) for spec in resources], cursor)
 
 
 def list_resource_templates(call: Call) -> dict[str, Any]:
-    templates, cursor = _page(call, _visible(call, _registry().templates), lambda spec: spec.uri)
+    templates, cursor = listing.page_of(call, _visible(call, _registry().templates), lambda spec: spec.uri)
     return listing.listed("resourceTemplates", [listing.resource_json(spec) for spec in templates], cursor)
 
 
@@ -51,7 +51,7 @@ def read_resource(call: Call) -> dict[str, Any]:
 
 
 def list_prompts(call: Call) -> dict[str, Any]:
-    prompts, cursor = _page(call, _visible(call, _registry().prompts), lambda spec: spec.name)
+    prompts, cursor = listing.page_of(call, _visible(call, _registry().prompts), lambda spec: spec.name)
     return listing.listed("prompts", [listing.prompt_json(spec) for spec in prompts], cursor)
 
 
@@ -102,10 +102,6 @@ def _bind(arguments, values: dict[str, Any], ctx) -> dict[str, Any]:
         return invoke.bind(arguments, values, ctx)
     except ValidationError as error:
         raise ProtocolError(INVALID_PARAMS, f"Invalid arguments: {invoke.describe(error)}") from None
-
-
-def _page(call: Call, items: list, key) -> tuple[list, str | None]:
-    return listing.page(items, key, call.params.get("cursor"), current_app.config["MCP_PAGE_SIZE"])
 
 
 def _resource_contents(uri: str, returned: Any, mime_type: str | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def list_skills(call: Call) -> dict[str, Any]:
     """Every skill this server serves, a page at a time; an entry is never split across pages."""
-    skills, cursor = _page(call, list(_skills().values()), lambda skill: skill.uri)
+    skills, cursor = listing.page_of(call, list(_skills().values()), lambda skill: skill.uri)
     return listing.listed("skills", [skill.entry() for skill in skills], cursor)
 
 
@@ -35,7 +35,7 @@ def read_directory(call: Call) -> dict[str, Any]:
     skill = next((s for s in _skills().values() if uri == s.root or uri.startswith(s.root + "/")), None)
     if skill is None or uri not in skill.directories():
         raise ProtocolError(INVALID_PARAMS, "Not a directory this server serves", {"uri": uri})
-    children, cursor = _page(call, _children(skill, uri), lambda child: child["uri"])
+    children, cursor = listing.page_of(call, _children(skill, uri), lambda child: child["uri"])
     return listing.listed("resources", children, cursor)
 
 
@@ -60,10 +60,6 @@ def _uri(call: Call) -> str:
     if not isinstance(uri, str) or not uri:
         raise ProtocolError(INVALID_PARAMS, "Invalid params: uri: a URI (string) is required")
     return uri
-
-
-def _page(call: Call, items: list, key) -> tuple[list, str | None]:
-    return listing.page(items, key, call.params.get("cursor"), current_app.config["MCP_PAGE_SIZE"])
 
 
 def _skills() -> dict[str, Skill]:
