@@ -28,9 +28,7 @@ def error_of(response) -> dict:
 
 
 def test_the_extension_is_declared_in_both_eras(mcp):
-    assert result_of(mcp.modern("server/discover"))["capabilities"]["extensions"] == {
-        EXTENSION: {"directoryRead": True}
-    }
+    assert result_of(mcp.modern("server/discover"))["capabilities"]["extensions"][EXTENSION] == {"directoryRead": True}
     initialized = mcp.post(
         {
             "jsonrpc": "2.0",
@@ -123,7 +121,7 @@ def test_listing_pages_never_split_an_entry(make_app, tmp_path):
 
 def test_no_skills_no_extension(make_app, tmp_path):
     mcp = McpActions(make_app(MCP_STATIC_TOKENS=TOKEN, MCP_SKILL_PATHS=str(tmp_path)).test_client())
-    assert "extensions" not in result_of(mcp.modern("server/discover"))["capabilities"]
+    assert EXTENSION not in result_of(mcp.modern("server/discover"))["capabilities"]["extensions"]
     assert error_of(mcp.modern("skills/list"))["code"] == -32601
 
 

@@ -19,10 +19,10 @@ VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
 DEFAULT_LOG_LEVEL = "info"
 
 
-def capabilities() -> dict[str, Any]:
+def capabilities(version: str) -> dict[str, Any]:
     """What 2026-07-28 declares: list changes and resource subscriptions, delivered on the session's GET stream
     (app/mcp/legacy/listening.py)."""
-    return discovery.capabilities() | discovery.LISTENED
+    return discovery.capabilities(version) | discovery.LISTENED
 
 
 def initialize(call: Call) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def initialize(call: Call) -> dict[str, Any]:
         "subscriptions": [],
     }
     sessions.create(call.envelope.session_id or "", call.principal, state)
-    result = {"protocolVersion": version, "capabilities": capabilities(), "serverInfo": discovery.server_info()}
+    result = {"protocolVersion": version, "capabilities": capabilities(version), "serverInfo": discovery.server_info()}
     return result | discovery.instructions()
 
 

@@ -20,17 +20,24 @@ def server_info(app: Flask | None = None) -> dict[str, str]:
     return {"name": (app or current_app).config["MCP_SERVER_NAME"], "version": VERSION}
 
 
-def capabilities() -> dict[str, Any]:
-    """The capabilities every revision declares, with the extensions plugged in; 2026-07-28's `server/discover`
-    adds what its subscriptions deliver (`LISTENED`)."""
+def capabilities(version: str) -> dict[str, Any]:
+    """The capabilities every revision declares, with the extensions plugged in for `version`; 2026-07-28's
+    `server/discover` adds what its subscriptions deliver (`LISTENED`)."""
     declared = {"tools": {}, "prompts": {}, "completions": {}, "logging": {}, "resources": {}}
-    extensions = current_app.extensions.get("mcp_declared_extensions")
-    return declared | ({"extensions": dict(extensions)} if extensions else {})
+    extensions = {
+        identifier: settings
+        for identifier, (settings, versions) in current_app.extensions.get("mcp_declared_extensions", {}).items()
+        if versions is None or version in versions
+    }
+    return declared | ({"extensions": extensions} if extensions else {})
 
 
-def declare_extension(app: Flask, identifier: str, settings: dict[str, Any]) -> None:
-    """Declare a protocol extension under `capabilities.extensions` (SEP-2133), its settings inline."""
-    app.extensions.setdefault("mcp_declared_extensions", {})[identifier] = settings
+def declare_extension(
+    app: Flask, identifier: str, settings: dict[str, Any], versions: tuple[str, ...] | None = None
+) -> None:
+    """Declare a protocol extension under `capabilities.extensions` (SEP-2133), its settings inline; only in
+    `versions` if given (an extension written for one revision)."""
+    app.extensions.setdefault("mcp_declared_extensions", {})[identifier] = (settings, versions)
 
 
 def instructions() -> dict[str, str]:
@@ -47,6 +54,6 @@ LISTENED = {
 
 
 def discover(call: Call) -> dict[str, Any]:
-    declared = capabilities() | LISTENED
+    declared = capabilities(call.envelope.version) | LISTENED
     result = {"supportedVersions": list(dispatch.versions()), "capabilities": declared}
     return result | instructions() | {"ttlMs": 0, "cacheScope": "public"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask, Request, current_app
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from app.mcp.server.channel import Channel
 
 Handler = Callable[["Call"], dict[str, Any]]
+#: Wraps a method's handler: given it and the call, answers the call (running the handler or not).
+Wrapper = Callable[[Handler, "Call"], dict[str, Any]]
 
 
 @dataclass
@@ -81,13 +84,28 @@ def register(app: Flask, revision: Revision) -> None:
     app.extensions["mcp_revisions"].insert(0, revision)
 
 
-def add_method(app: Flask, method: str, handler: Handler) -> None:
-    """Serve an extension's method (skills/list, ...) in every revision; its handler checks its params."""
+def add_method(app: Flask, method: str, handler: Handler, named: str | None = None) -> None:
+    """Serve an extension's method (skills/list, ...) in every revision; its handler checks its params.
+
+    `named` is the param a 2026-07-28 client mirrors into the `Mcp-Name` header (tasks/get: `taskId`).
+    """
     app.extensions.setdefault("mcp_extension_methods", {})[method] = handler
+    if named:
+        app.extensions.setdefault("mcp_extension_names", {})[method] = named
+
+
+def wrap_method(app: Flask, method: str, wrapper: Wrapper) -> None:
+    """Let an extension change how a method answers (tasks: tools/call may start a task instead)."""
+    app.extensions.setdefault("mcp_method_wrappers", {})[method] = wrapper
 
 
 def extension_methods() -> Mapping[str, Handler]:
     return current_app.extensions.get("mcp_extension_methods", {})
+
+
+def extension_name_param(method: str) -> str | None:
+    """The param an extension's method mirrors into `Mcp-Name`, if any."""
+    return current_app.extensions.get("mcp_extension_names", {}).get(method)
 
 
 def revision_of(message: Message, headers: Mapping[str, str]) -> Revision:
@@ -125,6 +143,9 @@ def _call(revision: Revision, message: Message, principal: Principal, req: Reque
             raise ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}")
     else:
         wire.check_params(message, envelope.version)  # an extension's method checks its own params
+    wrapper = current_app.extensions.get("mcp_method_wrappers", {}).get(message.method)
+    if wrapper is not None:
+        handler = partial(wrapper, handler)
     target = _target(message.method, message.params)
     access.require_scopes(principal, target[0].scopes if target else ())
     streaming = "text/event-stream" in req.headers.get("Accept", "")

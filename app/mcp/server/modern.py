@@ -81,7 +81,7 @@ class Modern:
         method_header = headers.get("Mcp-Method")
         if method_header != message.method:
             raise _mismatch(_header_problem("Mcp-Method", method_header, "the request's method"))
-        named = NAMED_PARAMS.get(message.method)
+        named = NAMED_PARAMS.get(message.method) or dispatch.extension_name_param(message.method)
         if named and decode_header(name_header := headers.get("Mcp-Name")) != message.params.get(named):
             raise _mismatch(_header_problem("Mcp-Name", name_header, f"the request's {named!r}"))
         if message.method == "tools/call":

@@ -37,12 +37,12 @@ def check_params(message: Message, version: str) -> None:
 
 
 def shape_result(method: str, version: str, result: dict[str, Any]) -> dict[str, Any]:
-    """Return `result` as the revision's schema has it (pydantic, except the fast path); an extension's method
-    (not in the revision's schema) answers as its handler built it."""
+    """Return `result` as the revision's schema has it (pydantic, except the fast path); an extension's method or
+    result (not in the revision's schema) goes as its handler built it."""
     if method == "tools/call" and version in COMPLETE_SCHEMAS and result.get("resultType", "complete") == "complete":
         return result
-    if (method, version) not in CLIENT_REQUESTS:
-        return result
+    if (method, version) not in CLIENT_REQUESTS or result.get("resultType") == "task":
+        return result  # not the revision's: an extension's method, or a task an extension started
     shaped = serialize_server_result(method, version, result)
     extensions = (result.get("capabilities") or {}).get("extensions")
     if extensions and isinstance(shaped.get("capabilities"), dict):
