@@ -11,6 +11,7 @@ from app import auth, bodies, errors, guard, limits, logs, oauth, security, stor
 from app.mcp import legacy as mcp_legacy
 from app.mcp import server as mcp_server
 from app.mcp import skills as mcp_skills
+from app.mcp import tasks as mcp_tasks
 from config import load_config
 from config.settings import VERSION
 
@@ -21,6 +22,7 @@ __version__ = VERSION
 MCP_EXTENSIONS = (
     mcp_legacy,  # the initialize-based revisions (2025-03-26, 2025-06-18, 2025-11-25)
     mcp_skills,  # skills over MCP (io.modelcontextprotocol/skills), from MCP_SKILL_PATHS
+    mcp_tasks,  # tools run as tasks (io.modelcontextprotocol/tasks), followed from any instance
 )
 
 

@@ -108,6 +108,16 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
             "50",
         ),
         Setting("MCP_KEEPALIVE_SECONDS", "seconds between keep-alive comments on a quiet event stream", "15"),
+        Setting(
+            "MCP_TASK_TTL_SECONDS",
+            "seconds a task (io.modelcontextprotocol/tasks) and its result are kept from its creation",
+            "3600",
+        ),
+        Setting(
+            "MCP_TASK_THREADS",
+            "tasks one worker process runs at once; more wait their turn (status working)",
+            "16",
+        ),
     ),
     "Authorization server": (
         Setting("ACCESS_TOKEN_SECONDS", "lifetime of access tokens issued to MCP clients", "3600"),

@@ -8,14 +8,14 @@ tools imports nothing but this package and can be loaded by any app (the engine'
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from app.mcp.content import CONTENT_TYPES
 from app.mcp.context import Context
 from app.mcp.headers import mirrored
 from app.mcp.signatures import SignatureError, describe_parameters, describe_result
-from app.mcp.specs import TEMPLATE_VARIABLE, TOOL_NAME, CompletionSpec, PromptSpec, ResourceSpec, ToolSpec
+from app.mcp.specs import TASK_SUPPORT, TEMPLATE_VARIABLE, TOOL_NAME, CompletionSpec, PromptSpec, ResourceSpec, ToolSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 SPEC_ATTRIBUTE = "__mcp_spec__"
@@ -33,6 +33,8 @@ def tool(
     open_world: bool | None = None,
     scopes: Iterable[str] = (),
     input_schema: dict[str, Any] | None = None,
+    task: str = "forbidden",
+    ask_first: Mapping[str, dict[str, Any]] | None = None,
 ) -> Any:
     """Expose a function as a tool: `@tool` or `@tool(name=..., read_only=True, ...)`.
 
@@ -42,6 +44,13 @@ def tool(
     type hints cannot express); arguments are still validated against the hints.
     A parameter annotated with `header("Name")` is mirrored in the `Mcp-Param-Name` header
     (app/mcp/headers.py).
+
+    `task` says whether a call may run as a task, for clients of the tasks extension: "forbidden"
+    (the default), "optional" (as a task when the client can follow one), "required" (clients that
+    cannot are refused). A task runs in the background: the call answers at once, and the client
+    polls for the result. Inside a task, `ctx.ask` waits for the client's answers (`tasks/update`);
+    `ask_first` holds questions (built with `elicitation`...) asked before the task starts, on the
+    call itself, whose answers `ctx.ask` with the same keys returns.
     """
 
     def register(fn: F) -> F:
@@ -49,6 +58,8 @@ def tool(
         tool_name = name or fn.__name__
         if not TOOL_NAME.fullmatch(tool_name):
             raise SignatureError(f"tool name {tool_name!r} must be 1-128 characters of A-Z a-z 0-9 _ . -")
+        if task not in TASK_SUPPORT or (ask_first and task == "forbidden"):
+            raise SignatureError(f"tool {tool_name!r}: task must be one of {TASK_SUPPORT}; ask_first needs a task")
         output, output_schema, wrap = describe_result(fn, CONTENT_TYPES)
         hints = {"readOnlyHint": read_only, "destructiveHint": destructive, "idempotentHint": idempotent}
         hints |= {"openWorldHint": open_world, "title": title}
@@ -61,6 +72,7 @@ def tool(
         spec = ToolSpec(
             fn, tool_name, _description(fn, description), arguments,
             output, output_schema, wrap, title, annotations, tuple(scopes), input_schema, headers,
+            task, dict(ask_first) if ask_first else None,
         )  # fmt: skip
         return _mark(fn, spec)
 

@@ -16,6 +16,8 @@ from app.mcp.signatures import Arguments
 
 #: Tool names the spec recommends: 1-128 characters of [A-Za-z0-9_.-].
 TOOL_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+#: How a tool may run as a task (io.modelcontextprotocol/tasks): never, when the client can follow one, or only so.
+TASK_SUPPORT = ("forbidden", "optional", "required")
 #: `{name}` in a URI template (RFC 6570 simple expansion).
 TEMPLATE_VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -36,6 +38,9 @@ class ToolSpec:
     input_schema: dict[str, Any] | None = None
     #: The parameters clients mirror into `Mcp-Param-*` headers, which must agree with the body.
     headers: tuple[MirroredParameter, ...] = ()
+    #: Whether a call runs as a task (one of TASK_SUPPORT), and the questions it asks before its task starts.
+    task: str = "forbidden"
+    ask_first: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,9 @@ class McpActions:
         envelope = {VERSION_KEY: MODERN, CAPABILITIES_KEY: ALL_CAPABILITIES if capabilities is None else capabilities}
         params["_meta"] = envelope | (meta or {})
         sent = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method}
-        name = params.get("uri") if method == "resources/read" else params.get("name")
-        sent |= {"Mcp-Name": name} if method in ("tools/call", "prompts/get", "resources/read") else {}
+        named = {"resources/read": "uri", "tasks/get": "taskId", "tasks/update": "taskId", "tasks/cancel": "taskId"}
+        name = params.get(named.get(method, "name"))
+        sent |= {"Mcp-Name": name} if method in ("tools/call", "prompts/get", *named) else {}
         body = {"jsonrpc": "2.0", "id": id, "method": method, "params": params}
         return self.post(body, sent | (headers or {}), **kwargs)
 

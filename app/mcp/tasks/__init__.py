@@ -1,0 +1,31 @@
+"""Tasks (the `io.modelcontextprotocol/tasks` extension, SEP-2663), plugged into the engine.
+
+A tool declared with `@tool(task="optional")` or `task="required"` runs as a task for a
+2026-07-28 client that lists the extension in its request's capabilities: `tools/call`
+answers at once with the task (`resultType: "task"`), the tool runs in the background, and
+the client follows it with `tasks/get` (status, questions, then the result or error),
+answers questions with `tasks/update` and stops it with `tasks/cancel`, on any worker or
+instance: tasks live in the shared store for MCP_TASK_TTL_SECONDS. All of it lives here and
+reaches the engine in one place, `init_app`; to remove it, delete this folder and its line
+in `MCP_EXTENSIONS` (tools declared with `task=` then run as usual).
+
+- `methods`  the tools/call wrapper that starts tasks; tasks/get, tasks/update, tasks/cancel
+- `store`    task records in the shared store, and what a client reads of them
+- `runner`   the threads that run tasks, their way to the client, their alive marks
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.mcp.server import dispatch
+from app.mcp.server.discovery import declare_extension
+from app.mcp.tasks import methods
+
+
+def init_app(app: Flask) -> None:
+    declare_extension(app, methods.EXTENSION, {}, versions=methods.VERSIONS)
+    dispatch.wrap_method(app, "tools/call", methods.start)
+    dispatch.add_method(app, "tasks/get", methods.get_task, named="taskId")
+    dispatch.add_method(app, "tasks/update", methods.update_task, named="taskId")
+    dispatch.add_method(app, "tasks/cancel", methods.cancel_task, named="taskId")

@@ -1,0 +1,106 @@
+"""What a client of the tasks extension sends: a `tools/call` that may start a task, and `tasks/*` to follow it.
+
+Every one of them needs the extension in the request's client capabilities (-32021 without), and
+reaches only the caller's own tasks: another's reads as unknown (-32602), as does an expired one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+from pydantic import ValidationError
+
+from app.mcp.errors import INVALID_PARAMS, METHOD_NOT_FOUND, MISSING_CLIENT_CAPABILITY, ProtocolError
+from app.mcp.server import invoke
+from app.mcp.server.channel import checked_answer
+from app.mcp.specs import ToolSpec
+from app.mcp.tasks import runner, store
+
+if TYPE_CHECKING:
+    from app.mcp.server.call import Call
+    from app.mcp.server.dispatch import Handler
+
+EXTENSION = "io.modelcontextprotocol/tasks"
+#: The revisions the extension is written for (its capabilities travel with each request).
+VERSIONS = ("2026-07-28",)
+
+
+def start(handler: Handler, call: Call) -> dict[str, Any]:
+    """`tools/call`: run a task-supporting tool as a task when the client follows tasks, else as usual.
+
+    A tool that requires a task refuses clients that do not follow them. Its `ask_first` questions are
+    asked on the call itself (an input-required result) before the task starts; invalid arguments are
+    answered at once, as any call's.
+    """
+    spec = call.spec
+    if not isinstance(spec, ToolSpec) or spec.task == "forbidden" or call.envelope.version not in VERSIONS:
+        return handler(call)
+    if not declared(call):
+        if spec.task == "optional":
+            return handler(call)
+        raise missing_extension()
+    arguments = call.params.get("arguments") or {}
+    try:
+        spec.arguments.model.model_validate(arguments)
+    except ValidationError as error:
+        return invoke.error_result(f"Invalid arguments for {spec.name}: {invoke.describe(error)}")
+    answered = call.context().ask(spec.ask_first) if spec.ask_first else {}
+    record = store.create(call.principal, spec.name)
+    job = runner.Job(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        record, spec, arguments, call.principal, dict(call.envelope.client_capabilities), answered,
+    )  # fmt: skip
+    runner.runner(current_app.config["MCP_TASK_THREADS"]).submit(job)
+    created = store.view(record)
+    return {"resultType": "task"} | created
+
+
+def get_task(call: Call) -> dict[str, Any]:
+    """`tasks/get`: the task's status, with its outstanding questions, its result or its error."""
+    return store.view(_task(call))
+
+
+def update_task(call: Call) -> dict[str, Any]:
+    """`tasks/update`: answers to the task's outstanding questions (others are ignored, as the extension asks)."""
+    record = _task(call)
+    responses = call.params.get("inputResponses")
+    if not isinstance(responses, dict):
+        raise ProtocolError(INVALID_PARAMS, "inputResponses must be an object")
+    waiting = store.outstanding(record) if record["status"] == "input_required" else {}
+    for key, response in responses.items():
+        if key in waiting:
+            store.answer(record, key, checked_answer(key, waiting[key]["method"], response))
+    return {}
+
+
+def cancel_task(call: Call) -> dict[str, Any]:
+    """`tasks/cancel`: ask the task to stop; the runner ends it as cancelled when it sees that (a task
+    that has ended already stays as it is)."""
+    record = _task(call)
+    if record["status"] not in store.TERMINAL:
+        store.request_cancel(record)
+    return {}
+
+
+def declared(call: Call) -> bool:
+    """Whether the request's client capabilities include the extension."""
+    extensions = call.envelope.client_capabilities.get("extensions")
+    return isinstance(extensions, dict) and EXTENSION in extensions
+
+
+def missing_extension() -> ProtocolError:
+    data = {"requiredCapabilities": {"extensions": {EXTENSION: {}}}}
+    return ProtocolError(MISSING_CLIENT_CAPABILITY, f"Missing required client capability: {EXTENSION}", data, 400)
+
+
+def _task(call: Call) -> dict[str, Any]:
+    """The caller's task the request names, once the request may ask for it."""
+    if call.envelope.version not in VERSIONS:
+        raise ProtocolError(METHOD_NOT_FOUND, f"Method not found: {call.message.method}")
+    if not declared(call):
+        raise missing_extension()
+    record = store.find(call.params.get("taskId"), call.principal)
+    if record is None:
+        raise ProtocolError(INVALID_PARAMS, "Failed to retrieve task: Task not found")
+    return record
