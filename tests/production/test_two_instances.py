@@ -45,6 +45,8 @@ POLL_INTERVAL = 0.1
 SETTLED_STREAK = 6
 REDIRECT = "http://127.0.0.1:9999/callback"
 MULTI_ROUND = "test_input_required_result_multi_round"
+TASKS = {"elicitation": {}, "extensions": {"io.modelcontextprotocol/tasks": {}}}
+TASK_BOUND = 10.0  # seconds for a task to show an answer or a cancel given on the other instance
 
 
 @dataclass(frozen=True)
@@ -222,12 +224,27 @@ def legacy(
     return mcp_post(http, base, token, body, headers, stream)
 
 
-def modern_call(http: requests.Session, base: str, token: str, name: str, extra: dict[str, Any]) -> dict[str, Any]:
+def modern_call(
+    http: requests.Session, base: str, token: str, name: str, extra: dict[str, Any], capabilities: Any = None
+) -> dict[str, Any]:
     """Send a 2026-07-28 tools/call (no session, everything in the request); return its result."""
-    meta = {VERSION_KEY: MODERN, CAPABILITIES_KEY: {"elicitation": {}}}
-    params = {"name": name, "arguments": {}} | extra | {"_meta": meta}
-    headers = {"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": name}
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+    params = {"name": name, "arguments": {}} | extra
+    return modern_request(http, base, token, "tools/call", params, name, capabilities)
+
+
+def modern_request(
+    http: requests.Session,
+    base: str,
+    token: str,
+    method: str,
+    params: dict[str, Any],
+    name: str | None = None,
+    capabilities: Any = None,
+) -> dict[str, Any]:
+    """Send a 2026-07-28 request, `name` in its Mcp-Name header; return its result."""
+    meta = {VERSION_KEY: MODERN, CAPABILITIES_KEY: capabilities or {"elicitation": {}}}
+    headers = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method} | ({"Mcp-Name": name} if name else {})
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params | {"_meta": meta}}
     response = mcp_post(http, base, token, body, headers)
     assert response.status_code == 200, response.text
     [message] = messages(response)
@@ -496,6 +513,43 @@ def test_a_resource_change_made_on_b_reaches_a_listener_on_a_within_a_second(
     assert updated["method"] == "notifications/resources/updated" and updated["params"]["uri"] == "profile://me"
     assert updated["params"]["_meta"] == {"io.modelcontextprotocol/subscriptionId": 9}
     assert took < CHANGE_BOUND
+    assert traffic.server_errors == 0
+
+
+def test_a_task_started_on_a_is_followed_answered_and_cancelled_through_b(
+    cluster: Cluster, traffic: Traffic, personal_token: str
+) -> None:
+    """Tasks live in the shared store: B reads, answers and cancels what runs on a worker of A."""
+    http = traffic.session()
+
+    def on_b(method: str, task_id: str, **params: Any) -> dict[str, Any]:
+        return modern_request(http, cluster.b, personal_token, f"tasks/{method}", {"taskId": task_id} | params,
+                              task_id, TASKS)  # fmt: skip
+
+    def until_on_b(task_id: str, done) -> tuple[dict[str, Any], float]:
+        start = time.monotonic()
+        while time.monotonic() - start < TASK_BOUND:
+            task = on_b("get", task_id)
+            if done(task):
+                return task, time.monotonic() - start
+            time.sleep(POLL_INTERVAL)
+        raise AssertionError(f"task {task_id} as B saw it last: {task}")
+
+    asking = modern_call(http, cluster.a, personal_token, "confirm_delete", {"arguments": {"filename": "a.txt"}}, TASKS)
+    assert asking["resultType"] == "task"
+    question, _ = until_on_b(asking["taskId"], lambda task: task["status"] == "input_required")
+    assert list(question["inputRequests"]) == ["confirm"]
+    on_b("update", asking["taskId"], inputResponses={"confirm": {"action": "accept", "content": {"confirm": True}}})
+    answered, answer_took = until_on_b(asking["taskId"], lambda task: task["status"] == "completed")
+    assert answered["result"]["content"][0]["text"] == "Deleted a.txt."
+
+    running = modern_call(http, cluster.a, personal_token, "slow_compute", {"arguments": {"seconds": 120}}, TASKS)
+    assert on_b("get", running["taskId"])["status"] == "working"
+    assert on_b("cancel", running["taskId"])["resultType"] == "complete"
+    cancelled, cancel_took = until_on_b(running["taskId"], lambda task: task["status"] != "working")
+    print(f"\ntasks run on A: answered through B, done in {answer_took * 1000:.0f} ms;"
+          f" cancelled through B, stopped in {cancel_took * 1000:.0f} ms")  # fmt: skip
+    assert cancelled["status"] == "cancelled"
     assert traffic.server_errors == 0
 
 
