@@ -8,7 +8,10 @@
 export const REVISIONS = ["2026-07-28", "2025-11-25"];
 const STATELESS = REVISIONS[0];
 const NAMED = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
+for (const method of ["tasks/get", "tasks/update", "tasks/cancel"]) NAMED[method] = "taskId";
 const CAPABILITIES = { elicitation: {} };
+/** The tasks extension: a request that lists it may be answered with a task (2026-07-28). */
+export const TASKS = "io.modelcontextprotocol/tasks";
 const CLIENT_INFO = { name: "playground", version: "1" };
 const JSON_HEADERS = { "Content-Type": "application/json", Accept: "application/json, text/event-stream" };
 let nextId = 1;
@@ -131,13 +134,17 @@ export class McpClient {
     if (this.link !== opening) await this.end(opening); // the revision changed meanwhile
   }
 
-  /** The headers and body of a request on `via`, as its revision frames it. */
-  envelope(via, method, params, id, progressToken) {
+  /** The headers and body of a request on `via`, as its revision frames it; `asTask` lists the tasks extension
+   * in its capabilities (as every tasks/ request does), so that the server may answer with a task. */
+  envelope(via, method, params, id, progressToken, asTask = false) {
     const meta = progressToken === undefined ? {} : { progressToken };
     const headers = { ...JSON_HEADERS, "MCP-Protocol-Version": via.revision };
     if (via.revision === STATELESS) {
       meta["io.modelcontextprotocol/protocolVersion"] = via.revision;
-      meta["io.modelcontextprotocol/clientCapabilities"] = CAPABILITIES;
+      const followsTasks = asTask || method.startsWith("tasks/");
+      meta["io.modelcontextprotocol/clientCapabilities"] = followsTasks
+        ? { ...CAPABILITIES, extensions: { [TASKS]: {} } }
+        : CAPABILITIES;
       meta["io.modelcontextprotocol/logLevel"] = this.logLevel;
       headers["Mcp-Method"] = method;
       if (NAMED[method]) headers["Mcp-Name"] = headerValue(String(params[NAMED[method]]));
@@ -149,9 +156,10 @@ export class McpClient {
     return { headers, body };
   }
 
-  async send(via, method, params, { onNotification = () => {}, onRequest, progressToken, signal, exchange = {} } = {}) {
+  async send(via, method, params, options = {}) {
+    const { onNotification = () => {}, onRequest, progressToken, signal, exchange = {}, asTask } = options;
     const id = nextId++;
-    const { headers, body } = this.envelope(via, method, params, id, progressToken);
+    const { headers, body } = this.envelope(via, method, params, id, progressToken, asTask);
     Object.assign(exchange, { revision: via.revision, headers, body, notifications: [] });
     if (signal?.aborted) throw new Cancelled();
     const cancel = () => {

@@ -7,6 +7,7 @@ import { Cancelled, McpClient, REVISIONS } from "./mcp-client.js";
 import * as render from "./mcp-render.js";
 import { Call, initConsole } from "./playground-console.js";
 import { onNotification, show } from "./playground-outcome.js";
+import { follow, needsTask, statusLine } from "./playground-tasks.js";
 import { schemaFields } from "./schema-form.js";
 import { templateSchema, expand, promptSchema, annotationTags, completer } from "./playground-items.js";
 
@@ -115,14 +116,24 @@ function open(kind, item, button) {
   const cancel = el("button", "button secondary", "Cancel");
   Object.assign(cancel, { type: "button", hidden: true });
   const bare = kind === "resource" || kind === "skill"; // nothing to fill in: read it
-  const form = el("form", "call-form", bare ? "" : fields.element, el("div", "actions", submit, cancel));
+  const asTask = taskChoice(kind);
+  const form = el("form", "call-form", bare ? "" : fields.element, asTask || "", el("div", "actions", submit, cancel));
   cancel.addEventListener("click", () => form.call?.cancel());
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     run(kind, item, fields.read(), form, cancel); // several calls may run: the form shows the latest
   });
+  form.asTask = asTask?.querySelector("input");
   $("detail-body").replaceChildren(...describe(kind, item), form);
   title.focus();
+}
+
+/** For a tool in 2026-07-28, a box to start it as a task (a tool that supports none answers as usual). */
+function taskChoice(kind) {
+  if (kind !== "tool" || client.revision !== REVISIONS[0]) return null;
+  const box = Object.assign(document.createElement("input"), { type: "checkbox", id: "as-task" });
+  const hint = el("span", "muted", " (the call answers at once; its status is followed until the result comes)");
+  return el("p", "task-choice", el("label", null, box, " Start as a task"), hint);
 }
 
 function describe(kind, item) {
@@ -161,7 +172,12 @@ async function run(kind, item, values, form, cancel) {
   };
   const actions = { read: (uri) => run("resource", { uri }, {}, form, cancel) };
   const heading = method === "resources/read" ? `Resource ${params.uri}` : "Result";
-  await show(heading, () => tracked(call, () => interact(call, method, params, notify)), view, actions, current);
+  const asTask = form.asTask?.checked === true;
+  const onTask = (task) => {
+    if (current()) $("outcome").replaceChildren(el("p", "muted", `${statusLine(task)} (call #${call.number})`));
+  };
+  const perform = () => interact(call, method, params, notify, { asTask, onTask });
+  await show(heading, () => tracked(call, perform), view, actions, current);
   if (current()) cancel.hidden = true;
 }
 
@@ -185,14 +201,23 @@ function callFor(kind, item, values) {
   return ["resources/read", { uri }, render.resourceResult];
 }
 
-/** Call `method` for `call`; while the server answers input-required, ask the person and call again. */
-async function interact(call, method, params, onNotification) {
+/** Call `method` for `call`; while the server answers input-required, ask the person and call again. A call
+ * `asTask` may be answered with a task, followed to its end; a tool that runs only as a task is called again so. */
+async function interact(call, method, params, onNotification, { asTask = false, onTask = () => {} } = {}) {
   const progressToken = method === "tools/call" ? `playground-${call.number}` : undefined;
   const onRequest = (message) => answerQuestion(message, call.signal);
-  const options = { progressToken, onNotification, onRequest, signal: call.signal };
+  const options = { progressToken, onNotification, onRequest, signal: call.signal, asTask };
   let request = params;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const result = await client.request(method, request, { ...options, exchange: call.exchange() });
+    let result;
+    try {
+      result = await client.request(method, request, { ...options, exchange: call.exchange() });
+    } catch (error) {
+      if (options.asTask || !needsTask(error)) throw error;
+      options.asTask = true; // the tool runs only as a task: ask again, as one
+      continue;
+    }
+    if (result.resultType === "task") return follow(client, call, result, onTask);
     if (result.resultType !== "input_required") return result;
     const inputResponses = await answerAll(result.inputRequests, call.signal);
     if (call.signal.aborted) throw new Cancelled(); // cancelled while the person was asked

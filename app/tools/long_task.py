@@ -1,4 +1,8 @@
-"""A long task: report progress as it goes, and stop early if the client cancels."""
+"""A long task: report progress as it goes, and stop early if the client cancels.
+
+`task="optional"`: a client of the tasks extension gets a task it follows with tasks/get (the
+playground's "Start as a task"); any other client gets the result at the end of the call.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pydantic import Field
 from app.mcp import Context, tool
 
 
-@tool(read_only=True, open_world=False)
+@tool(read_only=True, open_world=False, task="optional")
 def count_slowly(
     ctx: Context,
     to: Annotated[int, Field(ge=1, le=100), "How far to count"] = 5,

@@ -288,6 +288,60 @@ def test_a_running_call_can_be_cancelled(deployment: LiveApp, page: Page, revisi
     assert entry.locator(".call-state").inner_text() == seen
 
 
+def test_a_tool_started_as_a_task_is_followed_to_its_result(deployment: LiveApp, page: Page) -> None:
+    """Start as a task: the call answers with the task, the page polls tasks/get and shows its status, then the
+    result; every request is in the call's history."""
+    open_item(page, deployment, "count_slowly")
+    page.get_by_label("To", exact=True).fill("3")
+    page.get_by_label("Delay").fill("0.5")
+    page.get_by_label("Start as a task").check()
+    page.get_by_role("button", name="Call tool").click()
+    page.locator("#outcome").get_by_text(re.compile(r"^Task .* working")).wait_for()
+    page.locator("#outcome").get_by_text("Counted to 3.", exact=True).wait_for(timeout=RUN_TIMEOUT * 1000)
+    entry = history_entry(page, 1)
+    assert entry.locator(".call-state").inner_text().startswith("ok")
+    assert '"resultType": "task"' in entry.inner_text() and '"method": "tasks/get"' in entry.inner_text()
+
+
+def test_a_task_asks_in_the_page_and_a_tool_that_needs_a_task_gets_one(deployment: LiveApp, page: Page) -> None:
+    """A task's question comes through tasks/get and is answered with tasks/update; a tool that runs only as a
+    task (-32021 without) is called again as one."""
+    open_item(page, deployment, "confirm_delete")
+    page.get_by_role("textbox", name="filename").fill("notes.txt")
+    page.get_by_label("Start as a task").check()
+    page.get_by_role("button", name="Call tool").click()
+    dialog = page.get_by_role("dialog", name="The server asks")
+    dialog.get_by_text("Delete notes.txt?").wait_for()
+    dialog.get_by_role("checkbox", name="confirm").check()
+    dialog.get_by_role("button", name="Send").click()
+    page.locator("#outcome").get_by_text("Deleted notes.txt.", exact=True).wait_for(timeout=RUN_TIMEOUT * 1000)
+    assert '"method": "tasks/update"' in history_entry(page, 1).inner_text()
+    pick(page, "failing_job")
+    page.get_by_role("button", name="Call tool").click()
+    failed = page.locator("#outcome").get_by_text("The job failed: the input could not be processed.", exact=True)
+    failed.wait_for(timeout=RUN_TIMEOUT * 1000)
+    assert '"code": -32021' in history_entry(page, 2).inner_text()
+
+
+def test_a_task_can_be_cancelled(deployment: LiveApp, page: Page) -> None:
+    sent: list[dict] = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.method == "POST" and r.post_data else None)
+    open_item(page, deployment, "slow_compute")
+    page.get_by_role("spinbutton", name="seconds").fill("60")
+    page.get_by_label("Start as a task").check()
+    page.get_by_role("button", name="Call tool").click()
+    page.locator("#outcome").get_by_text(re.compile(r"^Task .* working")).wait_for()
+    page.locator("#detail").get_by_role("button", name="Cancel").click()
+    page.get_by_role("heading", name="Cancelled").wait_for()
+    for _ in range(50):
+        if any(isinstance(m, dict) and m.get("method") == "tasks/cancel" for m in sent):
+            break
+        page.wait_for_timeout(100)
+    [cancel] = [m for m in sent if isinstance(m, dict) and m.get("method") == "tasks/cancel"]
+    [created] = [m for m in sent if isinstance(m, dict) and m.get("method") == "tools/call"]
+    assert cancel["params"]["taskId"] and created["params"]["name"] == "slow_compute"
+
+
 @pytest.mark.parametrize("revision", [MODERN, "2025-11-25"])
 def test_log_messages_reach_the_log_pane(deployment: LiveApp, page: Page, revision: str) -> None:
     choose_revision(page, deployment, revision)
