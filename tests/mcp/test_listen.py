@@ -34,8 +34,9 @@ def listen_app(make_app, **settings: str):
 class Stream:
     """An open listen stream, read in this thread (keep-alive comments every second bound each read)."""
 
-    def __init__(self, actions: McpActions, notifications: dict, id: int = 7) -> None:
-        self.response = actions.modern("subscriptions/listen", {"notifications": notifications}, id=id, buffered=False)
+    def __init__(self, actions: McpActions, notifications: dict, id: int = 7, capabilities=None) -> None:
+        params = {"notifications": notifications}
+        self.response = actions.modern("subscriptions/listen", params, id=id, capabilities=capabilities, buffered=False)
         self.chunks = iter(self.response.response)
         self.pending: list[dict] = []
 

@@ -14,6 +14,7 @@ from app import kv
 from app.mcp import elicitation, tool
 from app.mcp.signatures import SignatureError
 from app.mcp.tasks import store
+from tests.mcp.test_listen import Stream
 from tests.support.mcp_client import ALL_CAPABILITIES, McpActions
 
 TASKS = "io.modelcontextprotocol/tasks"
@@ -219,3 +220,32 @@ def test_a_bad_task_declaration_fails_at_import(declared):
         @tool(**declared)
         def broken() -> str:
             return ""
+
+
+def test_a_listener_hears_each_status_of_its_own_tasks(mcp_app, mcp):
+    mine = started(mcp, "confirm_delete", {"filename": "a.txt"})
+    other = McpActions(mcp_app.test_client(), token="other-token")
+    theirs = started(other, "slow_compute", {"seconds": 60})
+    stream = Stream(mcp, {"taskIds": [mine, theirs, "unknown"]}, capabilities=FOLLOWS)
+    try:
+        ack = stream.next()
+        assert ack["params"]["notifications"] == {"taskIds": [mine]}
+        asking = until(mcp, mine, lambda task: task["status"] == "input_required")
+        answer = {"confirm": {"action": "accept", "content": {"confirm": True}}}
+        tasks(mcp, "update", mine, inputResponses=answer)
+        heard = [stream.next()]
+        while heard[-1]["params"]["status"] != "completed":
+            heard.append(stream.next())
+    finally:
+        stream.close()
+        tasks(other, "cancel", theirs)
+    assert {message["method"] for message in heard} == {"notifications/tasks"}
+    assert {message["params"]["taskId"] for message in heard} == {mine}
+    assert heard[-1]["params"]["result"]["content"][0]["text"] == "Deleted a.txt."
+    assert heard[-1]["params"]["_meta"] == {"io.modelcontextprotocol/subscriptionId": 7}
+    assert asking["inputRequests"]["confirm"]["method"] == "elicitation/create"
+
+
+def test_listening_to_tasks_needs_the_extension(mcp):
+    refused = mcp.modern("subscriptions/listen", {"notifications": {"taskIds": ["x"]}}, capabilities={})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == -32021

@@ -519,7 +519,8 @@ def test_a_resource_change_made_on_b_reaches_a_listener_on_a_within_a_second(
 def test_a_task_started_on_a_is_followed_answered_and_cancelled_through_b(
     cluster: Cluster, traffic: Traffic, personal_token: str
 ) -> None:
-    """Tasks live in the shared store: B reads, answers and cancels what runs on a worker of A."""
+    """Tasks live in the shared store: B reads, answers and cancels what runs on a worker of A, and a listener on B
+    hears the end of a task A ran (Redis carries the change)."""
     http = traffic.session()
 
     def on_b(method: str, task_id: str, **params: Any) -> dict[str, Any]:
@@ -545,11 +546,24 @@ def test_a_task_started_on_a_is_followed_answered_and_cancelled_through_b(
 
     running = modern_call(http, cluster.a, personal_token, "slow_compute", {"arguments": {"seconds": 120}}, TASKS)
     assert on_b("get", running["taskId"])["status"] == "working"
-    assert on_b("cancel", running["taskId"])["resultType"] == "complete"
-    cancelled, cancel_took = until_on_b(running["taskId"], lambda task: task["status"] != "working")
+    params = {
+        "notifications": {"taskIds": [running["taskId"]]},
+        "_meta": {VERSION_KEY: MODERN, CAPABILITIES_KEY: TASKS},
+    }
+    body = {"jsonrpc": "2.0", "id": 9, "method": "subscriptions/listen", "params": params}
+    headers = {"MCP-Protocol-Version": MODERN, "Mcp-Method": "subscriptions/listen"}
+    with mcp_post(traffic.session(), cluster.b, personal_token, body, headers, stream=True) as listening:
+        heard = stream_messages(listening)
+        assert next(heard)["params"]["notifications"] == {"taskIds": [running["taskId"]]}
+        assert on_b("cancel", running["taskId"])["resultType"] == "complete"
+        sent = time.monotonic()
+        notified = next(heard)
+        notice_took = time.monotonic() - sent
+    cancelled, _ = until_on_b(running["taskId"], lambda task: task["status"] != "working")
     print(f"\ntasks run on A: answered through B, done in {answer_took * 1000:.0f} ms;"
-          f" cancelled through B, stopped in {cancel_took * 1000:.0f} ms")  # fmt: skip
-    assert cancelled["status"] == "cancelled"
+          f" cancelled through B, heard on B's listen stream in {notice_took * 1000:.0f} ms")  # fmt: skip
+    assert notified["method"] == "notifications/tasks" and notified["params"]["status"] == "cancelled"
+    assert cancelled["status"] == "cancelled" and notice_took < TASK_BOUND
     assert traffic.server_errors == 0
 
 

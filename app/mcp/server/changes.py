@@ -27,7 +27,10 @@ from app.clock import utcnow
 from app.extensions import db
 
 CHANNEL = "mcp:changes"
-KINDS = ("tools", "prompts", "resources", "updated")
+#: The lists whose changes every listener may hear, and the kinds that name what changed (a resource's URI);
+#: an extension adds its own (`add_kind`: a task whose status changed).
+LISTS = ("tools", "prompts", "resources")
+NAMED_KINDS = {"updated"}
 #: Seconds between reads of the table (without Redis), and how long its rows are kept.
 POLL_SECONDS = 0.25
 KEEP_SECONDS = 60
@@ -57,17 +60,27 @@ class Change:
 
     @property
     def method(self) -> str:
-        """The notification that tells a client of it."""
+        """The notification that tells a client of a list change or a resource update."""
         return (
             "notifications/resources/updated" if self.kind == "updated" else f"notifications/{self.kind}/list_changed"
         )
 
 
+def add_kind(kind: str) -> None:
+    """Carry changes of an extension's `kind`, each naming what changed (its listen source makes the notification)."""
+    NAMED_KINDS.add(kind)
+
+
+def known(kind: str, uri: str | None) -> bool:
+    """Whether a change is one this server makes: a list's, or one naming what changed."""
+    return (kind in LISTS and uri is None) or (kind in NAMED_KINDS and isinstance(uri, str) and bool(uri))
+
+
 def publish(change: Change) -> None:
     """Tell every listener of every process. The table is written on a connection of its own: the caller's
     session, and whatever it has pending, are left alone."""
-    if change.kind not in KINDS or (change.kind == "updated") != bool(change.uri):
-        raise ValueError("a change is a list (tools, prompts, resources) or an updated resource's URI")
+    if not known(change.kind, change.uri):
+        raise ValueError("a change is a list (tools, prompts, resources) or names what changed (a resource's URI)")
     client = current_app.extensions.get("redis")
     if client is not None:
         broadcast.publish(client, CHANNEL, json.dumps(asdict(change)))
@@ -144,13 +157,13 @@ class Hub:
             kind, uri = found["kind"], found.get("uri")
         except (ValueError, KeyError, TypeError):
             return
-        if kind in KINDS and (uri is None or isinstance(uri, str)):
+        if isinstance(kind, str) and known(kind, uri):
             self.deliver(Change(kind, uri))
 
     def _subscribed_again(self) -> None:
         """Back after a Redis outage: changes were missed, so every list may have changed (listeners list again)."""
         if self.subscribed_before:
-            for kind in ("tools", "prompts", "resources"):
+            for kind in LISTS:
                 self.deliver(Change(kind))
         self.subscribed_before = True
 

@@ -3,6 +3,7 @@
 The first message is `notifications/subscriptions/acknowledged` with the filter this server
 honours (resource URIs it does not serve to this caller are left out); then each change
 that passes the filter, every message tagged with the subscription's id (the request's).
+An extension adds a filter field of its own with `add_source` (tasks: `taskIds`).
 The stream is counted and capped like any other (app.mcp.server.streams); closing it ends
 the subscription, and a server that shuts down ends it with a result, as the spec asks.
 """
@@ -10,9 +11,11 @@ the subscription, and a server that shuts down ends it with a result, as the spe
 from __future__ import annotations
 
 import queue
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
+from flask import Flask, current_app
 
 from app.mcp.errors import INVALID_REQUEST, Cancelled, ProtocolError
 from app.mcp.server import changes, jsonrpc
@@ -28,6 +31,30 @@ LISTS = {"toolsListChanged": "tools", "promptsListChanged": "prompts", "resource
 #: Seconds between looks at whether the stream was closed, while nothing changes. Each look writes a short
 #: comment, so a client that hung up frees its place under the stream caps within seconds (as on GET streams).
 WAIT_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """What an extension's filter field brings a listener (tasks: `taskIds`): changes of one kind.
+
+    `honour(call, asked)` returns the part of the field's value this server keeps for the caller (or raises
+    the ProtocolError refusing it); `notification(change, honoured)` returns (method, params) for a change of
+    `kind` that the honoured filter lets through, else None.
+    """
+
+    kind: str
+    honour: Callable[[Call, Any], Any]
+    notification: Callable[[changes.Change, Any], tuple[str, dict[str, Any]] | None]
+
+
+def add_source(app: Flask, field: str, source: Source) -> None:
+    """Let listeners ask for an extension's notifications with `field` in their filter."""
+    app.extensions.setdefault("mcp_listen_sources", {})[field] = source
+    changes.add_kind(source.kind)
+
+
+def _sources() -> dict[str, Source]:
+    return current_app.extensions.get("mcp_listen_sources", {})
 
 
 def listen(call: Call) -> dict[str, Any]:
@@ -73,10 +100,16 @@ def _honoured(call: Call) -> dict[str, Any]:
             if found and not scopes.missing(call.principal.scopes, found[0].scopes):
                 readable.append(uri)
         honoured["resourceSubscriptions"] = readable
+    for field, source in _sources().items():
+        if asked.get(field) is not None:
+            honoured[field] = source.honour(call, asked[field])
     return honoured
 
 
 def _notification(change: changes.Change, honoured: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    for field, source in _sources().items():
+        if change.kind == source.kind:
+            return source.notification(change, honoured[field]) if field in honoured else None
     if change.kind == "updated":
         wanted = change.uri in honoured.get("resourceSubscriptions", ())
         return (change.method, {"uri": change.uri}) if wanted else None

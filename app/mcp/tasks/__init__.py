@@ -5,7 +5,8 @@ A tool declared with `@tool(task="optional")` or `task="required"` runs as a tas
 answers at once with the task (`resultType: "task"`), the tool runs in the background, and
 the client follows it with `tasks/get` (status, questions, then the result or error),
 answers questions with `tasks/update` and stops it with `tasks/cancel`, on any worker or
-instance: tasks live in the shared store for MCP_TASK_TTL_SECONDS. All of it lives here and
+instance: tasks live in the shared store for MCP_TASK_TTL_SECONDS. A `subscriptions/listen`
+filter may name `taskIds`, to hear each status change as `notifications/tasks`. All of it lives here and
 reaches the engine in one place, `init_app`; to remove it, delete this folder and its line
 in `MCP_EXTENSIONS` (tools declared with `task=` then run as usual).
 
@@ -18,9 +19,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.mcp.server import dispatch
+from app.mcp.server import dispatch, listen
 from app.mcp.server.discovery import declare_extension
-from app.mcp.tasks import methods
+from app.mcp.tasks import methods, store
 
 
 def init_app(app: Flask) -> None:
@@ -29,3 +30,4 @@ def init_app(app: Flask) -> None:
     dispatch.add_method(app, "tasks/get", methods.get_task, named="taskId")
     dispatch.add_method(app, "tasks/update", methods.update_task, named="taskId")
     dispatch.add_method(app, "tasks/cancel", methods.cancel_task, named="taskId")
+    listen.add_source(app, "taskIds", listen.Source(store.KIND, methods.honour_task_ids, methods.task_notification))

@@ -1,4 +1,5 @@
-"""What a client of the tasks extension sends: a `tools/call` that may start a task, and `tasks/*` to follow it.
+"""What a client of the tasks extension sends: a `tools/call` that may start a task, `tasks/*` to follow it, and
+`taskIds` in a `subscriptions/listen` filter to hear each status change (`notifications/tasks`).
 
 Every one of them needs the extension in the request's client capabilities (-32021 without), and
 reaches only the caller's own tasks: another's reads as unknown (-32602), as does an expired one.
@@ -12,7 +13,7 @@ from flask import current_app
 from pydantic import ValidationError
 
 from app.mcp.errors import INVALID_PARAMS, METHOD_NOT_FOUND, MISSING_CLIENT_CAPABILITY, ProtocolError
-from app.mcp.server import invoke
+from app.mcp.server import changes, invoke
 from app.mcp.server.channel import checked_answer
 from app.mcp.specs import ToolSpec
 from app.mcp.tasks import runner, store
@@ -81,6 +82,21 @@ def cancel_task(call: Call) -> dict[str, Any]:
     if record["status"] not in store.TERMINAL:
         store.request_cancel(record)
     return {}
+
+
+def honour_task_ids(call: Call, asked: Any) -> list[str]:
+    """`subscriptions/listen` with `taskIds`: the caller's own tasks among them (-32021 without the extension)."""
+    if not declared(call):
+        raise missing_extension()
+    if not isinstance(asked, list):
+        raise ProtocolError(INVALID_PARAMS, "notifications.taskIds must be a list of task ids")
+    return [task_id for task_id in asked if store.find(task_id, call.principal) is not None]
+
+
+def task_notification(change: changes.Change, task_ids: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """`notifications/tasks` for a listened task whose status changed: the task as `tasks/get` gives it."""
+    record = store.find_any(change.uri) if change.uri in task_ids else None
+    return ("notifications/tasks", store.view(record)) if record is not None else None
 
 
 def declared(call: Call) -> bool:

@@ -24,8 +24,11 @@ from flask import current_app
 from app import kv
 from app.auth.principal import Principal
 from app.mcp.errors import INTERNAL_ERROR
+from app.mcp.server import changes
 
 TERMINAL = ("completed", "failed", "cancelled")
+#: The kind of change a task's new status is, for its listeners (app.mcp.server.changes).
+KIND = "task"
 #: How often a client should poll (milliseconds), as told in every task.
 POLL_INTERVAL_MS = 1000
 #: Seconds an alive mark lasts; the running process renews it every third of that.
@@ -60,18 +63,24 @@ def create(principal: Principal, tool: str) -> dict[str, Any]:
 
 def find(task_id: Any, principal: Principal) -> dict[str, Any] | None:
     """The caller's task `task_id`, or None (no such task, expired, or someone else's: all read alike)."""
-    if not isinstance(task_id, str) or not 0 < len(task_id) <= 64:
-        return None
-    record = kv.store().get(_key(task_id))
+    record = find_any(task_id)
     return record if record is not None and record["owner"] == owner(principal) else None
 
 
-def save(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """Write the runner's new state of a task (until its TTL runs out: then it is gone)."""
-    record = record | changes | {"lastUpdatedAt": _now()}
+def find_any(task_id: Any) -> dict[str, Any] | None:
+    """The task `task_id`, whoever's it is (for those who checked already)."""
+    if not isinstance(task_id, str) or not 0 < len(task_id) <= 64:
+        return None
+    return kv.store().get(_key(task_id))
+
+
+def save(record: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """Write the runner's new state of a task (until its TTL runs out: then it is gone), and tell its listeners."""
+    record = record | fields | {"lastUpdatedAt": _now()}
     left = int(record["expires"] - time.time())
     if left > 0:
         kv.store().set(_key(record["taskId"]), record, left)
+        changes.publish(changes.Change(KIND, record["taskId"]))
     return record
 
 
