@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,19 +46,20 @@ class DatabaseStore:
         return json.loads(value) if value is not None else None
 
     def set(self, key: str, value: dict[str, Any], ttl: int) -> None:
-        db.session.execute(delete(Entry).where(Entry.expires_at <= utcnow()))
-        db.session.merge(Entry(key=key, value=json.dumps(value), expires_at=utcnow() + timedelta(seconds=ttl)))
-        db.session.commit()
+        with _writing():
+            db.session.execute(delete(Entry).where(Entry.expires_at <= utcnow()))
+            db.session.merge(Entry(key=key, value=json.dumps(value), expires_at=utcnow() + timedelta(seconds=ttl)))
 
     def pop(self, key: str) -> dict[str, Any] | None:
         """Remove and return `key`, atomically: of two workers, only one gets the value."""
-        row = db.session.execute(delete(Entry).where(Entry.key == key).returning(Entry.value, Entry.expires_at)).first()
-        db.session.commit()
+        with _writing():
+            deleted = delete(Entry).where(Entry.key == key).returning(Entry.value, Entry.expires_at)
+            row = db.session.execute(deleted).first()
         return json.loads(row.value) if row and aware(row.expires_at) > utcnow() else None
 
     def delete(self, key: str) -> None:
-        db.session.execute(delete(Entry).where(Entry.key == key))
-        db.session.commit()
+        with _writing():
+            db.session.execute(delete(Entry).where(Entry.key == key))
 
     def exists(self, key: str) -> bool:
         with db.engine.connect() as connection:
@@ -65,12 +68,11 @@ class DatabaseStore:
 
     def lock(self, key: str, ttl: int) -> bool:
         """Take the lock `key` for `ttl` seconds; False if another holds it (every worker and instance sees it)."""
-        db.session.execute(delete(Entry).where(Entry.expires_at <= utcnow()))
-        db.session.add(Entry(key=f"lock:{key}", value="{}", expires_at=utcnow() + timedelta(seconds=ttl)))
         try:
-            db.session.commit()
+            with _writing():
+                db.session.execute(delete(Entry).where(Entry.expires_at <= utcnow()))
+                db.session.add(Entry(key=f"lock:{key}", value="{}", expires_at=utcnow() + timedelta(seconds=ttl)))
         except IntegrityError:
-            db.session.rollback()
             return False
         return True
 
@@ -97,6 +99,18 @@ class DatabaseStore:
 
     def release(self, group: str, member: str) -> None:
         self.delete(f"lease:{group}/{member}")
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """Commit what the block wrote, or roll it back and raise: a session left in a failed transaction would
+    refuse every later use (a task's thread keeps one for its whole run)."""
+    try:
+        yield
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 #: Drop a group's expired leases, then add the member if fewer than the limit are left (atomic in Redis).
