@@ -53,7 +53,7 @@ def find_problems(config: dict[str, Any]) -> list[str]:
     if not config["MCP_PATH"].startswith("/") or config["MCP_PATH"] == "/":
         problems.append("MCP_PATH must be a path below /, such as /mcp")
     at_least_one = ("MCP_PAGE_SIZE", "MCP_MAX_STREAMS", "MCP_MAX_STREAMS_PER_CALLER", "MCP_KEEPALIVE_SECONDS")
-    for name in (*at_least_one, "MCP_TASK_TTL_SECONDS", "MCP_TASK_THREADS"):
+    for name in (*at_least_one, "MCP_TASK_TTL_SECONDS", "MCP_TASK_THREADS", "MCP_MAX_TASKS_PER_CALLER"):
         if config[name] < 1:
             problems.append(f"{name} must be at least 1")
     if not 1 <= config["PERSONAL_TOKEN_MAX_DAYS"] <= 3650:

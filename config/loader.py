@@ -120,6 +120,7 @@ def _mcp(values: dict[str, str]) -> dict[str, Any]:
         "MCP_KEEPALIVE_SECONDS": _int(values, "MCP_KEEPALIVE_SECONDS"),
         "MCP_TASK_TTL_SECONDS": _int(values, "MCP_TASK_TTL_SECONDS"),
         "MCP_TASK_THREADS": _int(values, "MCP_TASK_THREADS"),
+        "MCP_MAX_TASKS_PER_CALLER": _int(values, "MCP_MAX_TASKS_PER_CALLER"),
         "MCP_SESSION_HOURS": _int(values, "MCP_SESSION_HOURS"),
     }
 

@@ -115,8 +115,13 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
         ),
         Setting(
             "MCP_TASK_THREADS",
-            "tasks one worker process runs at once; more wait their turn (status working)",
+            "tasks one worker process runs at once; more wait their turn (status working), up to ten times as many",
             "16",
+        ),
+        Setting(
+            "MCP_MAX_TASKS_PER_CALLER",
+            "tasks one caller may have running or waiting at once, across every worker and instance; 429 above",
+            "20",
         ),
     ),
     "Authorization server": (

@@ -45,12 +45,13 @@ def tool(
     A parameter annotated with `header("Name")` is mirrored in the `Mcp-Param-Name` header
     (app/mcp/headers.py).
 
-    `task` says whether a call may run as a task, for clients of the tasks extension: "forbidden"
-    (the default), "optional" (as a task when the client can follow one), "required" (clients that
-    cannot are refused). A task runs in the background: the call answers at once, and the client
-    polls for the result. Inside a task, `ctx.ask` waits for the client's answers (`tasks/update`);
-    `ask_first` holds questions (built with `elicitation`...) asked before the task starts, on the
-    call itself, whose answers `ctx.ask` with the same keys returns.
+    `task` says whether a call may run as a task, for clients of the tasks extension (2026-07-28):
+    "forbidden" (the default), "optional" (as a task when the client can follow one), "required"
+    (2026-07-28 clients that cannot are refused; the older revisions call it as usual). A task runs
+    in the background: the call answers at once, and the client polls for the result. Inside a
+    task, `ctx.ask` waits for the client's answers (`tasks/update`); `ask_first` holds questions
+    (built with `elicitation`...) asked before the task starts, on the call itself, whose answers
+    `ctx.ask` with the same keys returns.
     """
 
     def register(fn: F) -> F:

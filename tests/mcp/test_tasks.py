@@ -13,7 +13,7 @@ import pytest
 from app import kv
 from app.mcp import elicitation, tool
 from app.mcp.signatures import SignatureError
-from app.mcp.tasks import store
+from app.mcp.tasks import runner, store
 from tests.mcp.test_listen import Stream
 from tests.support.mcp_client import ALL_CAPABILITIES, McpActions
 
@@ -177,17 +177,94 @@ def test_questions_asked_first_go_on_the_call_then_the_task_starts(mcp):
     assert done["result"]["content"][0]["text"] == "Hello from a task, Alice!"
 
 
-def test_a_task_whose_process_died_reads_as_failed(mcp_app, mcp):
+def test_a_task_whose_process_died_reads_as_failed_for_good(mcp_app, mcp):
     task_id = started(mcp, "slow_compute", {"seconds": 60})
     with mcp_app.app_context():
         kv.store().delete(f"mcp-task:{task_id}:alive")  # as when the process holding it is killed
     lost = tasks(mcp, "get", task_id)["result"]
     assert lost["status"] == "failed" and lost["error"]["code"] == -32603
+    assert tasks(mcp, "cancel", task_id)["result"]["resultType"] == "complete"
+    # The runner was only cut off here: it sees the cancel the verdict left, stops, and writes nothing over it.
+    deadline = time.monotonic() + DEADLINE
+    while task_id in runner.runner(1).held and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert task_id not in runner.runner(1).held
+    assert tasks(mcp, "get", task_id)["result"] == lost
+
+
+def test_an_unanswered_question_ends_with_the_task(make_app):
+    app = make_app(
+        MCP_STATIC_TOKENS="test-token-for-mcp", MCP_TOOL_PACKAGES="tests.mcp_fixtures", MCP_TASK_TTL_SECONDS="1"
+    )
+    mcp = McpActions(app.test_client())
+    task_id = started(mcp, "confirm_delete", {"filename": "x"})
+    deadline = time.monotonic() + DEADLINE
+    while task_id in runner.runner(1).held and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert task_id not in runner.runner(1).held  # its thread is free again
+    assert tasks(mcp, "get", task_id)["error"]["code"] == -32602
+
+
+def test_a_caller_holds_at_most_so_many_tasks(make_app):
+    app = make_app(MCP_STATIC_TOKENS="test-token-for-mcp,other-token", MCP_TOOL_PACKAGES="tests.mcp_fixtures",
+                   MCP_MAX_TASKS_PER_CALLER="2")  # fmt: skip
+    mcp, other = McpActions(app.test_client()), McpActions(app.test_client(), token="other-token")
+    first, second = started(mcp, "slow_compute", {"seconds": 60}), started(mcp, "slow_compute", {"seconds": 60})
+    refused = call(mcp, "slow_compute", {"seconds": 60})
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "5"
+    assert "2 tasks" in refused.get_json()["error"]["message"]
+    theirs = started(other, "slow_compute", {"seconds": 60})  # a place per caller
+    tasks(mcp, "cancel", first)
+    until(mcp, first, ended)
+    deadline = time.monotonic() + DEADLINE
+    while (again := call(mcp, "slow_compute", {"seconds": 60})).status_code == 429 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the place is freed once the runner has recorded the end
+    third = again.get_json()["result"]["taskId"]
+    for task_id, caller in ((second, mcp), (third, mcp), (theirs, other)):
+        tasks(caller, "cancel", task_id)
+        until(caller, task_id, ended)
+
+
+def test_a_store_failure_inside_a_task_fails_it(mcp, monkeypatch):
+    def broken(task_id, key):
+        raise ConnectionError("the store is away")
+
+    monkeypatch.setattr(store, "take_answer", broken)
+    task_id = started(mcp, "confirm_delete", {"filename": "x"})
+    done = until(mcp, task_id, ended)
+    assert done["status"] == "failed" and done["error"] == runner.STORE_FAILED.to_json()
+
+
+def test_on_shutdown_tasks_end_failed_and_new_ones_are_refused(mcp):
+    task_id = started(mcp, "slow_compute", {"seconds": 60})
+    try:
+        runner.drain()
+        done = until(mcp, task_id, ended)
+        assert done["status"] == "failed" and done["error"] == runner.RESTARTED.to_json()
+        refused = call(mcp, "slow_compute", {"seconds": 1})
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    finally:
+        runner._runner = None  # the next test's process is not shutting down
+
+
+def test_what_names_no_task_is_invalid_params(mcp):
+    task_id = started(mcp, "slow_compute", {"seconds": 0})
+    for wrong in (f"{task_id}:alive", task_id[:-1], task_id + "x", ""):
+        assert tasks(mcp, "get", wrong)["error"]["code"] == -32602, wrong
+    too_many = {"taskIds": [task_id] * 101}
+    refused = mcp.modern("subscriptions/listen", {"notifications": too_many}, capabilities=FOLLOWS)
+    assert refused.get_json()["error"]["code"] == -32602
+    until(mcp, task_id, ended)
+
+
+def test_a_bad_answer_among_good_ones_keeps_none(mcp):
+    task_id = started(mcp, "multi_input")
+    until(mcp, task_id, lambda task: task["status"] == "input_required")
+    answers = {"name": {"action": "accept", "content": {"name": "Ada"}}, "confirm": {"action": "perhaps"}}
+    assert tasks(mcp, "update", task_id, inputResponses=answers)["error"]["code"] == -32602
+    assert set(tasks(mcp, "get", task_id)["result"]["inputRequests"]) == {"name", "confirm"}
     tasks(mcp, "cancel", task_id)
-    assert tasks(mcp, "get", task_id)["result"]["status"] == "cancelled"
-    with mcp_app.app_context():
-        store.mark_alive(task_id)  # let the runner see the cancel and end it
-    until(mcp, task_id, lambda task: task["status"] == "cancelled" and "error" not in task)
+    assert until(mcp, task_id, ended)["status"] == "cancelled"
 
 
 def test_a_task_is_gone_after_its_ttl(make_app):

@@ -94,7 +94,7 @@ def _events(
 def _notification(change: changes.Change, session_id: str, principal: Principal) -> dict[str, Any] | None:
     if change.kind in changes.LISTS:
         return jsonrpc.notification(change.method, {})
-    if change.kind != "updated":
+    if change.kind != changes.UPDATED:
         return None  # an extension's change (a task's): 2026-07-28 listeners only
     if change.uri not in sessions.load(session_id, principal)["subscriptions"]:
         return None

@@ -27,10 +27,10 @@ from app.clock import utcnow
 from app.extensions import db
 
 CHANNEL = "mcp:changes"
-#: The lists whose changes every listener may hear, and the kinds that name what changed (a resource's URI);
-#: an extension adds its own (`add_kind`: a task whose status changed).
+#: The lists whose changes every listener may hear, and the kind that names what changed (a resource's URI);
+#: an extension adds kinds of its own (`add_kind`: a task whose status changed, named by its id).
 LISTS = ("tools", "prompts", "resources")
-NAMED_KINDS = {"updated"}
+UPDATED = "updated"
 #: Seconds between reads of the table (without Redis), and how long its rows are kept.
 POLL_SECONDS = 0.25
 KEEP_SECONDS = 60
@@ -53,7 +53,8 @@ class ChangeRow(db.Model):
 
 @dataclass(frozen=True)
 class Change:
-    """A list that changed ("tools", "prompts", "resources"), or a resource that was updated ("updated", uri)."""
+    """A list that changed ("tools", "prompts", "resources"), or what changed, named: a resource that was updated
+    ("updated", its URI), or an extension's thing (a task whose status changed: "task", its id in `uri`)."""
 
     kind: str
     uri: str | None = None
@@ -61,25 +62,24 @@ class Change:
     @property
     def method(self) -> str:
         """The notification that tells a client of a list change or a resource update."""
-        return (
-            "notifications/resources/updated" if self.kind == "updated" else f"notifications/{self.kind}/list_changed"
-        )
+        return "notifications/resources/updated" if self.kind == UPDATED else f"notifications/{self.kind}/list_changed"
 
 
-def add_kind(kind: str) -> None:
+def add_kind(app: Flask, kind: str) -> None:
     """Carry changes of an extension's `kind`, each naming what changed (its listen source makes the notification)."""
-    NAMED_KINDS.add(kind)
+    app.extensions.setdefault("mcp_change_kinds", {UPDATED}).add(kind)
 
 
-def known(kind: str, uri: str | None) -> bool:
-    """Whether a change is one this server makes: a list's, or one naming what changed."""
-    return (kind in LISTS and uri is None) or (kind in NAMED_KINDS and isinstance(uri, str) and bool(uri))
+def known(app: Flask, kind: str, uri: str | None) -> bool:
+    """Whether a change is one this app makes: a list's, or one naming what changed."""
+    named = app.extensions.get("mcp_change_kinds", {UPDATED})
+    return (kind in LISTS and uri is None) or (kind in named and isinstance(uri, str) and bool(uri))
 
 
 def publish(change: Change) -> None:
     """Tell every listener of every process. The table is written on a connection of its own: the caller's
     session, and whatever it has pending, are left alone."""
-    if not known(change.kind, change.uri):
+    if not known(current_app, change.kind, change.uri):
         raise ValueError("a change is a list (tools, prompts, resources) or names what changed (a resource's URI)")
     client = current_app.extensions.get("redis")
     if client is not None:
@@ -157,7 +157,7 @@ class Hub:
             kind, uri = found["kind"], found.get("uri")
         except (ValueError, KeyError, TypeError):
             return
-        if isinstance(kind, str) and known(kind, uri):
+        if isinstance(kind, str) and known(self.app, kind, uri):
             self.deliver(Change(kind, uri))
 
     def _subscribed_again(self) -> None:

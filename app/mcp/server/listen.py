@@ -50,7 +50,7 @@ class Source:
 def add_source(app: Flask, field: str, source: Source) -> None:
     """Let listeners ask for an extension's notifications with `field` in their filter."""
     app.extensions.setdefault("mcp_listen_sources", {})[field] = source
-    changes.add_kind(source.kind)
+    changes.add_kind(app, source.kind)
 
 
 def _sources() -> dict[str, Source]:
@@ -110,7 +110,7 @@ def _notification(change: changes.Change, honoured: dict[str, Any]) -> tuple[str
     for field, source in _sources().items():
         if change.kind == source.kind:
             return source.notification(change, honoured[field]) if field in honoured else None
-    if change.kind == "updated":
+    if change.kind == changes.UPDATED:
         wanted = change.uri in honoured.get("resourceSubscriptions", ())
         return (change.method, {"uri": change.uri}) if wanted else None
     wanted = any(honoured.get(field) for field, kind in LISTS.items() if kind == change.kind)

@@ -22,6 +22,7 @@ import logging
 import secrets
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app
@@ -63,10 +64,26 @@ def init_app(app: Flask) -> None:
     _everywhere.add(registry)
 
 
+#: What else ends when the process shuts down (an extension's background work: running tasks).
+_drain_hooks: list[Callable[[], None]] = []
+
+
+def on_drain(hook: Callable[[], None]) -> None:
+    """Call `hook` too when the process shuts down (once, however many apps register it)."""
+    if hook not in _drain_hooks:
+        _drain_hooks.append(hook)
+
+
 def drain() -> None:
-    """The process is shutting down (SIGTERM): end every open stream of every app it serves."""
+    """The process is shutting down (SIGTERM): end every open stream of every app it serves, and what else
+    registered with `on_drain`."""
     for registry in list(_everywhere):
         registry.drain()
+    for hook in _drain_hooks:
+        try:
+            hook()
+        except Exception:
+            log.exception("a shutdown hook failed")
 
 
 @dataclass(eq=False)

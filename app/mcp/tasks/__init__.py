@@ -8,7 +8,8 @@ answers questions with `tasks/update` and stops it with `tasks/cancel`, on any w
 instance: tasks live in the shared store for MCP_TASK_TTL_SECONDS. A `subscriptions/listen`
 filter may name `taskIds`, to hear each status change as `notifications/tasks`. All of it lives here and
 reaches the engine in one place, `init_app`; to remove it, delete this folder and its line
-in `MCP_EXTENSIONS` (tools declared with `task=` then run as usual).
+in `MCP_EXTENSIONS` (tools declared with `task=` then run as usual; the declaration itself,
+`task` and `ask_first` of `@tool`, stays in app/mcp, where tool authors find it).
 
 - `methods`  the tools/call wrapper that starts tasks; tasks/get, tasks/update, tasks/cancel
 - `store`    task records in the shared store, and what a client reads of them
@@ -19,9 +20,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.mcp.server import dispatch, listen
+from app.mcp.server import dispatch, listen, streams
 from app.mcp.server.discovery import declare_extension
-from app.mcp.tasks import methods, store
+from app.mcp.tasks import methods, runner, store
 
 
 def init_app(app: Flask) -> None:
@@ -31,3 +32,4 @@ def init_app(app: Flask) -> None:
     dispatch.add_method(app, "tasks/update", methods.update_task, named="taskId")
     dispatch.add_method(app, "tasks/cancel", methods.cancel_task, named="taskId")
     listen.add_source(app, "taskIds", listen.Source(store.KIND, methods.honour_task_ids, methods.task_notification))
+    streams.on_drain(runner.drain)

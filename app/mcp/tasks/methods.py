@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 EXTENSION = "io.modelcontextprotocol/tasks"
 #: The revisions the extension is written for (its capabilities travel with each request).
 VERSIONS = ("2026-07-28",)
+#: Task ids one subscription may listen to.
+MAX_LISTENED = 100
 
 
 def start(handler: Handler, call: Call) -> dict[str, Any]:
@@ -48,11 +50,18 @@ def start(handler: Handler, call: Call) -> dict[str, Any]:
         return invoke.error_result(f"Invalid arguments for {spec.name}: {invoke.describe(error)}")
     answered = call.context().ask(spec.ask_first) if spec.ask_first else {}
     record = store.create(call.principal, spec.name)
+    if record is None:
+        limit = current_app.config["MCP_MAX_TASKS_PER_CALLER"]
+        raise runner.refusal(429, f"Too Many Requests: more than {limit} tasks running or waiting for this caller")
     job = runner.Job(
         current_app._get_current_object(),  # type: ignore[attr-defined]
         record, spec, arguments, call.principal, dict(call.envelope.client_capabilities), answered,
     )  # fmt: skip
-    runner.runner(current_app.config["MCP_TASK_THREADS"]).submit(job)
+    try:
+        runner.runner(current_app.config["MCP_TASK_THREADS"]).submit(job)
+    except ProtocolError:
+        store.discard(record, call.principal)
+        raise
     created = store.view(record)
     return {"resultType": "task"} | created
 
@@ -69,9 +78,10 @@ def update_task(call: Call) -> dict[str, Any]:
     if not isinstance(responses, dict):
         raise ProtocolError(INVALID_PARAMS, "inputResponses must be an object")
     waiting = store.outstanding(record) if record["status"] == "input_required" else {}
-    for key, response in responses.items():
-        if key in waiting:
-            store.answer(record, key, checked_answer(key, waiting[key]["method"], response))
+    answers = {key: checked_answer(key, waiting[key]["method"], response)
+               for key, response in responses.items() if key in waiting}  # fmt: skip
+    for key, response in answers.items():  # all checked first: a bad answer leaves none of them kept
+        store.answer(record, key, response)
     return {}
 
 
@@ -88,9 +98,9 @@ def honour_task_ids(call: Call, asked: Any) -> list[str]:
     """`subscriptions/listen` with `taskIds`: the caller's own tasks among them (-32021 without the extension)."""
     if not declared(call):
         raise missing_extension()
-    if not isinstance(asked, list):
-        raise ProtocolError(INVALID_PARAMS, "notifications.taskIds must be a list of task ids")
-    return [task_id for task_id in asked if store.find(task_id, call.principal) is not None]
+    if not isinstance(asked, list) or len(asked) > MAX_LISTENED:
+        raise ProtocolError(INVALID_PARAMS, f"notifications.taskIds must be a list of at most {MAX_LISTENED} task ids")
+    return [task_id for task_id in dict.fromkeys(asked) if store.find(task_id, call.principal) is not None]
 
 
 def task_notification(change: changes.Change, task_ids: list[str]) -> tuple[str, dict[str, Any]] | None:
@@ -106,6 +116,7 @@ def declared(call: Call) -> bool:
 
 
 def missing_extension() -> ProtocolError:
+    """-32021, naming the extension the request lacks."""
     data = {"requiredCapabilities": {"extensions": {EXTENSION: {}}}}
     return ProtocolError(MISSING_CLIENT_CAPABILITY, f"Missing required client capability: {EXTENSION}", data, 400)
 

@@ -14,6 +14,7 @@ outstanding, and a task whose process is gone reads as failed (or cancelled, if 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ from app.mcp.server import changes
 TERMINAL = ("completed", "failed", "cancelled")
 #: The kind of change a task's new status is, for its listeners (app.mcp.server.changes).
 KIND = "task"
+#: What a task id looks like (`secrets.token_urlsafe(24)`): anything else names no task.
+TASK_ID = re.compile(r"[A-Za-z0-9_-]{32}")
 #: How often a client should poll (milliseconds), as told in every task.
 POLL_INTERVAL_MS = 1000
 #: Seconds an alive mark lasts; the running process renews it every third of that.
@@ -42,12 +45,15 @@ def owner(principal: Principal) -> str:
     return hashlib.sha256(f"{principal.subject}\0{principal.client_id or ''}".encode()).hexdigest()
 
 
-def create(principal: Principal, tool: str) -> dict[str, Any]:
-    """Make a task record, durably (a `tasks/get` anywhere finds it once this returns), marked alive."""
+def create(principal: Principal, tool: str) -> dict[str, Any] | None:
+    """Make a task record, durably (a `tasks/get` anywhere finds it once this returns), marked alive; None if
+    the caller holds MCP_MAX_TASKS_PER_CALLER tasks already."""
     ttl = current_app.config["MCP_TASK_TTL_SECONDS"]
-    now = _now()
+    now, task_id = _now(), secrets.token_urlsafe(24)
+    if not kv.store().claim(_group(principal), task_id, current_app.config["MCP_MAX_TASKS_PER_CALLER"], ALIVE_SECONDS):
+        return None
     record = {
-        "taskId": secrets.token_urlsafe(24),
+        "taskId": task_id,
         "owner": owner(principal),
         "tool": tool,
         "status": "working",
@@ -69,18 +75,25 @@ def find(task_id: Any, principal: Principal) -> dict[str, Any] | None:
 
 def find_any(task_id: Any) -> dict[str, Any] | None:
     """The task `task_id`, whoever's it is (for those who checked already)."""
-    if not isinstance(task_id, str) or not 0 < len(task_id) <= 64:
+    if not isinstance(task_id, str) or not TASK_ID.fullmatch(task_id):
         return None
     return kv.store().get(_key(task_id))
 
 
 def save(record: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """Write the runner's new state of a task (until its TTL runs out: then it is gone), and tell its listeners."""
+    """Write the runner's new state of a task (until its TTL runs out: then it is gone), and tell its listeners.
+
+    A task that ended stays as it ended: a runner that outlived the verdict that it was lost writes nothing.
+    """
+    store, task_id = kv.store(), record["taskId"]
+    kept = store.get(_key(task_id))
+    if kept is not None and kept["status"] in TERMINAL:
+        return kept
     record = record | fields | {"lastUpdatedAt": _now()}
     left = int(record["expires"] - time.time())
     if left > 0:
-        kv.store().set(_key(record["taskId"]), record, left)
-        changes.publish(changes.Change(KIND, record["taskId"]))
+        store.set(_key(task_id), record, left)
+        changes.publish(changes.Change(KIND, task_id))
     return record
 
 
@@ -100,15 +113,20 @@ def view(record: dict[str, Any]) -> dict[str, Any]:
     if status in TERMINAL:
         return shown | {key: record[key] for key in ("result", "error") if key in record}
     if not store.exists(_key(task_id, "alive")):
-        if cancel_requested(task_id):
-            return shown | {"status": "cancelled", "statusMessage": "Cancelled."}
-        return shown | {"status": "failed", "statusMessage": LOST["message"], "error": LOST}
+        return view(_lost(record))
     if status == "input_required":
         waiting = outstanding(record)
         if not waiting:
             return shown | {"status": "working"}
         return shown | {"inputRequests": waiting}
     return shown
+
+
+def _lost(record: dict[str, Any]) -> dict[str, Any]:
+    """A task whose process stopped marking it alive: record it failed for good, and stop its runner should
+    it still run (a process that was only cut off from the store)."""
+    request_cancel(record)
+    return save(record, status="failed", statusMessage=LOST["message"], error=LOST, inputRequests={})
 
 
 def outstanding(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -130,10 +148,12 @@ def take_answer(task_id: str, key: str) -> dict[str, Any] | None:
 
 
 def forget_answer(task_id: str, key: str) -> None:
+    """Drop an answer the runner took (after it recorded that the question is answered)."""
     kv.store().delete(_key(task_id, "answer", key))
 
 
 def request_cancel(record: dict[str, Any]) -> None:
+    """Ask the runner of a task, wherever it runs, to stop."""
     kv.store().set(_key(record["taskId"], "cancel"), {}, _left(record))
 
 
@@ -142,7 +162,30 @@ def cancel_requested(task_id: str) -> bool:
 
 
 def mark_alive(task_id: str) -> None:
+    """Say that a process runs the task (or holds it waiting), for ALIVE_SECONDS."""
     kv.store().set(_key(task_id, "alive"), {}, ALIVE_SECONDS)
+
+
+def keep(record: dict[str, Any], principal: Principal) -> None:
+    """Renew a held task's alive mark and its place among its caller's tasks."""
+    mark_alive(record["taskId"])
+    kv.store().renew(_group(principal), record["taskId"], ALIVE_SECONDS)
+
+
+def discard(record: dict[str, Any], principal: Principal) -> None:
+    """Forget a task that could not be started after all (its process refused it)."""
+    kv.store().delete(_key(record["taskId"]))
+    kv.store().delete(_key(record["taskId"], "alive"))
+    release(record, principal)
+
+
+def release(record: dict[str, Any], principal: Principal) -> None:
+    """The task ended (or never ran): free its place among its caller's tasks."""
+    kv.store().release(_group(principal), record["taskId"])
+
+
+def _group(principal: Principal) -> str:
+    return f"tasks:{owner(principal)[:32]}"
 
 
 def _left(record: dict[str, Any]) -> int:
