@@ -49,10 +49,15 @@ def start(handler: Handler, call: Call) -> dict[str, Any]:
     except ValidationError as error:
         return invoke.error_result(f"Invalid arguments for {spec.name}: {invoke.describe(error)}")
     answered = call.context().ask(spec.ask_first) if spec.ask_first else {}
+    return {"resultType": "task"} | store.view(_started(call, spec, arguments, answered))
+
+
+def _started(call: Call, spec: ToolSpec, arguments: dict[str, Any], answered: dict[str, Any]) -> dict[str, Any]:
+    """Record the task and hand it to this process's runner; 429 when the caller or the process holds too many."""
     record = store.create(call.principal, spec.name)
     if record is None:
         limit = current_app.config["MCP_MAX_TASKS_PER_CALLER"]
-        raise runner.refusal(429, f"Too Many Requests: more than {limit} tasks running or waiting for this caller")
+        raise runner.refusal(429, f"Too Many Requests: this caller has {limit} tasks running or waiting already")
     job = runner.Job(
         current_app._get_current_object(),  # type: ignore[attr-defined]
         record, spec, arguments, call.principal, dict(call.envelope.client_capabilities), answered,
@@ -62,8 +67,7 @@ def start(handler: Handler, call: Call) -> dict[str, Any]:
     except ProtocolError:
         store.discard(record, call.principal)
         raise
-    created = store.view(record)
-    return {"resultType": "task"} | created
+    return record
 
 
 def get_task(call: Call) -> dict[str, Any]:
