@@ -48,7 +48,8 @@ def list_events(client_id: str | None, email: str | None, as_json: bool) -> None
         click.echo(f"{event.at:%Y-%m-%d %H:%M:%S}  {outcome}  {event.step:<12}  {client}  {event.reason}")
 
 
-@clients_cli.command("revoke")
+# Client ids are URL-safe base64 and may begin with "-": such an argument is the id, not an unknown option.
+@clients_cli.command("revoke", context_settings={"ignore_unknown_options": True})
 @click.argument("client_id")
 def revoke_client(client_id: str) -> None:
     """Remove CLIENT_ID for good: revoke its tokens and forget consents; it is told so when it comes back."""

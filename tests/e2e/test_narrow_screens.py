@@ -69,6 +69,7 @@ def test_no_page_scrolls_sideways(deployment: LiveApp, page: Page, width: int) -
     page.get_by_label("Name").fill("the deploy script of the nightly job")
     page.get_by_role("button", name="Create token").click()
     page.locator("#new-token").wait_for()
+    page.wait_for_load_state("networkidle")  # the token shows before the stylesheet applies: measure after
     widths["/account/tokens (new token shown)"] = width_of(page)
     page.goto(f"{deployment.base_url}/playground")
     page.get_by_role("button", name="convert_temperature").click()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import secrets
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import update
 
 from app.extensions import db
-from app.oauth import personal, scopes
+from app.oauth import personal, registration, scopes
 from app.oauth.models import Token
 from config import ConfigError
 from tests.conftest import AuthActions, csrf_token
@@ -107,6 +109,19 @@ def test_cli_tokens(app):
     assert runner.invoke(args=["tokens", "revoke", token_id]).exit_code == 0
     assert "no personal token" in runner.invoke(args=["tokens", "revoke", "999"]).output
     assert "no user" in runner.invoke(args=["tokens", "create", "--user", "x@y.z"]).output
+
+
+def test_a_client_id_that_starts_with_a_dash_is_revoked_from_the_cli(oauth_app, oauth, monkeypatch):
+    """Client ids are URL-safe base64, which may begin with "-": the command takes it as the id, not an option."""
+    real = secrets.token_urlsafe
+    dashed_ids = SimpleNamespace(token_urlsafe=lambda size: "-" + "x" * 31 if size == 24 else real(size))
+    monkeypatch.setattr(registration, "secrets", dashed_ids)
+    dashed = OAuthActions(oauth.client)
+    dashed.register(client_name="Dashed")
+    dashed.tokens()
+    assert dashed.client_id.startswith("-")
+    result = oauth_app.test_cli_runner().invoke(args=["clients", "revoke", dashed.client_id])
+    assert result.exit_code == 0 and "revoked 1 token(s)" in result.output, result.output
 
 
 def test_connected_apps_page_and_cli(oauth_app, oauth):
