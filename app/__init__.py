@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from app import auth, bodies, errors, guard, limits, logs, oauth, security, storage, web
+from app.mcp import apps as mcp_apps
 from app.mcp import legacy as mcp_legacy
 from app.mcp import server as mcp_server
 from app.mcp import skills as mcp_skills
@@ -23,6 +24,7 @@ MCP_EXTENSIONS = (
     mcp_legacy,  # the initialize-based revisions (2025-03-26, 2025-06-18, 2025-11-25)
     mcp_skills,  # skills over MCP (io.modelcontextprotocol/skills), from MCP_SKILL_PATHS
     mcp_tasks,  # tools run as tasks (io.modelcontextprotocol/tasks), followed from any instance
+    mcp_apps,  # views tools show their results in (io.modelcontextprotocol/ui), for hosts of MCP Apps
 )
 
 

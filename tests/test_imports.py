@@ -27,7 +27,8 @@ LAYERS = (
     # content, errors.
     ("app.mcp",),
     ("app.mcp.server",),  # the protocol engine, which serves what the layer below declares
-    ("app.mcp.legacy", "app.mcp.skills", "app.mcp.tasks"),  # extensions of the protocol, plugged into the engine
+    # extensions of the protocol, plugged into the engine
+    ("app.mcp.legacy", "app.mcp.skills", "app.mcp.tasks", "app.mcp.apps"),
     ("app.web",),  # the pages
     ("app.tools",),
     ("app",),  # the factory

@@ -2,8 +2,9 @@
 
     from app.mcp import Context, tool
 
-- decorators: `tool`, `resource`, `prompt`, `completion` (app/mcp/decorators.py), and
-  `header("Name")` to mirror a tool parameter in an `Mcp-Param-Name` header (app/mcp/headers.py)
+- decorators: `tool`, `resource`, `prompt`, `completion`, and `view` for an MCP Apps view a tool
+  shows its result in (app/mcp/decorators.py, app/mcp/views.py), and `header("Name")` to mirror a
+  tool parameter in an `Mcp-Param-Name` header (app/mcp/headers.py)
 - `Context`, handed to a function that declares it: the caller, progress, logs, questions
   for the client built with `elicitation`, `sampling` and `roots` (app/mcp/context.py)
 - content to return: `text`, `image`, `audio`, `embedded_resource`, `resource_link`
@@ -19,7 +20,7 @@ from app.auth.principal import Principal
 from app.auth.upstream import UpstreamTokenError, upstream_token
 from app.mcp.content import audio, embedded_resource, image, resource_link, text
 from app.mcp.context import Context, elicitation, roots, sampling
-from app.mcp.decorators import completion, prompt, resource, tool
+from app.mcp.decorators import completion, prompt, resource, tool, view
 from app.mcp.errors import Cancelled, MissingCapability, ProtocolError, ToolError
 from app.mcp.headers import header
 
@@ -45,4 +46,5 @@ __all__ = [
     "text",
     "tool",
     "upstream_token",
+    "view",
 ]

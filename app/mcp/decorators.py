@@ -15,7 +15,17 @@ from app.mcp.content import CONTENT_TYPES
 from app.mcp.context import Context
 from app.mcp.headers import mirrored
 from app.mcp.signatures import SignatureError, describe_parameters, describe_result
-from app.mcp.specs import TASK_SUPPORT, TEMPLATE_VARIABLE, TOOL_NAME, CompletionSpec, PromptSpec, ResourceSpec, ToolSpec
+from app.mcp.specs import (
+    TASK_SUPPORT,
+    TEMPLATE_VARIABLE,
+    TOOL_NAME,
+    UI_SCHEME,
+    CompletionSpec,
+    PromptSpec,
+    ResourceSpec,
+    ToolSpec,
+)
+from app.mcp.views import APP_MIME_TYPE, render, ui_meta, view_meta
 
 F = TypeVar("F", bound=Callable[..., Any])
 SPEC_ATTRIBUTE = "__mcp_spec__"
@@ -35,6 +45,7 @@ def tool(
     input_schema: dict[str, Any] | None = None,
     task: str = "forbidden",
     ask_first: Mapping[str, dict[str, Any]] | None = None,
+    ui: str | None = None,
 ) -> Any:
     """Expose a function as a tool: `@tool` or `@tool(name=..., read_only=True, ...)`.
 
@@ -52,6 +63,9 @@ def tool(
     task, `ctx.ask` waits for the client's answers (`tasks/update`); `ask_first` holds questions
     (built with `elicitation`...) asked before the task starts, on the call itself, whose answers
     `ctx.ask` with the same keys returns.
+
+    `ui` names the view (a `ui://` resource made with `@view`) that hosts of MCP Apps show the
+    result in; other clients get the result as usual.
     """
 
     def register(fn: F) -> F:
@@ -61,6 +75,8 @@ def tool(
             raise SignatureError(f"tool name {tool_name!r} must be 1-128 characters of A-Z a-z 0-9 _ . -")
         if task not in TASK_SUPPORT or (ask_first and task == "forbidden"):
             raise SignatureError(f"tool {tool_name!r}: task must be one of {TASK_SUPPORT}; ask_first needs a task")
+        if ui is not None and not ui.startswith(UI_SCHEME):
+            raise SignatureError(f"tool {tool_name!r}: ui must be a {UI_SCHEME} URI, the view's")
         output, output_schema, wrap = describe_result(fn, CONTENT_TYPES)
         hints = {"readOnlyHint": read_only, "destructiveHint": destructive, "idempotentHint": idempotent}
         hints |= {"openWorldHint": open_world, "title": title}
@@ -73,7 +89,7 @@ def tool(
         spec = ToolSpec(
             fn, tool_name, _description(fn, description), arguments,
             output, output_schema, wrap, title, annotations, tuple(scopes), input_schema, headers,
-            task, dict(ask_first) if ask_first else None,
+            task, dict(ask_first) if ask_first else None, ui_meta(ui) if ui else None,
         )  # fmt: skip
         return _mark(fn, spec)
 
@@ -101,6 +117,49 @@ def resource(
         variables, expected = set(arguments.model.model_fields), set(TEMPLATE_VARIABLE.findall(uri))
         if variables != expected:
             raise SignatureError(f"{fn.__qualname__}: parameters {sorted(variables)} must be {sorted(expected)}")
+        return _mark(fn, spec)
+
+    return register
+
+
+def view(
+    uri: str,
+    template: str,
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    csp: dict[str, list[str]] | None = None,
+    permissions: Iterable[str] = (),
+    prefers_border: bool | None = None,
+    scopes: Iterable[str] = (),
+) -> Callable[[F], F]:
+    """Expose an MCP Apps view: the `ui://` resource a host renders `template` (from app/ui/) as.
+
+    The function returns the template's context (a dict; it may take a `Context`). `csp` lists the
+    origins the view loads from or connects to (`connectDomains`, `resourceDomains`, `frameDomains`,
+    `baseUriDomains`: none by default), `permissions` the browser features it asks for (`camera`,
+    `microphone`, `geolocation`, `clipboardWrite`). A tool shows its result in it with `@tool(ui=uri)`.
+    """
+    if callable(uri) or not uri.startswith(UI_SCHEME) or TEMPLATE_VARIABLE.search(uri):
+        raise SignatureError(f"@view needs a fixed {UI_SCHEME} URI and a template: @view('ui://app/name', 'file.html')")
+    try:
+        meta = view_meta(csp, tuple(permissions), prefers_border)
+    except ValueError as error:
+        raise SignatureError(f"view {uri!r}: {error}") from error
+
+    def register(fn: F) -> F:
+        arguments = describe_parameters(fn, Context)
+        if set(arguments.model.model_fields):
+            raise SignatureError(f"{fn.__qualname__}: a view takes no arguments (a Context at most)")
+
+        def rendered(**kwargs: Any) -> str:
+            return render(template, fn(**kwargs) or {})
+
+        spec = ResourceSpec(
+            rendered, uri, name or fn.__name__, _description(fn, description), arguments,
+            APP_MIME_TYPE, title, tuple(scopes), meta,
+        )  # fmt: skip
         return _mark(fn, spec)
 
     return register

@@ -18,6 +18,8 @@ from app.mcp.signatures import Arguments
 TOOL_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 #: How a tool may run as a task (io.modelcontextprotocol/tasks): never, when the client can follow one, or only so.
 TASK_SUPPORT = ("forbidden", "optional", "required")
+#: The URI scheme of MCP Apps views.
+UI_SCHEME = "ui://"
 #: `{name}` in a URI template (RFC 6570 simple expansion).
 TEMPLATE_VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -41,6 +43,8 @@ class ToolSpec:
     #: Whether a call runs as a task (one of TASK_SUPPORT), and the questions it asks before its task starts.
     task: str = "forbidden"
     ask_first: dict[str, dict[str, Any]] | None = None
+    #: The tool description's `_meta` (the UI view it shows its result in, for hosts of MCP Apps).
+    meta: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class ResourceSpec:
     mime_type: str | None = None
     title: str | None = None
     scopes: tuple[str, ...] = ()
+    #: The resource's `_meta`, in its listing and on its contents (an MCP Apps view's CSP and permissions).
+    meta: dict[str, Any] | None = None
 
     @cached_property
     def is_template(self) -> bool:

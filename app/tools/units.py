@@ -1,4 +1,5 @@
-"""A typed tool: arguments validated from type hints, a structured result from a model."""
+"""A typed tool: arguments validated from type hints, a structured result from a model, and a view
+(MCP Apps) that draws the result in hosts that show views: app/ui/temperature.html."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.mcp import ToolError, tool
+from app.mcp import ToolError, tool, view
 
 Unit = Literal["celsius", "fahrenheit", "kelvin"]
 
@@ -20,7 +21,13 @@ def _to_kelvin(value: float, unit: Unit) -> float:
     return {"celsius": value + 273.15, "fahrenheit": (value - 32) * 5 / 9 + 273.15, "kelvin": value}[unit]
 
 
-@tool(title="Convert a temperature", read_only=True, idempotent=True, open_world=False)
+@view("ui://units/temperature", "temperature.html", title="Temperature", prefers_border=True)
+def temperature_view() -> dict:
+    """A thermometer showing a converted temperature, with buttons to see it in another unit."""
+    return {"units": ["celsius", "fahrenheit", "kelvin"]}
+
+
+@tool(title="Convert a temperature", read_only=True, idempotent=True, open_world=False, ui="ui://units/temperature")
 def convert_temperature(
     value: Annotated[float, "The temperature to convert"],
     from_unit: Annotated[Unit, "Unit of the given value"],

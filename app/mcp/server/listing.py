@@ -23,6 +23,7 @@ def tool_json(spec: ToolSpec) -> dict[str, Any]:
     described["inputSchema"] = spec.input_schema or spec.arguments.schema
     described |= {"title": spec.title} if spec.title else {}
     described |= {"outputSchema": spec.output_schema} if spec.output_schema else {}
+    described |= {"_meta": spec.meta} if spec.meta else {}
     return described | ({"annotations": spec.annotations} if spec.annotations else {})
 
 
@@ -30,6 +31,7 @@ def resource_json(spec: ResourceSpec) -> dict[str, Any]:
     key = "uriTemplate" if spec.is_template else "uri"
     described = {key: spec.uri, "name": spec.name, "description": spec.description}
     described |= {"title": spec.title} if spec.title else {}
+    described |= {"_meta": spec.meta} if spec.meta else {}
     return described | ({"mimeType": spec.mime_type} if spec.mime_type else {})
 
 

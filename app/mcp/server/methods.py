@@ -47,7 +47,8 @@ def read_resource(call: Call) -> dict[str, Any]:
         raise ProtocolError(call.revision.resource_not_found, "Resource not found", {"uri": uri})
     spec, variables = found
     returned = spec.fn(**_bind(spec.arguments, variables, call.context()))
-    return {"contents": [_resource_contents(uri, returned, spec.mime_type)]} | listing.cacheable()
+    contents = _resource_contents(uri, returned, spec.mime_type) | ({"_meta": spec.meta} if spec.meta else {})
+    return {"contents": [contents]} | listing.cacheable()
 
 
 def list_prompts(call: Call) -> dict[str, Any]:

@@ -1,0 +1,56 @@
+"""MCP Apps views (the `io.modelcontextprotocol/ui` extension): HTML a host shows a tool's result in.
+
+A view is a `ui://` resource of type `text/html;profile=mcp-app`, made from a Jinja template in
+app/ui/ by `@view` (app/mcp/decorators.py). The host renders it in a sandboxed frame with no
+origin of its own, so everything it needs is inlined (the templates include their script and
+style) and anything else it loads must be declared (`csp`). A tool names its view with
+`@tool(ui="ui://...")`; its `structuredContent` is what the view draws.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+#: The MIME type of a view.
+APP_MIME_TYPE = "text/html;profile=mcp-app"
+#: The folder of the views' templates, in the app package.
+UI_FOLDER = "ui"
+#: What a view may ask the host to let it use (Permission Policy features).
+PERMISSIONS = ("camera", "microphone", "geolocation", "clipboardWrite")
+#: Where a view may load from or connect to, by CSP directive family.
+CSP_KEYS = ("connectDomains", "resourceDomains", "frameDomains", "baseUriDomains")
+
+
+def ui_meta(uri: str) -> dict[str, Any]:
+    """A tool's `_meta` naming its view (and the older flat key, which hosts still read)."""
+    return {"ui": {"resourceUri": uri}, "ui/resourceUri": uri}
+
+
+def view_meta(
+    csp: dict[str, list[str]] | None, permissions: tuple[str, ...], prefers_border: bool | None
+) -> dict[str, Any]:
+    """A view's `_meta.ui`: the origins it needs, the browser features it asks for, its border."""
+    unknown = [key for key in csp or {} if key not in CSP_KEYS] + [
+        name for name in permissions if name not in PERMISSIONS
+    ]
+    if unknown:
+        raise ValueError(f"unknown view settings {unknown}: csp takes {CSP_KEYS}, permissions {PERMISSIONS}")
+    ui: dict[str, Any] = {"csp": {key: list(value) for key, value in (csp or {}).items()}}
+    ui |= {"permissions": {name: {} for name in permissions}} if permissions else {}
+    ui |= {"prefersBorder": prefers_border} if prefers_border is not None else {}
+    return {"ui": ui}
+
+
+def render(template: str, context: dict[str, Any]) -> str:
+    """Render a view's template from app/ui/ (autoescaped, as every page)."""
+    return _environment(current_app.root_path).get_template(template).render(context)
+
+
+@cache
+def _environment(root: str) -> Environment:
+    return Environment(loader=FileSystemLoader(Path(root) / UI_FOLDER), autoescape=select_autoescape(default=True))
