@@ -54,10 +54,19 @@ def settings(tmp: Path) -> dict[str, str]:
 
 
 def shoot(page: Page, out: Path, name: str) -> None:
-    """Save the whole page, scrolled to the top, as `name`.png."""
+    """Save the whole page, scrolled to the top, as `name`.png.
+
+    The window is made as tall as the page instead of asking for a full-page capture, which leaves out
+    frames drawn in a process of their own (a sandboxed MCP Apps view).
+    """
     page.mouse.move(0, 0)  # no hover effects
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=out / f"{name}.png", full_page=True)
+    window = page.viewport_size or DESKTOP
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": window["width"], "height": max(height, window["height"])})
+    page.wait_for_timeout(300)  # frames of their own draw again at the new size
+    page.screenshot(path=out / f"{name}.png")
+    page.set_viewport_size(window)
     print(f"  {out / name}.png")
 
 
@@ -72,7 +81,8 @@ def sign_in(page: Page, url: str, out: Path) -> None:
 
 
 def play(page: Page, url: str, out: Path, name: str) -> None:
-    """Open the playground and convert a temperature through its form."""
+    """Open the playground and convert a temperature through its form: the result shows in the tool's view (MCP
+    Apps) and as the result itself."""
     page.goto(f"{url}/playground")
     page.get_by_role("button", name="convert_temperature").click()
     page.get_by_label("Value").fill("100")
@@ -80,6 +90,8 @@ def play(page: Page, url: str, out: Path, name: str) -> None:
     page.get_by_label("To Unit").select_option("fahrenheit")
     page.get_by_role("button", name="Call tool").click()
     page.get_by_role("heading", name="Result").wait_for()
+    page.frame_locator("iframe.app-view").get_by_text("212 °F", exact=True).wait_for()
+    page.wait_for_timeout(600)  # the thermometer fills (a CSS transition)
     shoot(page, out, name)
 
 

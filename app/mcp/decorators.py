@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from app.mcp.content import CONTENT_TYPES
@@ -46,6 +47,7 @@ def tool(
     task: str = "forbidden",
     ask_first: Mapping[str, dict[str, Any]] | None = None,
     ui: str | None = None,
+    visibility: Iterable[str] | None = None,
 ) -> Any:
     """Expose a function as a tool: `@tool` or `@tool(name=..., read_only=True, ...)`.
 
@@ -65,7 +67,8 @@ def tool(
     `ctx.ask` with the same keys returns.
 
     `ui` names the view (a `ui://` resource made with `@view`) that hosts of MCP Apps show the
-    result in; other clients get the result as usual.
+    result in; other clients get the result as usual. `visibility` says who may call the tool:
+    ("model", "app") by default; ("app",) for a tool only views call, ("model",) for one they may not.
     """
 
     def register(fn: F) -> F:
@@ -77,6 +80,10 @@ def tool(
             raise SignatureError(f"tool {tool_name!r}: task must be one of {TASK_SUPPORT}; ask_first needs a task")
         if ui is not None and not ui.startswith(UI_SCHEME):
             raise SignatureError(f"tool {tool_name!r}: ui must be a {UI_SCHEME} URI, the view's")
+        try:
+            meta = ui_meta(ui, tuple(visibility) if visibility is not None else None)
+        except ValueError as error:
+            raise SignatureError(f"tool {tool_name!r}: {error}") from error
         output, output_schema, wrap = describe_result(fn, CONTENT_TYPES)
         hints = {"readOnlyHint": read_only, "destructiveHint": destructive, "idempotentHint": idempotent}
         hints |= {"openWorldHint": open_world, "title": title}
@@ -89,7 +96,7 @@ def tool(
         spec = ToolSpec(
             fn, tool_name, _description(fn, description), arguments,
             output, output_schema, wrap, title, annotations, tuple(scopes), input_schema, headers,
-            task, dict(ask_first) if ask_first else None, ui_meta(ui) if ui else None,
+            task, dict(ask_first) if ask_first else None, meta,
         )  # fmt: skip
         return _mark(fn, spec)
 
@@ -133,8 +140,9 @@ def view(
     permissions: Iterable[str] = (),
     prefers_border: bool | None = None,
     scopes: Iterable[str] = (),
+    folder: str | Path | None = None,
 ) -> Callable[[F], F]:
-    """Expose an MCP Apps view: the `ui://` resource a host renders `template` (from app/ui/) as.
+    """Expose an MCP Apps view: the `ui://` resource a host renders `template` (from app/ui/, or `folder`) as.
 
     The function returns the template's context (a dict; it may take a `Context`). `csp` lists the
     origins the view loads from or connects to (`connectDomains`, `resourceDomains`, `frameDomains`,
@@ -154,7 +162,7 @@ def view(
             raise SignatureError(f"{fn.__qualname__}: a view takes no arguments (a Context at most)")
 
         def rendered(**kwargs: Any) -> str:
-            return render(template, fn(**kwargs) or {})
+            return render(template, fn(**kwargs) or {}, str(folder) if folder else None)
 
         spec = ResourceSpec(
             rendered, uri, name or fn.__name__, _description(fn, description), arguments,

@@ -26,9 +26,20 @@ PERMISSIONS = ("camera", "microphone", "geolocation", "clipboardWrite")
 CSP_KEYS = ("connectDomains", "resourceDomains", "frameDomains", "baseUriDomains")
 
 
-def ui_meta(uri: str) -> dict[str, Any]:
-    """A tool's `_meta` naming its view (and the older flat key, which hosts still read)."""
-    return {"ui": {"resourceUri": uri}, "ui/resourceUri": uri}
+#: Who may call a tool: the model, views (through their host), or both (the default).
+VISIBILITY = ("model", "app")
+
+
+def ui_meta(uri: str | None, visibility: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """A tool's `_meta`: the view it shows its result in (also under the older flat key, which hosts still
+    read), and who may call it. None when it says neither."""
+    if visibility is not None and (not visibility or not set(visibility) <= set(VISIBILITY)):
+        raise ValueError(f"visibility takes one or both of {VISIBILITY}")
+    ui: dict[str, Any] = {"resourceUri": uri} if uri else {}
+    ui |= {"visibility": list(visibility)} if visibility else {}
+    if not ui:
+        return None
+    return {"ui": ui} | ({"ui/resourceUri": uri} if uri else {})
 
 
 def view_meta(
@@ -46,11 +57,14 @@ def view_meta(
     return {"ui": ui}
 
 
-def render(template: str, context: dict[str, Any]) -> str:
-    """Render a view's template from app/ui/ (autoescaped, as every page)."""
-    return _environment(current_app.root_path).get_template(template).render(context)
+def render(template: str, context: dict[str, Any], folder: str | None = None) -> str:
+    """Render a view's template from `folder` (default app/ui/, which it may include from: the bridge), escaped
+    as every page is."""
+    return _environment(current_app.root_path, folder).get_template(template).render(context)
 
 
 @cache
-def _environment(root: str) -> Environment:
-    return Environment(loader=FileSystemLoader(Path(root) / UI_FOLDER), autoescape=select_autoescape(default=True))
+def _environment(root: str, folder: str | None) -> Environment:
+    folders = [folder] if folder else []
+    loader = FileSystemLoader([*folders, str(Path(root) / UI_FOLDER)])
+    return Environment(loader=loader, autoescape=select_autoescape(default=True))

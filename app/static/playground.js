@@ -8,6 +8,7 @@ import * as render from "./mcp-render.js";
 import { Call, initConsole } from "./playground-console.js";
 import { onNotification, show } from "./playground-outcome.js";
 import { follow, needsTask, statusLine } from "./playground-tasks.js";
+import { viewBox, viewOf } from "./playground-apps.js";
 import { schemaFields } from "./schema-form.js";
 import { templateSchema, expand, promptSchema, annotationTags, completer } from "./playground-items.js";
 
@@ -15,6 +16,17 @@ const $ = (id) => document.getElementById(id);
 const MAX_ROUNDS = 10;
 const REVISION_KEY = "playground-revision";
 const client = new McpClient($("playground").dataset.mcpPath, rememberedRevision());
+/** What a view of MCP Apps gets from the page (playground-apps.js): tools it calls go in the history. */
+const host = {
+  client,
+  sandbox: $("playground").dataset.sandboxPath,
+  tools: new Map(),
+  callTool: (name, args) => {
+    const call = new Call("tools/call", `${name} (from a view)`);
+    return tracked(call, () => client.request("tools/call", { name, arguments: args }, { exchange: call.exchange() }));
+  },
+  confirmLink: async (url) => window.confirm(`The view asks to open ${url}\n\nOpen it in a new tab?`),
+};
 
 const KINDS = {
   tool: { list: ["tools/list", "tools"], into: "tools-list", verb: "Call tool" },
@@ -49,6 +61,7 @@ async function loadCatalog() {
     lists[4] = lists[4].map(skillItem);
     Object.entries(KINDS).forEach(([kind, { into }], index) => fill(kind, $(into), lists[index]));
     client.schemas = new Map(lists[0].map((tool) => [tool.name, tool.inputSchema]));
+    host.tools = new Map(lists[0].map((tool) => [tool.name, tool]));
     const counts = lists.map((list, i) => `${list.length} ${NOUNS[i]}${list.length === 1 ? "" : "s"}`);
     status.textContent = `This server offers you ${counts.slice(0, -1).join(", ")} and ${counts.at(-1)}.`;
     filterCatalog($("catalog-filter").value);
@@ -195,10 +208,17 @@ async function tracked(call, perform) {
 
 /** The method, params and result view for using `item` with the form's `values`. */
 function callFor(kind, item, values) {
-  if (kind === "tool") return ["tools/call", { name: item.name, arguments: values }, render.toolResult];
+  if (kind === "tool") return ["tools/call", { name: item.name, arguments: values }, toolView(item, values)];
   if (kind === "prompt") return ["prompts/get", { name: item.name, arguments: values }, render.promptResult];
   const uri = kind === "template" ? expand(item.uriTemplate, values) : item.uri;
   return ["resources/read", { uri }, render.resourceResult];
+}
+
+/** How a tool's result is shown: in the tool's view, if it names one (MCP Apps), above the result itself. */
+function toolView(item, values) {
+  const uri = viewOf(item);
+  if (!uri) return render.toolResult;
+  return (result, actions) => el("div", null, viewBox(host, item, uri, values, result), render.toolResult(result, actions));
 }
 
 /** Call `method` for `call`; while the server answers input-required, ask the person and call again. A call

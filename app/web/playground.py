@@ -6,11 +6,15 @@ site's Origin), so it shows exactly what /mcp offers this person; nothing is lis
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, render_template
+import json
+import re
+
+from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.mcp.context import LOG_LEVELS
+from app.mcp.views import CSP_KEYS
 from app.oauth import connected
 from app.oauth.urls import resource_url
 from app.security import content_security_policy
@@ -18,6 +22,8 @@ from app.web import snippets
 
 bp = Blueprint("playground", __name__)
 
+#: An origin a view may declare: https (or wss for connections), a host with an optional `*.` and port.
+VIEW_ORIGIN = re.compile(r"(https|wss)://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?")
 #: Tools may return audio, which the playground plays from a data: URL.
 PLAYGROUND_POLICY = content_security_policy(media_src=("'self'", "data:"))
 
@@ -29,6 +35,54 @@ def playground() -> Response:
     response = make_response(page)
     response.headers["Content-Security-Policy"] = PLAYGROUND_POLICY
     return response
+
+
+@bp.get("/playground/sandbox")
+def sandbox() -> Response:
+    """The frame an MCP Apps view runs in: sandboxed by the playground (scripts, no origin of its own), with
+    the Content-Security-Policy the view declared (`csp`, JSON: the origins it loads from and connects to).
+
+    The page only waits for the view's HTML from the playground (its parent), then becomes that page.
+    """
+    try:
+        policy = view_policy(json.loads(request.args.get("csp") or "{}"))
+    except (ValueError, TypeError):
+        abort(400)
+    response = make_response(render_template("web/sandbox.html"))
+    response.headers["Content-Security-Policy"] = policy
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def view_policy(declared: dict) -> str:
+    """The policy of a view's frame: nothing but inline script and style and data: images, plus what it declared
+    (connectDomains, resourceDomains, frameDomains, baseUriDomains); ValueError for anything else."""
+    if not isinstance(declared, dict) or not set(declared) <= set(CSP_KEYS):
+        raise ValueError("not a view's csp")
+    domains = {key: _origins(declared.get(key, [])) for key in CSP_KEYS}
+    loads = domains["resourceDomains"]
+    directives = {
+        "frame-ancestors": ["'self'"],
+        "default-src": ["'none'"],
+        "script-src": ["'unsafe-inline'", *loads],
+        "style-src": ["'unsafe-inline'", *loads],
+        "img-src": ["data:", *loads],
+        "font-src": loads or ["'none'"],
+        "media-src": ["data:", *loads],
+        "connect-src": domains["connectDomains"] or ["'none'"],
+        "frame-src": domains["frameDomains"] or ["'none'"],
+        "base-uri": domains["baseUriDomains"] or ["'none'"],
+        "form-action": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+def _origins(values: object) -> list[str]:
+    if not isinstance(values, list) or not all(
+        isinstance(value, str) and VIEW_ORIGIN.fullmatch(value) for value in values
+    ):
+        raise ValueError("a view's domains are origins like https://cdn.example or https://*.example")
+    return list(values)
 
 
 @bp.get("/connect")

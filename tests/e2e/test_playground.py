@@ -288,6 +288,49 @@ def test_a_running_call_can_be_cancelled(deployment: LiveApp, page: Page, revisi
     assert entry.locator(".call-state").inner_text() == seen
 
 
+def test_a_tool_with_a_view_shows_its_result_in_it(deployment: LiveApp, page: Page) -> None:
+    """MCP Apps: convert_temperature's view draws the result in a frame sandboxed to scripts alone, and converts
+    again through the page (a tools/call in the history, sent with the person's session)."""
+    open_item(page, deployment, "convert_temperature")
+    page.get_by_label("Value").fill("100")
+    page.get_by_label("From Unit").select_option("celsius")
+    page.get_by_label("To Unit").select_option("fahrenheit")
+    page.get_by_role("button", name="Call tool").click()
+    frame = page.locator("iframe.app-view")
+    assert frame.get_attribute("sandbox") == "allow-scripts"
+    view = page.frame_locator("iframe.app-view")
+    view.get_by_text("212 °F", exact=True).wait_for()
+    assert view.get_by_text("from 100 °C").is_visible()
+    view.get_by_role("button", name="kelvin").click()
+    view.get_by_text("373.15 K", exact=True).wait_for()
+    assert "convert_temperature (from a view)" in page.locator("#history-list").inner_text()
+    assert 100 < frame.bounding_box()["height"] < 900  # as tall as the view said
+
+
+def test_a_view_cannot_get_out_of_its_frame(deployment: LiveApp, signed_in: BrowserContext) -> None:
+    """A hostile view: no cookies, storage, page, network or top window; it reaches only the tools views may
+    call. (Its own page: the blocked attempts are CSP reports, which the page fixture counts as failures.)"""
+    page = signed_in.new_page()
+    try:
+        sent: list = []
+        page.on("request", lambda r: sent.append(r.post_data_json) if r.method == "POST" and r.post_data else None)
+        open_item(page, deployment, "test_escape_view")
+        page.get_by_role("button", name="Call tool").click()
+        report = page.frame_locator("iframe.app-view").locator("#report")
+        report.get_by_text("done").wait_for()
+        lines = report.inner_text().splitlines()
+        print(f"\nthe hostile view reports: {lines}")
+        for blocked in ("cookies", "storage", "the page", "the network", "a tool views may not call"):
+            assert f"{blocked}: blocked" in lines, lines
+        assert "a tool for views: allowed reached" in lines
+        page.wait_for_timeout(500)
+        assert page.url == f"{deployment.base_url}/playground"  # the top window stayed
+        called = [m["params"]["name"] for m in sent if isinstance(m, dict) and m.get("method") == "tools/call"]
+        assert "test_for_views" in called and "test_not_for_views" not in called
+    finally:
+        page.close()
+
+
 def test_a_tool_started_as_a_task_is_followed_to_its_result(deployment: LiveApp, page: Page) -> None:
     """Start as a task: the call answers with the task, the page polls tasks/get and shows its status, then the
     result; every request is in the call's history."""

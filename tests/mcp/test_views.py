@@ -56,7 +56,7 @@ def test_clients_without_views_still_get_the_result(mcp):
 def test_the_extension_is_declared_when_there_are_views(mcp, make_app):
     assert result_of(mcp.modern("server/discover"))["capabilities"]["extensions"][apps.EXTENSION] == {}
     bare = McpActions(
-        make_app(MCP_STATIC_TOKENS="test-token-for-mcp", MCP_TOOL_PACKAGES="tests.mcp_fixtures").test_client()
+        make_app(MCP_STATIC_TOKENS="test-token-for-mcp", MCP_TOOL_PACKAGES="tests.mcp_fixtures.prompts").test_client()
     )
     assert apps.EXTENSION not in result_of(bare.modern("server/discover"))["capabilities"].get("extensions", {})
 
