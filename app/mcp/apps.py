@@ -18,6 +18,8 @@ EXTENSION = "io.modelcontextprotocol/ui"
 
 
 def init_app(app: Flask) -> None:
+    """Declare the extension if there are views; a tool naming a view that does not exist stops start-up (hosts
+    would fetch a resource that is not there, and show nothing)."""
     registry = app.extensions["mcp"]
     views = {uri for uri, spec in registry.resources.items() if spec.mime_type == APP_MIME_TYPE}
     for tool in registry.tools.values():

@@ -9,6 +9,7 @@ style) and anything else it loads must be declared (`csp`). A tool names its vie
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ UI_FOLDER = "ui"
 PERMISSIONS = ("camera", "microphone", "geolocation", "clipboardWrite")
 #: Where a view may load from or connect to, by CSP directive family.
 CSP_KEYS = ("connectDomains", "resourceDomains", "frameDomains", "baseUriDomains")
+#: An origin a view may declare: https (or wss for connections), a host with an optional port, or `*.` and a
+#: domain of at least two labels (`https://*.example.com`, never `https://*.com`).
+VIEW_ORIGIN = re.compile(r"(https|wss)://(\*\.[a-z0-9-]+(\.[a-z0-9-]+)+|[a-z0-9-]+(\.[a-z0-9-]+)*)(:[0-9]{1,5})?")
 
 
 #: Who may call a tool: the model, views (through their host), or both (the default).
@@ -51,10 +55,19 @@ def view_meta(
     ]
     if unknown:
         raise ValueError(f"unknown view settings {unknown}: csp takes {CSP_KEYS}, permissions {PERMISSIONS}")
-    ui: dict[str, Any] = {"csp": {key: list(value) for key, value in (csp or {}).items()}}
+    ui: dict[str, Any] = {"csp": {key: origins(value) for key, value in (csp or {}).items()}}
     ui |= {"permissions": {name: {} for name in permissions}} if permissions else {}
     ui |= {"prefersBorder": prefers_border} if prefers_border is not None else {}
     return {"ui": ui}
+
+
+def origins(values: Any) -> list[str]:
+    """A view's declared origins, checked (ValueError otherwise): they go into a Content-Security-Policy."""
+    if not isinstance(values, list) or not all(
+        isinstance(item, str) and VIEW_ORIGIN.fullmatch(item) for item in values
+    ):
+        raise ValueError("a view's domains are lists of origins like https://cdn.example or https://*.example.com")
+    return list(values)
 
 
 def render(template: str, context: dict[str, Any], folder: str | None = None) -> str:

@@ -65,11 +65,18 @@ function allowed(permissions = {}) {
     .join("; ");
 }
 
-/** Serve the view in `frame` until the frame leaves the page. */
+/** Serve the view in `frame` until the frame leaves the page, or its document leaves the frame: the bridge belongs
+ * to the one view document it was given (a page the frame navigated to gets nothing, not even the HTML again). */
 function connect(host, frame, html, args, result) {
   const post = (message) => frame.contentWindow?.postMessage({ jsonrpc: "2.0", ...message }, "*");
+  let served = false;
+  let initialized = false;
   const handlers = {
-    "ui/notifications/sandbox-proxy-ready": () => post({ method: "ui/notifications/sandbox-resource-ready", params: { html } }),
+    "ui/notifications/sandbox-proxy-ready": () => {
+      if (served) return close();
+      served = true;
+      post({ method: "ui/notifications/sandbox-resource-ready", params: { html } });
+    },
     "ui/initialize": () => ({
       protocolVersion: PROTOCOL_VERSION,
       hostInfo: { name: "playground", version: "1" },
@@ -77,6 +84,7 @@ function connect(host, frame, html, args, result) {
       hostContext: { theme: matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light", displayMode: "inline" },
     }),
     "ui/notifications/initialized": () => {
+      initialized = true;
       post({ method: "ui/notifications/tool-input", params: { arguments: args } });
       post({ method: "ui/notifications/tool-result", params: result });
     },
@@ -86,6 +94,9 @@ function connect(host, frame, html, args, result) {
     "tools/call": async ({ name, arguments: given }) => {
       const tool = host.tools.get(name);
       if (!tool || !callableFromViews(tool)) throw Object.assign(new Error(`Views may not call ${name}.`), { code: -32602 });
+      if (!tool.annotations?.readOnlyHint && !(await host.confirmTool(name, given || {}))) {
+        throw Object.assign(new Error(`The person did not allow the call of ${name}.`), { code: -32603 });
+      }
       return host.callTool(name, given || {});
     },
     "ui/open-link": async ({ url }) => {
@@ -95,6 +106,11 @@ function connect(host, frame, html, args, result) {
       return {};
     },
   };
+  const close = () => {
+    removeEventListener("message", listener);
+    frame.replaceWith(el("p", "error", "The view left its page, so it was closed."));
+  };
+  frame.addEventListener("load", () => initialized && close()); // the view's document was replaced
   const listener = async (event) => {
     if (!frame.isConnected) return removeEventListener("message", listener);
     const message = event.data;

@@ -26,6 +26,8 @@ const host = {
     return tracked(call, () => client.request("tools/call", { name, arguments: args }, { exchange: call.exchange() }));
   },
   confirmLink: async (url) => window.confirm(`The view asks to open ${url}\n\nOpen it in a new tab?`),
+  confirmTool: async (name, args) =>
+    window.confirm(`The view asks to call ${name} with ${JSON.stringify(args)}.\n\nIt may change data. Allow it?`),
 };
 
 const KINDS = {

@@ -37,9 +37,14 @@ const mcpApp = (() => {
   async function connect(appInfo) {
     const host = await request("ui/initialize", { appInfo, appCapabilities: {}, protocolVersion: PROTOCOL_VERSION });
     notify("ui/notifications/initialized");
-    const root = document.documentElement;
-    const sized = () => notify("ui/notifications/size-changed", { width: root.scrollWidth, height: root.scrollHeight });
-    new ResizeObserver(sized).observe(root);
+    // The content's own size (the document's would never shrink below the frame's).
+    const body = document.body;
+    const sized = () => {
+      const style = getComputedStyle(body);
+      const height = body.getBoundingClientRect().height + parseFloat(style.marginTop) + parseFloat(style.marginBottom);
+      notify("ui/notifications/size-changed", { width: document.documentElement.scrollWidth, height: Math.ceil(height) });
+    };
+    new ResizeObserver(sized).observe(body);
     return host;
   }
 

@@ -7,14 +7,13 @@ site's Origin), so it shows exactly what /mcp offers this person; nothing is lis
 from __future__ import annotations
 
 import json
-import re
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.mcp.context import LOG_LEVELS
-from app.mcp.views import CSP_KEYS
+from app.mcp.views import CSP_KEYS, origins
 from app.oauth import connected
 from app.oauth.urls import resource_url
 from app.security import content_security_policy
@@ -22,8 +21,6 @@ from app.web import snippets
 
 bp = Blueprint("playground", __name__)
 
-#: An origin a view may declare: https (or wss for connections), a host with an optional `*.` and port.
-VIEW_ORIGIN = re.compile(r"(https|wss)://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?")
 #: Tools may return audio, which the playground plays from a data: URL.
 PLAYGROUND_POLICY = content_security_policy(media_src=("'self'", "data:"))
 
@@ -59,9 +56,10 @@ def view_policy(declared: dict) -> str:
     (connectDomains, resourceDomains, frameDomains, baseUriDomains); ValueError for anything else."""
     if not isinstance(declared, dict) or not set(declared) <= set(CSP_KEYS):
         raise ValueError("not a view's csp")
-    domains = {key: _origins(declared.get(key, [])) for key in CSP_KEYS}
+    domains = {key: origins(declared.get(key, [])) for key in CSP_KEYS}
     loads = domains["resourceDomains"]
     directives = {
+        "sandbox": ["allow-scripts"],  # opaque however the page is loaded, even outside the playground's frame
         "frame-ancestors": ["'self'"],
         "default-src": ["'none'"],
         "script-src": ["'unsafe-inline'", *loads],
@@ -75,14 +73,6 @@ def view_policy(declared: dict) -> str:
         "form-action": ["'none'"],
     }
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
-
-
-def _origins(values: object) -> list[str]:
-    if not isinstance(values, list) or not all(
-        isinstance(value, str) and VIEW_ORIGIN.fullmatch(value) for value in values
-    ):
-        raise ValueError("a view's domains are origins like https://cdn.example or https://*.example")
-    return list(values)
 
 
 @bp.get("/connect")

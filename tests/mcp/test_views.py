@@ -90,6 +90,8 @@ def test_a_view_declares_what_it_loads_and_asks_for():
         lambda: view("ui://a/{id}", "x.html"),
         lambda: view("ui://a/b", "x.html", csp={"scriptDomains": ["https://x"]}),
         lambda: view("ui://a/b", "x.html", permissions=["bluetooth"]),
+        lambda: view("ui://a/b", "x.html", csp={"connectDomains": "https://a.example"}),
+        lambda: view("ui://a/b", "x.html", csp={"connectDomains": ["https://a.example; script-src *"]}),
         lambda: tool(ui="https://not/a/view"),
     ],
 )

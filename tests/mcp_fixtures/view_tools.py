@@ -19,7 +19,7 @@ def test_escape_view() -> str:
     return "Watch the view."
 
 
-@tool(visibility=("app",))
+@tool(visibility=("app",), read_only=True)
 def test_for_views() -> str:
     """Only views call this."""
     return "reached"

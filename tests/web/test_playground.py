@@ -16,7 +16,9 @@ def test_a_view_frame_allows_inline_code_and_nothing_else_by_default(client, aut
     response = sandbox(client, {})
     policy = response.headers["Content-Security-Policy"]
     assert response.status_code == 200 and response.headers["X-Frame-Options"] == "SAMEORIGIN"
-    assert policy.startswith("frame-ancestors 'self'; default-src 'none'; script-src 'unsafe-inline';")
+    assert policy.startswith(
+        "sandbox allow-scripts; frame-ancestors 'self'; default-src 'none'; script-src 'unsafe-inline';"
+    )
     assert "connect-src 'none'" in policy and "frame-src 'none'" in policy and "form-action 'none'" in policy
     assert "sandbox-resource-ready" in response.text
 
@@ -34,6 +36,7 @@ def test_a_view_frame_allows_the_origins_the_view_declared(client, auth):
     [
         {"connectDomains": ["https://a.example; script-src *"]},
         {"connectDomains": ["http://plain.example"]},
+        {"resourceDomains": ["https://*.com"]},
         {"resourceDomains": "https://a.example"},
         {"scriptDomains": ["https://a.example"]},
         ["https://a.example"],
