@@ -13,7 +13,7 @@ import pytest
 from app import kv
 from app.mcp import elicitation, tool
 from app.mcp.signatures import SignatureError
-from app.mcp.tasks import runner, store
+from app.mcp.tasks import channel, runner, store
 from tests.mcp.test_listen import Stream
 from tests.support.mcp_client import ALL_CAPABILITIES, McpActions
 
@@ -232,7 +232,7 @@ def test_a_store_failure_inside_a_task_fails_it(mcp, monkeypatch):
     monkeypatch.setattr(store, "take_answer", broken)
     task_id = started(mcp, "confirm_delete", {"filename": "x"})
     done = until(mcp, task_id, ended)
-    assert done["status"] == "failed" and done["error"] == runner.STORE_FAILED.to_json()
+    assert done["status"] == "failed" and done["error"] == channel.STORE_FAILED.to_json()
 
 
 def test_on_shutdown_tasks_end_failed_and_new_ones_are_refused(mcp):

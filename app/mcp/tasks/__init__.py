@@ -13,7 +13,8 @@ in `MCP_EXTENSIONS` (tools declared with `task=` then run as usual; the declarat
 
 - `methods`  the tools/call wrapper that starts tasks; tasks/get, tasks/update, tasks/cancel
 - `store`    task records in the shared store, and what a client reads of them
-- `runner`   the threads that run tasks, their way to the client, their alive marks
+- `runner`   the threads that run tasks, their alive marks, their end on SIGTERM
+- `channel`  a running task's way to its client: questions and cancellation through the store
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from app.mcp.server import changes, invoke
 from app.mcp.server.channel import checked_answer
 from app.mcp.specs import ToolSpec
 from app.mcp.tasks import runner, store
+from app.mcp.tasks.channel import Job
 
 if TYPE_CHECKING:
     from app.mcp.server.call import Call
@@ -58,7 +59,7 @@ def _started(call: Call, spec: ToolSpec, arguments: dict[str, Any], answered: di
     if record is None:
         limit = current_app.config["MCP_MAX_TASKS_PER_CALLER"]
         raise runner.refusal(429, f"Too Many Requests: this caller has {limit} tasks running or waiting already")
-    job = runner.Job(
+    job = Job(
         current_app._get_current_object(),  # type: ignore[attr-defined]
         record, spec, arguments, call.principal, dict(call.envelope.client_capabilities), answered,
     )  # fmt: skip
