@@ -22,8 +22,9 @@ const host = {
   sandbox: $("playground").dataset.sandboxPath,
   tools: new Map(),
   callTool: (name, args) => {
+    // As a call from a form: the person answers its questions, a task is followed to its result.
     const call = new Call("tools/call", `${name} (from a view)`);
-    return tracked(call, () => client.request("tools/call", { name, arguments: args }, { exchange: call.exchange() }));
+    return tracked(call, () => interact(call, "tools/call", { name, arguments: args }, () => {}));
   },
   confirmLink: async (url) => window.confirm(`The view asks to open ${url}\n\nOpen it in a new tab?`),
   confirmTool: async (name, args) =>

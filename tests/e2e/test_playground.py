@@ -314,8 +314,14 @@ def test_a_view_cannot_get_out_of_its_frame(deployment: LiveApp, signed_in: Brow
     try:
         sent: list = []
         page.on("request", lambda r: sent.append(r.post_data_json) if r.method == "POST" and r.post_data else None)
+        confirmed: list[str] = []
+        page.on("dialog", lambda dialog: (confirmed.append(dialog.message), dialog.accept()))
         open_item(page, deployment, "test_escape_view")
         page.get_by_role("button", name="Call tool").click()
+        asked = page.get_by_role("dialog", name="The server asks")  # a tool the view calls asks the person
+        asked.get_by_text("What is your name?").wait_for()
+        page.keyboard.type("Grace")
+        page.keyboard.press("Enter")
         report = page.frame_locator("iframe.app-view").locator("#report")
         report.get_by_text("done").wait_for()
         lines = report.inner_text().splitlines()
@@ -323,7 +329,9 @@ def test_a_view_cannot_get_out_of_its_frame(deployment: LiveApp, signed_in: Brow
         print(f"\nthe hostile view reports: {lines}")
         for blocked in ("cookies", "storage", "the page", "the network", "a tool views may not call"):
             assert f"{blocked}: blocked" in lines, lines
-        assert "a tool for views: allowed reached" in lines
+        assert "a tool for views: allowed reached" in lines and "a tool that asks: allowed Hello, Grace!" in lines
+        assert confirmed == ['The view asks to call test_input_required_result_elicitation with {}.\n\nIt may change '
+                             "data. Allow it?"]  # fmt: skip
         page.wait_for_timeout(500)
         assert page.url == f"{deployment.base_url}/playground"  # the top window stayed
         called = [m["params"]["name"] for m in sent if isinstance(m, dict) and m.get("method") == "tools/call"]
