@@ -104,16 +104,16 @@ def admit(channel: Channel, principal: Principal) -> Lease:
     """Count a new open stream, or raise the refusal (429 over a cap, 503 while shutting down)."""
     registry: OpenStreams = current_app.extensions["mcp_streams"]
     if registry.draining:
-        raise _refusal(503, "Service Unavailable: the server is restarting")
+        raise refusal(503, "Service Unavailable: the server is restarting")
     config = current_app.config
     if len(registry.channels) >= config["MCP_MAX_STREAMS"]:
-        raise _refusal(429, f"Too Many Requests: this server holds {config['MCP_MAX_STREAMS']} open streams")
+        raise refusal(429, f"Too Many Requests: this server holds {config['MCP_MAX_STREAMS']} open streams")
     keepalive = config["MCP_KEEPALIVE_SECONDS"]
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     lease = Lease(registry, channel, _group(principal), secrets.token_hex(8), 4 * keepalive, keepalive, 0.0, app)
     if not _claim(lease, config["MCP_MAX_STREAMS_PER_CALLER"]):
         limit = config["MCP_MAX_STREAMS_PER_CALLER"]
-        raise _refusal(429, f"Too Many Requests: more than {limit} open streams for this caller")
+        raise refusal(429, f"Too Many Requests: more than {limit} open streams for this caller")
     lease.renew_at = time.monotonic() + keepalive
     registry.channels.add(channel)
     return lease
@@ -162,5 +162,6 @@ def _shared(lease: Lease, action: str, operation):
         return None
 
 
-def _refusal(status: int, message: str) -> ProtocolError:
+def refusal(status: int, message: str) -> ProtocolError:
+    """An HTTP refusal a client retries after RETRY_AFTER seconds (429 over a cap, 503 while shutting down)."""
     return ProtocolError(INVALID_REQUEST, message, status=status, headers={"Retry-After": str(RETRY_AFTER)})

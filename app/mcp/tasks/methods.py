@@ -13,7 +13,7 @@ from flask import current_app
 from pydantic import ValidationError
 
 from app.mcp.errors import INVALID_PARAMS, METHOD_NOT_FOUND, MISSING_CLIENT_CAPABILITY, ProtocolError
-from app.mcp.server import changes, invoke
+from app.mcp.server import changes, invoke, streams
 from app.mcp.server.channel import checked_answer
 from app.mcp.specs import ToolSpec
 from app.mcp.tasks import runner, store
@@ -58,7 +58,7 @@ def _started(call: Call, spec: ToolSpec, arguments: dict[str, Any], answered: di
     record = store.create(call.principal, spec.name)
     if record is None:
         limit = current_app.config["MCP_MAX_TASKS_PER_CALLER"]
-        raise runner.refusal(429, f"Too Many Requests: this caller has {limit} tasks running or waiting already")
+        raise streams.refusal(429, f"Too Many Requests: this caller has {limit} tasks running or waiting already")
     job = Job(
         current_app._get_current_object(),  # type: ignore[attr-defined]
         record, spec, arguments, call.principal, dict(call.envelope.client_capabilities), answered,

@@ -22,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from app.mcp.context import Context
-from app.mcp.errors import INTERNAL_ERROR, INVALID_REQUEST, Cancelled, ProtocolError
+from app.mcp.errors import INTERNAL_ERROR, Cancelled, ProtocolError
 from app.mcp.server import invoke
+from app.mcp.server.streams import refusal
 from app.mcp.tasks import store
 from app.mcp.tasks.channel import Job, TaskChannel
 
@@ -31,8 +32,6 @@ log = logging.getLogger(__name__)
 
 #: Tasks a process keeps waiting for a thread, per thread.
 QUEUED_PER_THREAD = 10
-#: Seconds a refused caller is told to wait.
-RETRY_AFTER = 5
 RESTARTED = ProtocolError(INTERNAL_ERROR, "The server restarted while running this task: start it again.")
 
 
@@ -131,11 +130,6 @@ def outcome(job: Job, stopping: threading.Event) -> dict[str, Any]:
 
 def _failed(error: ProtocolError) -> dict[str, Any]:
     return {"status": "failed", "statusMessage": error.message, "error": error.to_json(), "inputRequests": {}}
-
-
-def refusal(status: int, message: str) -> ProtocolError:
-    """An HTTP refusal a client retries after RETRY_AFTER seconds (429 over a cap, 503 while shutting down)."""
-    return ProtocolError(INVALID_REQUEST, message, status=status, headers={"Retry-After": str(RETRY_AFTER)})
 
 
 _runner: Runner | None = None

@@ -90,9 +90,8 @@ def save(record: dict[str, Any], **fields: Any) -> dict[str, Any]:
     if kept is not None and kept["status"] in TERMINAL:
         return kept
     record = record | fields | {"lastUpdatedAt": _now()}
-    left = int(record["expires"] - time.time())
-    if left > 0:
-        store.set(_key(task_id), record, left)
+    if record["expires"] > time.time():
+        store.set(_key(task_id), record, _left(record))
         changes.publish(changes.Change(KIND, task_id))
     return record
 
