@@ -205,8 +205,11 @@ def history_entry(page: Page, number: int):
     """The history entry of call `number`, its details opened."""
     entry = page.locator("#history-list > li").filter(has_text=f"#{number} ")
     details = entry.locator("details")
-    if not details.evaluate("d => d.open"):
+    for _ in range(3):  # a view above sizes itself meanwhile and moves the history: a click may land beside it
+        if details.evaluate("d => d.open"):
+            break
         details.locator("summary").click()
+        page.wait_for_timeout(100)
     details.get_by_role("heading", name=re.compile("^Request")).first.wait_for()  # drawn on the toggle event
     return entry
 
