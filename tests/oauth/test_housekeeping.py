@@ -87,7 +87,8 @@ def test_what_is_past_its_use_goes_and_the_rest_stays(make_app):
 
 
 def test_ten_thousand_expired_rows_go_in_batches_beside_sign_ins(make_app, postgres_url):
-    app = make_app(DATABASE_URL=postgres_url)
+    # Sign-ins go on for as long as the purge takes: on a loaded machine, more than 30 a minute.
+    app = make_app(DATABASE_URL=postgres_url, SIGN_IN_RATE_LIMIT="10000 per minute")
     user_id = a_person(app)
     with app.app_context():
         db.session.add(OAuthClient(client_id="busy", kind="registered", metadata_json="{}", granted_at=utcnow()))
@@ -104,7 +105,11 @@ def test_ten_thousand_expired_rows_go_in_batches_beside_sign_ins(make_app, postg
         while not done.is_set() or number < 3:
             number += 1
             started = time.monotonic()
-            response = AuthActions(app.test_client()).dev_sign_in(email=f"p{number}@example.test")
+            try:
+                response = AuthActions(app.test_client()).dev_sign_in(email=f"p{number}@example.test")
+            except AssertionError as error:  # the sign-in page came back without its form
+                failures.append(f"sign-in {number}: {error}")
+                return
             sign_ins.append(time.monotonic() - started)
             if response.status_code != 302:
                 failures.append(f"sign-in {number}: {response.status_code}")
