@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.auth.principal import Principal
-from app.mcp.errors import Cancelled, MissingCapability
+from app.mcp.errors import Cancelled, MissingCapability, ToolError
 
 #: Severity order of MCP log levels (RFC 5424 names).
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
@@ -31,6 +31,8 @@ class Channel(Protocol):
     def is_cancelled(self) -> bool: ...
 
     def announce(self, kind: str, uri: str | None = None) -> None: ...
+
+    def elicit_url(self, key: str, message: str, url: str, principal: Principal) -> dict[str, Any]: ...
 
 
 def elicitation(message: str, requested_schema: dict[str, Any]) -> dict[str, Any]:
@@ -119,6 +121,21 @@ class Context:
     def elicit(self, message: str, requested_schema: dict[str, Any], key: str = "elicitation") -> dict[str, Any]:
         """Ask the person through the client; return `{"action": ..., "content": {...}}`."""
         return self.ask({key: elicitation(message, requested_schema)})[key]
+
+    def elicit_url(self, message: str, url: str, key: str = "url") -> dict[str, Any]:
+        """Send the person to `url`, a page of this server, for what must not pass through the client (signing
+        in to another service, a secret); return `{"action": "accept"}` once the page says they finished there,
+        or the client's "decline" or "cancel".
+
+        The page finds the elicitation's id in its `elicitation` query parameter and calls
+        `app.mcp.server.elicitations.complete` when done. A client that cannot open URLs gets the link in a
+        tool error instead, to open by hand before calling again.
+        """
+        modes = self.client_capabilities.get("elicitation")
+        if not (isinstance(modes, Mapping) and "url" in modes):
+            raise ToolError(f"{message} Open {url} to do so, then try again.")
+        self._check_cancelled()
+        return self.channel.elicit_url(key, message, url, self.principal)
 
     def sample(self, prompt: str, max_tokens: int = 200, key: str = "sampling") -> dict[str, Any]:
         """Ask the client's language model; return its message (`role`, `content`, `model`)."""

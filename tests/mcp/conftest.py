@@ -58,3 +58,15 @@ def mcp_app(make_app):
 @pytest.fixture
 def mcp(mcp_app) -> McpActions:
     return McpActions(mcp_app.test_client())
+
+
+@pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.services)])
+def shared_store(request) -> dict[str, str]:
+    """Settings of two apps sharing one store: SQLite, or PostgreSQL and Redis."""
+    settings = {"MCP_STATIC_TOKENS": "test-token-for-mcp", "MCP_TOOL_PACKAGES": "tests.mcp_fixtures"}
+    if request.param == "redis":
+        settings |= {
+            "DATABASE_URL": request.getfixturevalue("postgres_url"),
+            "REDIS_URL": request.getfixturevalue("redis_url"),
+        }
+    return settings

@@ -91,18 +91,6 @@ def test_session_ids_are_bound_to_their_caller_and_end_with_delete(mcp_app, mcp)
     assert mcp.client.delete("/mcp", headers={"Authorization": f"Bearer {mcp.token}"}).status_code == 400
 
 
-@pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.services)])
-def shared_store(request) -> dict[str, str]:
-    """Settings of two apps sharing one store: SQLite, or PostgreSQL and Redis."""
-    settings = {"MCP_STATIC_TOKENS": "test-token-for-mcp", "MCP_TOOL_PACKAGES": "tests.mcp_fixtures"}
-    if request.param == "redis":
-        settings |= {
-            "DATABASE_URL": request.getfixturevalue("postgres_url"),
-            "REDIS_URL": request.getfixturevalue("redis_url"),
-        }
-    return settings
-
-
 def test_sessions_live_in_the_shared_store(make_app, shared_store):
     """Another app on the same store (another worker or instance) knows the session."""
     settings = shared_store

@@ -22,12 +22,13 @@ from werkzeug.wrappers import Response
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.legacy import listening, sessions
 from app.mcp.legacy.revision import Legacy
-from app.mcp.server import access, dispatch, endpoint
+from app.mcp.server import access, changes, dispatch, elicitations, endpoint
 
 
 def init_app(app: Flask) -> None:
     """Serve these revisions at MCP_PATH, GET there for a session's stream, and DELETE to end a session."""
     dispatch.register(app, Legacy())
+    changes.add_kind(app, elicitations.COMPLETED)
     endpoint.serve_stream(app, listening.open_stream)
     endpoint.add_view(app, "end_session", end_session, "DELETE")
 

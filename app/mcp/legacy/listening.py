@@ -1,8 +1,9 @@
 """GET /mcp in the `initialize`-based revisions: a session's stream of list changes and resource updates.
 
 Opened with the session's Mcp-Session-Id and `Accept: text/event-stream`, it carries
-`notifications/{tools,prompts,resources}/list_changed` and `notifications/resources/updated`
-for the URIs the session subscribed to (`resources/subscribe`), from whichever worker or
+`notifications/{tools,prompts,resources}/list_changed`, `notifications/resources/updated`
+for the URIs the session subscribed to (`resources/subscribe`), and
+`notifications/elicitation/complete` for the URL-mode elicitations its calls ended with, from whichever worker or
 instance made the change (app.mcp.server.changes). It counts against the stream caps like
 any stream, and ends when the client closes it, the session ends, or the server shuts down
 (a client opens it again).
@@ -21,7 +22,7 @@ from app.auth.principal import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.legacy import sessions
 from app.mcp.legacy.handshake import VERSIONS
-from app.mcp.server import changes, jsonrpc, streams
+from app.mcp.server import changes, elicitations, jsonrpc, streams
 from app.mcp.server.channel import Channel
 from app.mcp.server.transport import SSE_HEADERS
 
@@ -94,6 +95,10 @@ def _events(
 def _notification(change: changes.Change, session_id: str, principal: Principal) -> dict[str, Any] | None:
     if change.kind in changes.LISTS:
         return jsonrpc.notification(change.method, {})
+    if change.kind == elicitations.COMPLETED:  # one this session's call ended with -32042 for
+        if elicitations.session_of(str(change.uri)) != sessions.session_key(session_id):
+            return None
+        return jsonrpc.notification("notifications/elicitation/complete", {"elicitationId": change.uri})
     if change.kind != changes.UPDATED:
         return None  # an extension's change (a task's): 2026-07-28 listeners only
     if change.uri not in sessions.load(session_id, principal)["subscriptions"]:

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from app import kv
-from app.mcp.errors import ToolError
+from app.auth.principal import Principal
+from app.mcp.errors import ProtocolError, ToolError
 from app.mcp.legacy.sessions import session_key
-from app.mcp.server import jsonrpc
+from app.mcp.server import elicitations, jsonrpc
 from app.mcp.server.channel import Channel, checked_answer
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 POLL_INTERVAL = 0.05
 POLL_INTERVAL_MAX = 0.5
 CANCEL_CHECK_INTERVAL = 0.5
+#: The error of a call that cannot go on until the person finished at a URL (2025-11-25; retired since).
+URL_ELICITATION_REQUIRED = -32042
 
 
 class StreamingChannel(Channel):
@@ -64,6 +67,21 @@ class StreamingChannel(Channel):
 
     def stream_closed(self) -> None:
         """These clients cancel with a notification; a call whose stream closed runs on."""
+
+    names_elicitations = True
+
+    def elicit_url(self, key: str, message: str, url: str, principal: Principal) -> dict[str, Any]:
+        """On the call's stream as any question; a call that cannot ask ends with -32042, naming the elicitation
+        (its completion then reaches the session's listening stream)."""
+        if self.streaming and self.session_key:
+            return super().elicit_url(key, message, url, principal)
+        elicitation_id = elicitations.open_for(principal, self.session_key)
+        question = elicitations.request(message, elicitations.link(url, elicitation_id), elicitation_id)
+        data = {"elicitations": [question["params"]]}
+        raise ProtocolError(URL_ELICITATION_REQUIRED, "This request needs the person at a URL first.", data)
+
+    def elicitation_completed(self, elicitation_id: str) -> None:
+        self.notify("notifications/elicitation/complete", {"elicitationId": elicitation_id})
 
     def _ask_over_stream(self, request: dict[str, Any]) -> dict[str, Any]:
         question_id = f"q-{secrets.token_urlsafe(16)}"

@@ -11,11 +11,13 @@ import queue
 import threading
 from typing import Any
 
+from flask import current_app
 from mcp_types import CreateMessageResult, CreateMessageResultWithTools, ElicitResult, ListRootsResult
 from pydantic import TypeAdapter, ValidationError
 
+from app.auth.principal import Principal
 from app.mcp.errors import INVALID_PARAMS, ProtocolError
-from app.mcp.server import changes, jsonrpc
+from app.mcp.server import changes, elicitations, jsonrpc
 
 #: What a valid answer to each kind of question looks like (any revision).
 ANSWERS = {
@@ -57,6 +59,28 @@ class Channel:
 
     def ask(self, requests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         raise NotImplementedError  # each revision asks its own way
+
+    def elicit_url(self, key: str, message: str, url: str, principal: Principal) -> dict[str, Any]:
+        """Send the person to `url` (app.mcp.server.elicitations); once the client says they accepted, wait for the
+        page to say they finished. Return the client's answer."""
+        elicitation_id = self.elicitation_for(key, principal)
+        named = elicitation_id if self.names_elicitations else None
+        question = elicitations.request(message, elicitations.link(url, elicitation_id), named)
+        answer = self.ask({key: question})[key]
+        if answer["action"] == "accept":
+            elicitations.wait(elicitation_id, current_app.config["MCP_CLIENT_TIMEOUT"], self.is_cancelled)
+            self.elicitation_completed(elicitation_id)
+        return answer
+
+    #: Whether a URL-mode question carries its `elicitationId` (the `initialize`-based revisions).
+    names_elicitations = False
+
+    def elicitation_for(self, key: str, principal: Principal) -> str:
+        """The id of the URL-mode elicitation to ask under `key`: a new one, bound to `principal`."""
+        return elicitations.open_for(principal)
+
+    def elicitation_completed(self, elicitation_id: str) -> None:
+        """The person finished at the URL (a revision that tells its client so does it here)."""
 
     def is_cancelled(self) -> bool:
         return self.cancel_event.is_set()

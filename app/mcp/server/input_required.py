@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.auth.principal import Principal
 from app.mcp.errors import INVALID_PARAMS, ProtocolError
 from app.mcp.server.channel import Channel, checked_answer
 
@@ -46,6 +47,8 @@ class AnsweringChannel(Channel):
         super().__init__(streaming)
         self.params, self.subject, self.called = params, subject, called
         self._answers: dict[str, Any] | None = None
+        #: The URL-mode elicitations this call opened, by key: sealed in `requestState` with the answers.
+        self._opened: dict[str, str] = {}
 
     @cached_property
     def digest(self) -> str:
@@ -71,17 +74,27 @@ class AnsweringChannel(Channel):
 
     def state(self) -> str:
         """The `requestState` carrying every answer so far, for the next round."""
-        return seal(self.subject, self.digest, self.answers())
+        return seal(self.subject, self.digest, self.answers(), self._opened)
+
+    def elicitation_for(self, key: str, principal: Principal) -> str:
+        """The elicitation this call opened under `key` in an earlier round; else a new one, and an answer under
+        `key` without one is no answer (nothing was asked)."""
+        answers = self.answers()
+        if key not in self._opened:
+            answers.pop(key, None)
+            self._opened[key] = super().elicitation_for(key, principal)
+        return self._opened[key]
 
     def _read_answers(self) -> dict[str, Any]:
         state = self.params.get("requestState")
         sealed = unseal(state, self.subject, self.digest) if state is not None else {}
+        self._opened = dict(sealed.get("u", {}))
         responses = self.params.get("inputResponses")
         if responses is None:
-            return sealed
+            return dict(sealed["a"]) if sealed else {}
         if not isinstance(responses, dict):
             raise ProtocolError(INVALID_PARAMS, "inputResponses must be an object", status=400)
-        return sealed | responses
+        return (sealed["a"] if sealed else {}) | responses
 
 
 def channel(call: Call) -> AnsweringChannel:
@@ -110,13 +123,14 @@ def answering(params: dict[str, Any]) -> bool:
     return "requestState" in params or "inputResponses" in params
 
 
-def seal(subject: str, call: str, answers: dict[str, Any]) -> str:
-    """Return the `requestState` carrying `answers` for this caller and call."""
-    return _serializer().dumps({"s": subject, "c": call, "a": answers})
+def seal(subject: str, call: str, answers: dict[str, Any], opened: dict[str, str] | None = None) -> str:
+    """Return the `requestState` carrying `answers` (and the elicitations `opened`) for this caller and call."""
+    return _serializer().dumps({"s": subject, "c": call, "a": answers} | ({"u": opened} if opened else {}))
 
 
 def unseal(state: Any, subject: str, call: str) -> dict[str, Any]:
-    """Return the answers sealed in `state`; -32602 if forged, stale, or for another call."""
+    """Return what `state` seals (answers under "a", opened elicitations under "u"); -32602 if forged, stale, or
+    for another call."""
     if not isinstance(state, str):
         raise _invalid()
     try:
@@ -125,7 +139,9 @@ def unseal(state: Any, subject: str, call: str) -> dict[str, Any]:
         raise _invalid() from None
     if content.get("s") != subject or content.get("c") != call or not isinstance(content.get("a"), dict):
         raise _invalid()
-    return content["a"]
+    if not isinstance(content.get("u", {}), dict):
+        raise _invalid()
+    return content
 
 
 def _serializer() -> URLSafeTimedSerializer:
