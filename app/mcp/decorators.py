@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import FunctionType
 from typing import Any, TypeVar
 
 from app.mcp.content import CONTENT_TYPES
@@ -208,7 +209,9 @@ def completion(*, prompt: str | None = None, resource: str | None = None, argume
 
 
 def spec_of(obj: object) -> ToolSpec | ResourceSpec | PromptSpec | CompletionSpec | None:
-    return getattr(obj, SPEC_ATTRIBUTE, None) if callable(obj) else None
+    """What `obj` was decorated as; None for anything else in a module, a proxy such as `current_app` included
+    (asking it for an attribute outside a request would fail)."""
+    return getattr(obj, SPEC_ATTRIBUTE, None) if isinstance(obj, FunctionType) else None
 
 
 def _mark(fn: F, spec: object) -> F:
