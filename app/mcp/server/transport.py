@@ -18,6 +18,7 @@ from flask import Response, current_app
 from app.mcp.errors import INTERNAL_ERROR, Cancelled, ProtocolError, ToolError
 from app.mcp.server import jsonrpc, listen, streams
 from app.mcp.server.call import Call
+from app.urls import carry_public_url, public_url
 
 #: Seconds to wait for a call's first message before committing to a stream anyway.
 FIRST_MESSAGE_WAIT = 10.0
@@ -65,10 +66,11 @@ def json_response(message: dict[str, Any] | None, status: int = 200, headers: di
 
 
 def _streamed(call: Call) -> Response:
-    app, outbox = current_app._get_current_object(), call.channel.outbox
+    app, outbox, base = current_app._get_current_object(), call.channel.outbox, public_url()
 
     def work() -> None:
         with app.app_context():
+            carry_public_url(base)
             try:
                 outbox.put(("done", outcome(call)))
             except Cancelled:

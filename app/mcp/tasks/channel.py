@@ -42,6 +42,8 @@ class Job:
     capabilities: dict[str, Any]
     #: Answers to the tool's `ask_first` questions, given on the call before the task started.
     answered: dict[str, Any] = field(default_factory=dict)
+    #: The public URL of the request that started it (app.urls), for the links the tool makes.
+    base_url: str = ""
 
     @property
     def task_id(self) -> str:

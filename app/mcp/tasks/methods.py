@@ -18,6 +18,7 @@ from app.mcp.server.channel import checked_answer
 from app.mcp.specs import ToolSpec
 from app.mcp.tasks import runner, store
 from app.mcp.tasks.channel import Job
+from app.urls import public_url
 
 if TYPE_CHECKING:
     from app.mcp.server.call import Call
@@ -61,7 +62,7 @@ def _started(call: Call, spec: ToolSpec, arguments: dict[str, Any], answered: di
         raise streams.refusal(429, f"Too Many Requests: this caller has {limit} tasks running or waiting already")
     job = Job(
         current_app._get_current_object(),  # type: ignore[attr-defined]
-        record, spec, arguments, call.principal, dict(call.envelope.client_capabilities), answered,
+        record, spec, arguments, call.principal, dict(call.envelope.client_capabilities), answered, public_url(),
     )  # fmt: skip
     try:
         runner.runner(current_app.config["MCP_TASK_THREADS"]).submit(job)

@@ -27,6 +27,7 @@ from app.mcp.server import invoke
 from app.mcp.server.streams import refusal
 from app.mcp.tasks import store
 from app.mcp.tasks.channel import Job, TaskChannel
+from app.urls import carry_public_url
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class Runner:
         """Run the task and record how it ended (unless it was cancelled, stopped or expired before it began)."""
         try:
             with job.app.app_context():
+                carry_public_url(job.base_url)
                 ended = outcome(job, self.stopping)
                 job.record = store.save(job.record, **ended)
         except Exception as error:  # the store is away: the task will read as lost once its mark expires
