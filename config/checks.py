@@ -42,7 +42,7 @@ def find_problems(config: dict[str, Any]) -> list[str]:
     """Return what is wrong with `config` in any environment, plus production's extra rules."""
     if config["APP_ENV"] not in APP_ENVS:
         return [f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {config['APP_ENV']!r}"]
-    problems = _provider_problems(config["OAUTH_PROVIDERS"])
+    problems = _provider_problems(config["OAUTH_PROVIDERS"]) + _connection_problems(config)
     if config["LOG_FORMAT"] not in ("text", "json"):
         problems.append("LOG_FORMAT must be text or json")
     if config["UPSTREAM_TOKEN_KEY"] and not all(map(_is_fernet_key, config["UPSTREAM_TOKEN_KEY"].split(","))):
@@ -71,6 +71,24 @@ def _provider_problems(providers: list) -> list[str]:
         if provider.type != "dev" and not provider.problem:
             missing = [f for f in ("client_id", "client_secret") if not getattr(provider, f)]
             problems += [f"provider {provider.name!r} has no {field}" for field in missing]
+    return problems
+
+
+def _connection_problems(config: dict[str, Any]) -> list[str]:
+    """Connection providers: configured as sign-in ones are, named apart from them, and a key to keep tokens."""
+    providers = config["CONNECTION_PROVIDERS"]
+    if not providers:
+        return []
+    problems = _provider_problems(providers)
+    problems += [f"connection provider {p.name!r} cannot be of type dev" for p in providers if p.type == "dev"]
+    signing_in = {provider.name for provider in config["OAUTH_PROVIDERS"]}
+    problems += [
+        f"provider {p.name!r} is both a sign-in and a connection provider: give the connection its own name"
+        for p in providers
+        if p.name in signing_in
+    ]
+    if not config["UPSTREAM_TOKEN_KEY"]:
+        problems.append("CONNECTION_PROVIDERS needs UPSTREAM_TOKEN_KEY, to keep the connected accounts' tokens")
     return problems
 
 

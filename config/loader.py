@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from config.checks import RATE_LIMITS, ConfigError, find_problems
-from config.providers import read_providers
+from config.providers import read_connection_providers, read_providers
 from config.settings import SETTINGS
 
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -29,6 +29,7 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any
         "SECRET_KEY": values["SECRET_KEY"] or values["SESSION_SECRET"],
         "PUBLIC_URL": values["PUBLIC_URL"].rstrip("/"),
         "OAUTH_PROVIDERS": read_providers(environ, app_env),
+        "CONNECTION_PROVIDERS": read_connection_providers(environ),
         "REDIS_URL": values["REDIS_URL"],
         "PUBLIC_PATHS": _split(values["PUBLIC_PATHS"]),
         "API_PREFIXES": _split(values["API_PREFIXES"]),

@@ -50,6 +50,12 @@ def read_providers(environ: Mapping[str, str], app_env: str) -> list[ProviderCon
     return [_read_one(environ, single, "OAUTH_", single)] if single else []
 
 
+def read_connection_providers(environ: Mapping[str, str]) -> list[ProviderConfig]:
+    """Return the providers people connect to their account for tools (CONNECTION_PROVIDERS), not to sign in."""
+    names = [name.strip().lower() for name in environ.get("CONNECTION_PROVIDERS", "").split(",") if name.strip()]
+    return [_read_one(environ, name, f"OAUTH_{name.upper()}_") for name in names]
+
+
 def _read_one(environ: Mapping[str, str], name: str, prefix: str, type_: str = "") -> ProviderConfig:
     def get(field: str) -> str:
         return environ.get(prefix + field, "").strip()

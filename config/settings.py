@@ -95,7 +95,7 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
         Setting("MCP_SERVER_NAME", "the server name MCP clients see", "flask-mcp-server"),
         Setting("MCP_INSTRUCTIONS", "instructions for the client's model on how to use this server"),
         Setting("MCP_PAGE_SIZE", "items per page of tools/list, resources/list and prompts/list", "100"),
-        Setting("MCP_CLIENT_TIMEOUT", "seconds a tool waits for a legacy client to answer a question", "300"),
+        Setting("MCP_CLIENT_TIMEOUT", "seconds a tool waits for a legacy client's answer or a person at a URL", "300"),
         Setting("MCP_SESSION_HOURS", "hours a legacy (initialize) MCP session lives after its last use", "24"),
         Setting(
             "MCP_MAX_STREAMS",
@@ -178,6 +178,11 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
             shown="dev in development",
         ),
         Setting("OAUTH_PROVIDERS", "several providers, comma-separated names, each with OAUTH_<NAME>_* variables"),
+        Setting(
+            "CONNECTION_PROVIDERS",
+            "providers people connect to their account for tools, not to sign in: names, each with OAUTH_<NAME>_*"
+            " variables (needs UPSTREAM_TOKEN_KEY)",
+        ),
         *(Setting(f"OAUTH_{field}", help) for field, help in PROVIDER_FIELDS.items() if field != "TYPE"),
     ),
 }

@@ -157,7 +157,11 @@ def redis_url() -> Iterator[str]:
 
 
 #: Redirect URIs the test provider's client accepts: the Flask test client's callbacks.
-TEST_CLIENT_CALLBACKS = ["http://localhost/auth/callback", "http://localhost/auth/callback/corp"]
+TEST_CLIENT_CALLBACKS = [
+    "http://localhost/auth/callback",
+    "http://localhost/auth/callback/corp",
+    "http://localhost/connections/elsewhere/callback",
+]
 
 
 @pytest.fixture(scope="session")

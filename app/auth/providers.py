@@ -29,7 +29,7 @@ class ProfileError(Exception):
 def init_app(app: Flask) -> None:
     """Build this app's own registry (Authlib's keeps the app and caches clients)."""
     registry = OAuth(app)
-    for provider in app.config["OAUTH_PROVIDERS"]:
+    for provider in (*app.config["OAUTH_PROVIDERS"], *app.config["CONNECTION_PROVIDERS"]):
         if provider.type != "dev":
             registry.register(
                 provider.name,
@@ -49,6 +49,23 @@ def init_app(app: Flask) -> None:
 def providers() -> dict[str, ProviderConfig]:
     """Return the current app's providers by name, in configured order."""
     return {provider.name: provider for provider in current_app.config["OAUTH_PROVIDERS"]}
+
+
+def connection_providers() -> dict[str, ProviderConfig]:
+    """Return the providers people connect to their account for tools (not to sign in), by name."""
+    return {provider.name: provider for provider in current_app.config["CONNECTION_PROVIDERS"]}
+
+
+def user_info(name: str, access_token: str) -> dict:
+    """Return what provider `name` says of the person whose `access_token` this is (its user info endpoint)."""
+    provider = {**providers(), **connection_providers()}[name]
+    client = client_for(name)
+    url = provider.user_info_url or client.load_server_metadata().get("userinfo_endpoint")
+    if not url:
+        raise ProfileError(f"{name} has no user info endpoint")
+    response = client.get(url, token={"access_token": access_token, "token_type": "Bearer"})
+    response.raise_for_status()
+    return response.json()
 
 
 def client_for(name: str):

@@ -33,6 +33,8 @@ from app.urls import public_url
 EARLY_REFRESH = 60
 #: Seconds between looks at a refresh another worker is making.
 REFRESH_POLL = 0.05
+#: Where people connect their accounts at CONNECTION_PROVIDERS (app/web/connections.py).
+CONNECTIONS_PATH = "/connections"
 
 
 class UpstreamToken(db.Model):
@@ -66,6 +68,22 @@ def save(user_id: int, provider: str, token: dict) -> None:
     row.updated_at = utcnow()
     db.session.add(row)
     db.session.commit()
+
+
+def kept_for(user_id: int, names: list[str]) -> dict[str, datetime]:
+    """The providers among `names` whose token is kept for the person, and when each was last saved."""
+    rows = db.session.scalars(select(UpstreamToken).filter_by(user_id=user_id).where(UpstreamToken.provider.in_(names)))
+    return {row.provider: aware(row.updated_at) for row in rows}
+
+
+def forget(user_id: int, provider: str) -> bool:
+    """Delete the person's kept token at `provider`; False if none was kept."""
+    row = _row(user_id, provider)
+    if row is None:
+        return False
+    db.session.delete(row)
+    db.session.commit()
+    return True
 
 
 def has_refresh_token(user_id: int | None, provider: str) -> bool:
@@ -135,8 +153,15 @@ def _fresh(row: UpstreamToken) -> bool:
 
 
 def _sign_in_again(provider: str | None) -> str:
+    if provider in providers.connection_providers():
+        return f"connect it again at {connect_url(provider)}"
     where = f"/auth/login/{provider}" if provider else "/auth/login"
     return f"sign in to {provider or 'your provider'} again at {public_url()}{where}"
+
+
+def connect_url(provider: str) -> str:
+    """The page where the signed-in person connects their account at `provider` (app/web/connections.py)."""
+    return f"{public_url()}{CONNECTIONS_PATH}/{provider}"
 
 
 def cipher(keys: str) -> MultiFernet:

@@ -9,7 +9,8 @@
   for the client built with `elicitation`, `sampling` and `roots` (app/mcp/context.py)
 - content to return: `text`, `image`, `audio`, `embedded_resource`, `resource_link`
 - errors: `ToolError` (fail the call with a message), `ProtocolError`, `Cancelled`, `MissingCapability`
-- the caller's provider token: `upstream_token`, `UpstreamTokenError`
+- the caller's provider token: `upstream_token`, `UpstreamTokenError`; their token at a service they
+  connect to their account on request: `connected_token` (app/mcp/accounts.py)
 
 This package never imports the engine that serves them (app/mcp/server, whose docstring
 maps it); the factory (app/__init__.py) starts the engine and plugs in the extensions of
@@ -18,6 +19,7 @@ the protocol, such as the `initialize`-based revisions of app/mcp/legacy.
 
 from app.auth.principal import Principal
 from app.auth.upstream import UpstreamTokenError, upstream_token
+from app.mcp.accounts import connected_token
 from app.mcp.content import audio, embedded_resource, image, resource_link, text
 from app.mcp.context import Context, elicitation, roots, sampling
 from app.mcp.decorators import completion, prompt, resource, tool, view
@@ -34,6 +36,7 @@ __all__ = [
     "UpstreamTokenError",
     "audio",
     "completion",
+    "connected_token",
     "elicitation",
     "embedded_resource",
     "header",

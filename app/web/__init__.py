@@ -1,10 +1,10 @@
-"""Pages for people: home, the playground and connect pages, and the health and status probes."""
+"""Pages for people: home, the playground and connect pages, connected accounts, and the health and status probes."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from app.web import account, playground
+from app.web import account, connections, playground
 from app.web.routes import bp
 
 
@@ -12,3 +12,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(playground.bp)
+    app.register_blueprint(connections.bp)
+    app.register_blueprint(connections.account_bp)

@@ -1,0 +1,159 @@
+"""Connected accounts: a tool sends the person to connect an account at a second provider (the real test OpenID
+provider), the flow keeps its token encrypted for them, and the tool's call goes on."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from app.auth.upstream import UpstreamToken
+from app.extensions import db
+from config.checks import ConfigError
+from tests.conftest import AuthActions, csrf_token
+from tests.support.mcp_client import McpActions
+from tests.support.oidc import sign_in_at_provider
+
+TOOL = "whoami_elsewhere"
+URL_MODE = {"elicitation": {"form": {}, "url": {}}}
+NEW_TOKEN = 'id="new-token" class="token" readonly value="'
+
+
+@pytest.fixture
+def connection_settings(oidc_provider) -> dict[str, str]:
+    """Sign-in with the development form; the test OpenID provider as the service "elsewhere" to connect."""
+    return {
+        "MCP_TOOL_PACKAGES": "app.tools",
+        "MCP_CLIENT_TIMEOUT": "20",
+        "CONNECTION_PROVIDERS": "elsewhere",
+        "OAUTH_ELSEWHERE_TYPE": "oidc",
+        "OAUTH_ELSEWHERE_ISSUER": oidc_provider.issuer,
+        "OAUTH_ELSEWHERE_CLIENT_ID": oidc_provider.client_id,
+        "OAUTH_ELSEWHERE_CLIENT_SECRET": oidc_provider.client_secret,
+        "UPSTREAM_TOKEN_KEY": Fernet.generate_key().decode(),
+    }
+
+
+@pytest.fixture
+def connection_app(make_app, connection_settings):
+    return make_app(**connection_settings)
+
+
+def signed_in(app, email: str = "ada@example.test"):
+    """A browser signed in as a person (dev form), and an MCP client with a personal token of theirs."""
+    browser = app.test_client()
+    AuthActions(browser).dev_sign_in(name=email.split("@")[0], email=email)
+    page = browser.get("/account/tokens")
+    created = browser.post(
+        "/account/tokens", data={"name": "t", "scope": "mcp", "days": "1", "csrf_token": csrf_token(page.text)}
+    )
+    token = created.text.split(NEW_TOKEN, 1)[1].split('"', 1)[0]
+    return browser, McpActions(app.test_client(), token)
+
+
+def call(mcp: McpActions, **params) -> dict:
+    arguments = {"name": TOOL, "arguments": {"service": "elsewhere"}} | params
+    return mcp.modern("tools/call", arguments, capabilities=URL_MODE).get_json()["result"]
+
+
+def local(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def connect(browser, url: str, login: str = "bob") -> str:
+    """Open the page a tool sent the person to, connect at the provider, and return the page it ends on."""
+    page = browser.get(local(url))
+    assert page.status_code == 200, page.text
+    form = {"csrf_token": csrf_token(page.text)} | parse_qs(urlsplit(url).query)
+    started = browser.post(urlsplit(url).path, data={key: value[0] if isinstance(value, list) else value
+                                                      for key, value in form.items()})  # fmt: skip
+    assert started.status_code == 302, started.text
+    authorize = parse_qs(urlsplit(started.location).query)
+    assert authorize["code_challenge_method"] == ["S256"] and authorize["state"] and authorize["nonce"]
+    assert authorize["redirect_uri"] == ["http://localhost/connections/elsewhere/callback"]
+    back = sign_in_at_provider(requests.Session(), started.location, login)
+    return browser.get(local(back)).text
+
+
+def test_a_tool_sends_the_person_to_connect_and_goes_on(connection_app):
+    browser, mcp = signed_in(connection_app)
+    first = call(mcp)
+    assert first["resultType"] == "input_required"
+    question = first["inputRequests"]["url"]["params"]
+    assert question["mode"] == "url" and question["url"].startswith("http://localhost/connections/elsewhere?")
+    assert "Connect" in question["message"]
+    finished = connect(browser, question["url"])
+    assert "goes on now" in finished
+    done = call(mcp, requestState=first["requestState"], inputResponses={"url": {"action": "accept"}})
+    assert done["structuredContent"]["sub"] == "bob" and not done.get("isError")
+    again = call(mcp)  # kept: no question this time
+    assert again["resultType"] == "complete" and again["structuredContent"]["sub"] == "bob"
+    with connection_app.app_context():
+        (row,) = db.session.scalars(select(UpstreamToken)).all()
+        assert row.provider == "elsewhere" and "access_token" not in row.encrypted  # kept encrypted
+
+
+def test_the_account_page_lists_and_removes_the_connection(connection_app):
+    browser, mcp = signed_in(connection_app)
+    assert "not connected" in browser.get("/account/connections").text
+    assert "Accounts" in browser.get("/account/connections").text  # in the navigation
+    connect(browser, "http://localhost/connections/elsewhere")
+    listed = browser.get("/account/connections").text
+    assert "connected <time" in listed
+    removed = browser.post("/account/connections/elsewhere/remove", data={"csrf_token": csrf_token(listed)})
+    assert removed.status_code == 302
+    assert "not connected" in browser.get("/account/connections").text
+    assert call(mcp)["resultType"] == "input_required"  # asked again
+    assert (
+        browser.post("/account/connections/elsewhere/remove", data={"csrf_token": csrf_token(listed)}).status_code
+        == 404
+    )
+
+
+def test_another_person_cannot_use_the_link(connection_app):
+    _, mcp = signed_in(connection_app)
+    url = call(mcp)["inputRequests"]["url"]["params"]["url"]
+    eve, _ = signed_in(connection_app, "eve@example.test")
+    refused = eve.get(local(url))
+    assert refused.status_code == 403 and "made for another person" in refused.text
+    form = {"csrf_token": csrf_token(eve.get("/account/tokens").text)} | {
+        "elicitation": parse_qs(urlsplit(url).query)["elicitation"][0]
+    }
+    assert eve.post("/connections/elsewhere", data=form).status_code == 403
+
+
+def test_a_callback_this_browser_did_not_start_keeps_nothing(connection_app):
+    browser, _ = signed_in(connection_app)
+    failed = browser.get("/connections/elsewhere/callback?code=x&state=y", follow_redirects=True)
+    assert "answered a connection this browser did not start" in failed.text
+    with connection_app.app_context():
+        assert db.session.scalars(select(UpstreamToken)).all() == []
+
+
+def test_a_declined_connection_ends_the_call_plainly(connection_app):
+    _, mcp = signed_in(connection_app)
+    first = call(mcp)
+    declined = call(mcp, requestState=first["requestState"], inputResponses={"url": {"action": "decline"}})
+    assert declined["isError"] and "not connected" in declined["content"][0]["text"]
+
+
+def test_pages_need_a_signed_in_person_and_a_known_provider(connection_app):
+    anonymous = connection_app.test_client()
+    assert anonymous.get("/connections/elsewhere").location.startswith("/auth/login")
+    browser, _ = signed_in(connection_app)
+    assert browser.get("/connections/nowhere").status_code == 404
+
+
+def test_settings_are_checked_at_start_up(make_app, connection_settings):
+    without_key = connection_settings | {"UPSTREAM_TOKEN_KEY": ""}
+    with pytest.raises(ConfigError, match="CONNECTION_PROVIDERS needs UPSTREAM_TOKEN_KEY"):
+        make_app(**without_key)
+    with pytest.raises(ConfigError, match="'elsewhere' has no client_secret"):
+        make_app(**connection_settings | {"OAUTH_ELSEWHERE_CLIENT_SECRET": ""})
+    clash = connection_settings | {"OAUTH_PROVIDERS": "elsewhere"}
+    with pytest.raises(ConfigError, match="both a sign-in and a connection provider"):
+        make_app(**clash)
