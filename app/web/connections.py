@@ -11,10 +11,12 @@ with, once it is theirs: the tool's call goes on, on whichever worker waits for 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
@@ -23,6 +25,7 @@ from app.auth import providers as registry
 from app.auth import upstream
 from app.auth.routes import offline_access
 from app.mcp.server import elicitations
+from app.security import content_security_policy
 from app.urls import public_url
 from config.providers import ProviderConfig
 
@@ -34,13 +37,16 @@ PENDING = "connection"
 
 
 @bp.get("/<name>")
-def start(name: str) -> str | tuple[str, int]:
+def start(name: str) -> Response:
     """Say what connecting `name` does, and offer the button (a link alone never starts a flow)."""
     provider = _provider(name)
     elicitation = request.args.get("elicitation")
     problem = _elicitation_problem(elicitation) if elicitation else None
     page = render_template("account/connect_account.html", provider=provider, elicitation=elicitation, problem=problem)
-    return (page, 403) if problem else page
+    response = current_app.response_class(page, 403 if problem else 200)
+    if not problem:  # the button's post is answered by a redirect to the provider: the policy allows that one place
+        response.headers["Content-Security-Policy"] = content_security_policy(form_action=_authorize_origin(name))
+    return response
 
 
 @bp.post("/<name>")
@@ -94,6 +100,17 @@ def remove(name: str) -> Response:
         abort(404)
     flash(f"Your {provider.name} account is no longer connected: tools that need it will ask you again.")
     return redirect(url_for("account_connections.index"))
+
+
+def _authorize_origin(name: str) -> tuple[str, ...]:
+    """The origin of the provider's authorization endpoint (none if discovery fails: the button then says so)."""
+    provider = registry.connection_providers()[name]
+    try:
+        url = provider.authorization_url or registry.client_for(name).load_server_metadata()["authorization_endpoint"]
+    except (requests.RequestException, ValueError, KeyError):
+        return ()
+    parts = urlsplit(url)
+    return (f"{parts.scheme}://{parts.netloc}",)
 
 
 def _provider(name: str) -> ProviderConfig:

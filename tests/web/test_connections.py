@@ -68,6 +68,11 @@ def connect(browser, url: str, login: str = "bob") -> str:
     """Open the page a tool sent the person to, connect at the provider, and return the page it ends on."""
     page = browser.get(local(url))
     assert page.status_code == 200, page.text
+    # The button's post is answered by a redirect to the provider: the page's policy lets the form go there only.
+    (form_action,) = [d for d in page.headers["Content-Security-Policy"].split("; ") if d.startswith("form-action")]
+    (service,) = browser.application.config["CONNECTION_PROVIDERS"]
+    issuer = urlsplit(service.server_metadata_url)
+    assert form_action == f"form-action 'self' {issuer.scheme}://{issuer.netloc}"
     form = {"csrf_token": csrf_token(page.text)} | parse_qs(urlsplit(url).query)
     started = browser.post(urlsplit(url).path, data={key: value[0] if isinstance(value, list) else value
                                                       for key, value in form.items()})  # fmt: skip
