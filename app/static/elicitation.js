@@ -1,6 +1,8 @@
 // Answering a server's questions in the page: 2026-07-28 input-required results whose
 // `elicitation/create` requests become a form in a modal dialog (keyboard-usable: Tab
-// between fields, Enter sends, Escape cancels; focus returns where it was).
+// between fields, Enter sends, Escape cancels; focus returns where it was). A URL-mode
+// request shows the whole address and its host, and opens it in a new tab only when the
+// person presses "Open page" (which is also their accept: the call then waits for the page).
 
 import { el } from "./dom.js";
 import { schemaFields } from "./schema-form.js";
@@ -23,9 +25,16 @@ function ask(params, signal) {
   document.getElementById("elicit-message").textContent = params.message || "The server asks for more information.";
   const box = document.getElementById("elicit-fields");
   let read = () => undefined;
+  let opening = null;
+  const accept = form.querySelector('button[value="accept"]');
+  accept.textContent = "Send";
   if (params.mode === "url") {
-    box.replaceChildren(el("p", null, "Open this page, then press Send: ", link(params.url)));
+    opening = page(params.url);
+    box.replaceChildren(...opening.shown);
+    accept.textContent = "Open page";
+    accept.disabled = !opening.href;
   } else {
+    accept.disabled = false;
     const fields = schemaFields(params.requestedSchema || {}, "elicit");
     box.replaceChildren(fields.element);
     read = fields.read;
@@ -41,6 +50,10 @@ function ask(params, signal) {
     form.onsubmit = (event) => {
       event.preventDefault();
       const action = event.submitter?.value || "accept";
+      if (action === "accept" && opening) {
+        if (!opening.href) return;
+        window.open(opening.href, "_blank", "noopener,noreferrer");
+      }
       const content = action === "accept" ? read() : undefined;
       done(content === undefined ? { action } : { action, content });
     };
@@ -52,18 +65,26 @@ function ask(params, signal) {
   });
 }
 
-/** A link to an http(s) page the server names; any other scheme is shown as text, not followed. */
-function link(url) {
-  let parsed;
+/** What the dialog shows of a page the server names (its host first, then the whole address, never a link to
+ * follow unasked), and the address to open: none for anything but http(s). */
+function page(url) {
+  let parsed = null;
   try {
     parsed = new URL(url);
-  } catch {
-    return el("code", null, String(url));
+  } catch {}
+  if (!parsed || !["http:", "https:"].includes(parsed.protocol)) {
+    const refused = el("p", null, "The server named an address this page will not open: ");
+    return { href: null, shown: [refused, el("p", null, el("code", null, String(url)))] };
   }
-  if (!["http:", "https:"].includes(parsed.protocol)) return el("code", null, String(url));
-  const anchor = el("a", null, parsed.href);
-  Object.assign(anchor, { href: parsed.href, target: "_blank", rel: "noopener noreferrer" });
-  return anchor;
+  const shown = [
+    el("p", null, "It opens a page at ", el("strong", "elicit-host", parsed.host), " in a new tab:"),
+    el("p", null, el("code", "elicit-url", parsed.href)),
+  ];
+  if (parsed.hostname.split(".").some((label) => label.startsWith("xn--"))) {
+    shown.push(el("p", "notice", "Careful: this address spells its host with look-alike characters."));
+  }
+  shown.push(el("p", "muted small", "Finish there: the call goes on by itself."));
+  return { href: parsed.href, shown };
 }
 
 /** Answers to every input request, asked one after another; throws on a kind this page cannot answer. */

@@ -9,7 +9,8 @@ export const REVISIONS = ["2026-07-28", "2025-11-25"];
 const STATELESS = REVISIONS[0];
 const NAMED = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
 for (const method of ["tasks/get", "tasks/update", "tasks/cancel"]) NAMED[method] = "taskId";
-const CAPABILITIES = { elicitation: {} };
+/** Forms in a dialog, and pages of the server opened in a new tab (URL mode). */
+const CAPABILITIES = { elicitation: { form: {}, url: {} } };
 /** The tasks extension: a request that lists it may be answered with a task (2026-07-28). */
 export const TASKS = "io.modelcontextprotocol/tasks";
 const CLIENT_INFO = { name: "playground", version: "1" };

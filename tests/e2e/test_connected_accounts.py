@@ -4,6 +4,7 @@ headless Chromium where the person is signed in, they connect, and the call goes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,3 +131,49 @@ def test_the_sdk_client_connects_an_account_through_its_url_handler(deployment: 
         assert opened[0].elicitation_id is None and completions == []  # 2026-07-28 has neither
     log = deployment.log_path.read_text()
     assert "GET /connections/elsewhere/callback" in log
+
+
+@pytest.mark.parametrize("revision", ["2026-07-28", "2025-11-25"])
+def test_the_playground_opens_the_page_in_a_new_tab_and_the_call_goes_on(deployment: Deployment, revision: str):
+    """The playground as a URL-mode client: the dialog shows the host and the whole address, "Open page" opens
+    it in a new tab (the person's consent), and once they connected there the call shows what the service said."""
+    services.require(services.have_chromium(), f"Chromium at {services.CHROMIUM}")
+    from playwright.sync_api import expect, sync_playwright
+
+    login, email = f"playground-{revision}", f"playground-{revision}@example.test"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=services.CHROMIUM, args=services.CHROMIUM_ARGS)
+        context = chromium.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(f"{deployment.base_url}/auth/dev")
+        page.get_by_label("Name").fill("Playground")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="You are signed in").wait_for()
+        page.goto(f"{deployment.base_url}/playground")
+        expect(page.locator("#catalog-status")).to_contain_text("offers you")
+        page.get_by_label("Protocol revision").select_option(revision)
+        expect(page.locator("#catalog-status")).to_contain_text("offers you")
+        catalog = page.get_by_role("navigation", name="Tools, resources and prompts")
+        catalog.get_by_role("button", name=re.compile(r"^whoami_elsewhere(\s|$)")).click()
+        page.get_by_role("textbox", name="service").fill("elsewhere")
+        page.get_by_role("button", name="Call tool").click()
+        dialog = page.get_by_role("dialog", name="The server asks")
+        dialog.get_by_text("Connect your elsewhere account to go on.").wait_for()
+        host = deployment.base_url.removeprefix("http://")
+        assert dialog.locator(".elicit-host").inner_text() == host
+        assert dialog.locator(".elicit-url").inner_text().startswith(f"{deployment.base_url}/connections/elsewhere?")
+        with context.expect_page() as opened:
+            dialog.get_by_role("button", name="Open page").click()
+        tab = opened.value
+        tab.get_by_role("button", name="Connect elsewhere").click()
+        tab.get_by_label("Login").fill(login)
+        tab.get_by_role("button", name="Sign in").click()
+        tab.get_by_role("button", name="Allow").click()
+        tab.get_by_text("The tool that sent you here goes on now").wait_for()
+        outcome = page.locator("#outcome")
+        outcome.get_by_text(login).first.wait_for(timeout=30_000)
+        assert outcome.locator("h3").inner_text() == "Result"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"playground-connected-{revision}.png", full_page=True)
+        chromium.close()
