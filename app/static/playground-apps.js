@@ -81,8 +81,14 @@ function connect(host, frame, html, args, result) {
       protocolVersion: PROTOCOL_VERSION,
       hostInfo: { name: "playground", version: "1" },
       hostCapabilities: { openLinks: {}, serverTools: {} },
-      hostContext: { theme: matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light", displayMode: "inline" },
+      hostContext: {
+        theme: matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light",
+        displayMode: "inline",
+        availableDisplayModes: ["inline"],
+      },
     }),
+    // A view in the playground is drawn under its result, and nowhere else: any mode asked for, it stays inline.
+    "ui/request-display-mode": () => ({ mode: "inline" }),
     "ui/notifications/initialized": () => {
       initialized = true;
       post({ method: "ui/notifications/tool-input", params: { arguments: args } });

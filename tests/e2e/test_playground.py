@@ -333,6 +333,7 @@ def test_a_view_cannot_get_out_of_its_frame(deployment: LiveApp, signed_in: Brow
         for blocked in ("cookies", "storage", "the page", "the network", "a tool views may not call"):
             assert f"{blocked}: blocked" in lines, lines
         assert "a tool for views: allowed reached" in lines and "a tool that asks: allowed Hello, Grace!" in lines
+        assert "fullscreen: allowed inline" in lines  # the only mode the playground offers, said so
         assert confirmed == ['The view asks to call test_input_required_result_elicitation with {}.\n\nIt may change '
                              "data. Allow it?"]  # fmt: skip
         page.wait_for_timeout(500)
