@@ -56,9 +56,14 @@ def connection_providers() -> dict[str, ProviderConfig]:
     return {provider.name: provider for provider in current_app.config["CONNECTION_PROVIDERS"]}
 
 
+def any_provider(name: str) -> ProviderConfig:
+    """Provider `name`, whether people sign in with it or connect it (KeyError if neither)."""
+    return providers().get(name) or connection_providers()[name]
+
+
 def user_info(name: str, access_token: str) -> dict:
     """Return what provider `name` says of the person whose `access_token` this is (its user info endpoint)."""
-    provider = {**providers(), **connection_providers()}[name]
+    provider = any_provider(name)
     client = client_for(name)
     url = provider.user_info_url or client.load_server_metadata().get("userinfo_endpoint")
     if not url:

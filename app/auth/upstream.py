@@ -170,16 +170,21 @@ def cipher(keys: str) -> MultiFernet:
 
 
 def _refresh(provider_name: str, refresh_token: str) -> dict:
-    provider, client = providers.providers()[provider_name], providers.client_for(provider_name)
-    url = provider.token_url or client.load_server_metadata().get("token_endpoint")
-    response = requests.post(
-        url,
-        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-        auth=(provider.client_id, provider.client_secret),
-        headers={"Accept": "application/json"},
-        timeout=providers.PROVIDER_TIMEOUT,
-    )
-    refreshed = response.json() if response.ok else {}
+    provider, client = providers.any_provider(provider_name), providers.client_for(provider_name)
+    try:
+        url = provider.token_url or client.load_server_metadata().get("token_endpoint")
+        response = requests.post(
+            url,
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+            auth=(provider.client_id, provider.client_secret),
+            headers={"Accept": "application/json"},
+            timeout=providers.PROVIDER_TIMEOUT,
+        )
+        refreshed = response.json() if response.ok else {}
+    except (requests.RequestException, ValueError):  # unreachable, or not JSON
+        raise UpstreamTokenError(
+            f"{provider_name} could not be reached to refresh your token: try again later."
+        ) from None
     if "access_token" not in refreshed:
         reason = f"{provider_name} refused to refresh your token (HTTP {response.status_code})"
         raise UpstreamTokenError(f"{reason}: {_sign_in_again(provider_name)}")

@@ -3,6 +3,7 @@ provider), the flow keeps its token encrypted for them, and the tool's call goes
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -162,3 +163,17 @@ def test_settings_are_checked_at_start_up(make_app, connection_settings):
     clash = connection_settings | {"OAUTH_PROVIDERS": "elsewhere"}
     with pytest.raises(ConfigError, match="both a sign-in and a connection provider"):
         make_app(**clash)
+
+
+def test_an_expired_token_of_a_connected_account_is_refreshed(connection_app, oidc_provider):
+    browser, mcp = signed_in(connection_app)
+    connect(browser, "http://localhost/connections/elsewhere")
+    with connection_app.app_context():
+        (row,) = db.session.scalars(select(UpstreamToken)).all()
+        row.expires_at = int(time.time()) - 10  # expired at the provider
+        db.session.commit()
+    refreshes = oidc_provider.refreshes()["succeeded"]
+    result = call(mcp)
+    assert result["resultType"] == "complete" and not result.get("isError"), result
+    assert result["structuredContent"]["sub"] == "bob"
+    assert oidc_provider.refreshes()["succeeded"] == refreshes + 1
