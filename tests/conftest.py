@@ -161,6 +161,7 @@ TEST_CLIENT_CALLBACKS = [
     "http://localhost/auth/callback",
     "http://localhost/auth/callback/corp",
     "http://localhost/connections/elsewhere/callback",
+    "http://localhost/connections/beta/callback",
 ]
 
 

@@ -20,7 +20,8 @@ def connected_token(ctx: Context, provider: str) -> str:
         return upstream_token(ctx.principal.user_id, provider)
     except UpstreamTokenError:
         pass
-    answer = ctx.elicit_url(f"Connect your {provider} account to go on.", connect_url(provider))
+    # A key per service: a call that needs two asks for each in turn (one key would reuse the first's answer).
+    answer = ctx.elicit_url(f"Connect your {provider} account to go on.", connect_url(provider), f"connect-{provider}")
     if answer["action"] != "accept":
         raise ToolError(f"Your {provider} account is not connected, so this cannot go on.")
     return upstream_token(ctx.principal.user_id, provider)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app  # a proxy in the module's globals: loading the tools must not touch it
 
-from app.mcp import Context, tool
+from app.mcp import Context, connected_token, tool
 from app.urls import public_url
 
 
@@ -14,3 +14,10 @@ def test_url_elicitation(ctx: Context) -> str:
     answer = ctx.elicit_url("Finish at the page to go on.", f"{public_url()}/finish?step=1")
     current_app.logger.info("the person answered %s", answer["action"])
     return f"action={answer['action']}"
+
+
+@tool
+def test_two_services(ctx: Context) -> str:
+    """Use the person's accounts at two connected services."""
+    first, second = connected_token(ctx, "elsewhere"), connected_token(ctx, "beta")
+    return f"tokens for both: {bool(first and second)}"

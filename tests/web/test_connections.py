@@ -71,7 +71,7 @@ def connect(browser, url: str, login: str = "bob") -> str:
     assert page.status_code == 200, page.text
     # The button's post is answered by a redirect to the provider: the page's policy lets the form go there only.
     (form_action,) = [d for d in page.headers["Content-Security-Policy"].split("; ") if d.startswith("form-action")]
-    (service,) = browser.application.config["CONNECTION_PROVIDERS"]
+    service = browser.application.config["CONNECTION_PROVIDERS"][0]
     issuer = urlsplit(service.server_metadata_url)
     assert form_action == f"form-action 'self' {issuer.scheme}://{issuer.netloc}"
     form = {"csrf_token": csrf_token(page.text)} | parse_qs(urlsplit(url).query)
@@ -89,12 +89,12 @@ def test_a_tool_sends_the_person_to_connect_and_goes_on(connection_app):
     browser, mcp = signed_in(connection_app)
     first = call(mcp)
     assert first["resultType"] == "input_required"
-    question = first["inputRequests"]["url"]["params"]
+    question = first["inputRequests"]["connect-elsewhere"]["params"]
     assert question["mode"] == "url" and question["url"].startswith("http://localhost/connections/elsewhere?")
     assert "Connect" in question["message"]
     finished = connect(browser, question["url"])
     assert "goes on now" in finished
-    done = call(mcp, requestState=first["requestState"], inputResponses={"url": {"action": "accept"}})
+    done = call(mcp, requestState=first["requestState"], inputResponses={"connect-elsewhere": {"action": "accept"}})
     assert done["structuredContent"]["sub"] == "bob" and not done.get("isError")
     again = call(mcp)  # kept: no question this time
     assert again["resultType"] == "complete" and again["structuredContent"]["sub"] == "bob"
@@ -122,7 +122,7 @@ def test_the_account_page_lists_and_removes_the_connection(connection_app):
 
 def test_another_person_cannot_use_the_link(connection_app):
     _, mcp = signed_in(connection_app)
-    url = call(mcp)["inputRequests"]["url"]["params"]["url"]
+    url = call(mcp)["inputRequests"]["connect-elsewhere"]["params"]["url"]
     eve, _ = signed_in(connection_app, "eve@example.test")
     refused = eve.get(local(url))
     assert refused.status_code == 403 and "made for another person" in refused.text
@@ -143,7 +143,7 @@ def test_a_callback_this_browser_did_not_start_keeps_nothing(connection_app):
 def test_a_declined_connection_ends_the_call_plainly(connection_app):
     _, mcp = signed_in(connection_app)
     first = call(mcp)
-    declined = call(mcp, requestState=first["requestState"], inputResponses={"url": {"action": "decline"}})
+    declined = call(mcp, requestState=first["requestState"], inputResponses={"connect-elsewhere": {"action": "decline"}})
     assert declined["isError"] and "not connected" in declined["content"][0]["text"]
 
 
@@ -177,3 +177,19 @@ def test_an_expired_token_of_a_connected_account_is_refreshed(connection_app, oi
     assert result["resultType"] == "complete" and not result.get("isError"), result
     assert result["structuredContent"]["sub"] == "bob"
     assert oidc_provider.refreshes()["succeeded"] == refreshes + 1
+
+
+def test_a_call_that_needs_two_services_asks_for_each(make_app, connection_settings, oidc_provider):
+    beta = {f"OAUTH_BETA_{name}": connection_settings[f"OAUTH_ELSEWHERE_{name}"]
+            for name in ("TYPE", "ISSUER", "CLIENT_ID", "CLIENT_SECRET")}  # fmt: skip
+    both = {"CONNECTION_PROVIDERS": "elsewhere,beta", "MCP_TOOL_PACKAGES": "app.tools,tests.mcp_fixtures"}
+    app = make_app(**connection_settings | beta | both)
+    browser, mcp = signed_in(app)
+    params = {"name": "test_two_services", "arguments": {}}
+    first = call(mcp, **params)
+    (key,) = first["inputRequests"]
+    connect(browser, first["inputRequests"][key]["params"]["url"])
+    second = call(mcp, **params, requestState=first["requestState"], inputResponses={key: {"action": "accept"}})
+    assert second["resultType"] == "input_required", second
+    (other,) = second["inputRequests"]
+    assert "/connections/beta?" in second["inputRequests"][other]["params"]["url"]
