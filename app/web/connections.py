@@ -41,7 +41,7 @@ def start(name: str) -> Response:
     """Say what connecting `name` does, and offer the button (a link alone never starts a flow)."""
     provider = _provider(name)
     elicitation = request.args.get("elicitation")
-    problem = _elicitation_problem(elicitation) if elicitation else None
+    problem = _elicitation_problem(name, elicitation) if elicitation else None
     page = render_template("account/connect_account.html", provider=provider, elicitation=elicitation, problem=problem)
     response = current_app.response_class(page, 403 if problem else 200)
     if not problem:  # the button's post is answered by a redirect to the provider: the policy allows that one place
@@ -54,7 +54,7 @@ def go(name: str) -> Response:
     """Send the browser to the provider, remembering the elicitation to complete on the way back."""
     provider = _provider(name)
     elicitation = request.form.get("elicitation") or None
-    if elicitation and _elicitation_problem(elicitation):
+    if elicitation and _elicitation_problem(name, elicitation):
         abort(403)
     session[PENDING] = {"provider": name, "elicitation": elicitation}
     extra = {"audience": provider.audience} if provider.audience else {}
@@ -82,7 +82,7 @@ def callback(name: str) -> Response | str:
     except (OAuth2Error, JoseError, requests.RequestException, ValueError):
         return _failed(provider, "returned an error")
     upstream.save(current_user.id, name, token)
-    finished = _finish(pending.get("elicitation"))
+    finished = _finish(name, pending.get("elicitation"))
     return render_template("account/connected_account.html", provider=provider, finished=finished)
 
 
@@ -122,19 +122,19 @@ def _callback_url(provider: ProviderConfig) -> str:
     return provider.callback_url or public_url() + url_for("connections.callback", name=provider.name)
 
 
-def _elicitation_problem(elicitation: str) -> str | None:
+def _elicitation_problem(name: str, elicitation: str) -> str | None:
     """Why the elicitation cannot be finished by the person signed in here, or None."""
-    if elicitations.pending(elicitation, current_user.id):
+    if elicitations.pending(elicitation, current_user.id, upstream.connect_url(name)):
         return None
     return "This link was made for another person, has expired, or was used already: ask the tool again."
 
 
-def _finish(elicitation: str | None) -> bool:
+def _finish(name: str, elicitation: str | None) -> bool:
     """Complete the elicitation, if the person came with one of theirs; whether one was."""
     if not elicitation:
         return False
     try:
-        elicitations.complete(elicitation, current_user.id)
+        elicitations.complete(elicitation, current_user.id, upstream.connect_url(name))
     except elicitations.ElicitationRefused:
         return False
     return True

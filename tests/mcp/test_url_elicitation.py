@@ -15,6 +15,8 @@ from app.oauth import personal
 from tests.support.mcp_client import McpActions
 
 TOOL = "test_url_elicitation"
+#: The page the fixture tool sends the person to (its URL without the query).
+PAGE = "http://localhost/finish"
 URL_MODE = {"elicitation": {"form": {}, "url": {}}}
 
 
@@ -41,7 +43,7 @@ def complete_soon(app, elicitation: str, user_id: int, after: float = 0.3) -> th
     def finish() -> None:
         time.sleep(after)
         with app.app_context():
-            elicitations.complete(elicitation, user_id)
+            elicitations.complete(elicitation, user_id, PAGE)
 
     thread = threading.Thread(target=finish)
     thread.start()
@@ -62,8 +64,9 @@ def test_the_question_names_the_page_with_the_elicitation_bound_to_the_caller(ur
     assert set(params) == {"mode", "message", "url"}, "2026-07-28 has no elicitationId"
     assert params["mode"] == "url" and params["url"].startswith("http://localhost/finish?step=1&elicitation=")
     with url_app.app_context():
-        assert elicitations.pending(elicitation_id(params["url"]), user_id)
-        assert not elicitations.pending(elicitation_id(params["url"]), user_id + 1)
+        assert elicitations.pending(elicitation_id(params["url"]), user_id, PAGE)
+        assert not elicitations.pending(elicitation_id(params["url"]), user_id + 1, PAGE)
+        assert not elicitations.pending(elicitation_id(params["url"]), user_id, "http://localhost/other")
 
 
 def test_an_accepted_call_goes_on_once_the_page_finished_it_on_another_app(make_app, shared_store):
@@ -87,10 +90,12 @@ def test_another_person_cannot_finish_it(url_app):
     elicitation = elicitation_id(first["inputRequests"]["url"]["params"]["url"])
     with url_app.app_context():
         with pytest.raises(elicitations.ElicitationRefused, match="someone else"):
-            elicitations.complete(elicitation, other_id)
+            elicitations.complete(elicitation, other_id, PAGE)
+        with pytest.raises(elicitations.ElicitationRefused, match="another page"):
+            elicitations.complete(elicitation, user_id, "http://localhost/other")
         with pytest.raises(elicitations.ElicitationRefused, match="expired"):
-            elicitations.complete("never-made", user_id)
-        assert elicitations.pending(elicitation, user_id)
+            elicitations.complete("never-made", user_id, PAGE)
+        assert elicitations.pending(elicitation, user_id, PAGE)
 
 
 def test_an_accept_without_the_state_that_asked_is_asked_again(url_app):
@@ -181,3 +186,12 @@ def test_legacy_without_a_stream_ends_with_32042_and_tells_the_session_stream(ur
         "method": "notifications/elicitation/complete",
         "params": {"elicitationId": wanted["elicitationId"]},
     }
+
+
+def test_only_a_page_of_this_server_may_be_named(url_app):
+    _, token = person(url_app)
+    refused = McpActions(url_app.test_client(), token).modern(
+        "tools/call", {"name": "test_url_of_another_site", "arguments": {}}, capabilities=URL_MODE
+    )
+    result = refused.get_json()["result"]
+    assert result["isError"] and "inputRequests" not in result

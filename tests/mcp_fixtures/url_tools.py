@@ -21,3 +21,9 @@ def test_two_services(ctx: Context) -> str:
     """Use the person's accounts at two connected services."""
     first, second = connected_token(ctx, "elsewhere"), connected_token(ctx, "beta")
     return f"tokens for both: {bool(first and second)}"
+
+
+@tool
+def test_url_of_another_site(ctx: Context) -> str:
+    """Try to send the person to another site's page (refused: only this server can check who opened it)."""
+    return str(ctx.elicit_url("Pay there.", "https://payments.example.org/pay"))

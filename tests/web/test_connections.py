@@ -143,7 +143,9 @@ def test_a_callback_this_browser_did_not_start_keeps_nothing(connection_app):
 def test_a_declined_connection_ends_the_call_plainly(connection_app):
     _, mcp = signed_in(connection_app)
     first = call(mcp)
-    declined = call(mcp, requestState=first["requestState"], inputResponses={"connect-elsewhere": {"action": "decline"}})
+    declined = call(
+        mcp, requestState=first["requestState"], inputResponses={"connect-elsewhere": {"action": "decline"}}
+    )
     assert declined["isError"] and "not connected" in declined["content"][0]["text"]
 
 
@@ -193,3 +195,14 @@ def test_a_call_that_needs_two_services_asks_for_each(make_app, connection_setti
     assert second["resultType"] == "input_required", second
     (other,) = second["inputRequests"]
     assert "/connections/beta?" in second["inputRequests"][other]["params"]["url"]
+
+
+def test_a_link_finishes_only_what_it_was_made_for(make_app, connection_settings):
+    """An elicitation made for another page (here the fixture's /finish) cannot be finished by connecting an
+    account, even by its own person: a client could show one page's link with another's elicitation."""
+    app = make_app(**connection_settings | {"MCP_TOOL_PACKAGES": "app.tools,tests.mcp_fixtures"})
+    browser, mcp = signed_in(app)
+    asked = mcp.modern("tools/call", {"name": "test_url_elicitation", "arguments": {}}, capabilities=URL_MODE)
+    elicitation = parse_qs(urlsplit(asked.get_json()["result"]["inputRequests"]["url"]["params"]["url"]).query)
+    misused = browser.get(f"/connections/elsewhere?elicitation={elicitation['elicitation'][0]}")
+    assert misused.status_code == 403 and "made for another person" in misused.text

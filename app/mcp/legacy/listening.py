@@ -96,9 +96,10 @@ def _notification(change: changes.Change, session_id: str, principal: Principal)
     if change.kind in changes.LISTS:
         return jsonrpc.notification(change.method, {})
     if change.kind == elicitations.COMPLETED:  # one this session's call ended with -32042 for
-        if elicitations.session_of(str(change.uri)) != sessions.session_key(session_id):
+        session, _, elicitation_id = str(change.uri).partition("/")
+        if session != sessions.session_key(session_id):
             return None
-        return jsonrpc.notification("notifications/elicitation/complete", {"elicitationId": change.uri})
+        return jsonrpc.notification("notifications/elicitation/complete", {"elicitationId": elicitation_id})
     if change.kind != changes.UPDATED:
         return None  # an extension's change (a task's): 2026-07-28 listeners only
     if change.uri not in sessions.load(session_id, principal)["subscriptions"]:

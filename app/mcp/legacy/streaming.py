@@ -72,10 +72,12 @@ class StreamingChannel(Channel):
 
     def elicit_url(self, key: str, message: str, url: str, principal: Principal) -> dict[str, Any]:
         """On the call's stream as any question; a call that cannot ask ends with -32042, naming the elicitation
-        (its completion then reaches the session's listening stream)."""
+        (its completion then reaches the session's listening stream). Such a call never goes on: the client calls
+        again once the person finished, and the tool must see for itself that they did (as `connected_token`
+        does, finding the token), or it asks again."""
         if self.streaming and self.session_key:
             return super().elicit_url(key, message, url, principal)
-        elicitation_id = elicitations.open_for(principal, self.session_key)
+        elicitation_id = elicitations.open_for(principal, url, self.session_key)
         question = elicitations.request(message, elicitations.link(url, elicitation_id), elicitation_id)
         data = {"elicitations": [question["params"]]}
         raise ProtocolError(URL_ELICITATION_REQUIRED, "This request needs the person at a URL first.", data)

@@ -63,7 +63,7 @@ class Channel:
     def elicit_url(self, key: str, message: str, url: str, principal: Principal) -> dict[str, Any]:
         """Send the person to `url` (app.mcp.server.elicitations); once the client says they accepted, wait for the
         page to say they finished. Return the client's answer."""
-        elicitation_id = self.elicitation_for(key, principal)
+        elicitation_id = self.elicitation_for(key, principal, url)
         named = elicitation_id if self.names_elicitations else None
         question = elicitations.request(message, elicitations.link(url, elicitation_id), named)
         answer = self.ask({key: question})[key]
@@ -75,9 +75,9 @@ class Channel:
     #: Whether a URL-mode question carries its `elicitationId` (the `initialize`-based revisions).
     names_elicitations = False
 
-    def elicitation_for(self, key: str, principal: Principal) -> str:
-        """The id of the URL-mode elicitation to ask under `key`: a new one, bound to `principal`."""
-        return elicitations.open_for(principal)
+    def elicitation_for(self, key: str, principal: Principal, url: str) -> str:
+        """The id of the URL-mode elicitation to ask under `key`: a new one, bound to `principal` and `url`."""
+        return elicitations.open_for(principal, url)
 
     def elicitation_completed(self, elicitation_id: str) -> None:
         """The person finished at the URL (a revision that tells its client so does it here)."""

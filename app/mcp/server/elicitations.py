@@ -3,8 +3,10 @@
 A tool asks with `ctx.elicit_url(message, url)`. The call's channel `opens` an elicitation
 bound to the caller, in the shared store, and sends the URL with its id added as the
 `elicitation` query parameter. The page, once the person has done what it is for, calls
-`complete(id, user_id)`: it refuses an id made for someone else (a link passed from one
-person to another must not connect the second person's account to the first's calls).
+`complete(id, user_id, page)`: it refuses an id made for someone else (a link passed from
+one person to another must not connect the second person's account to the first's calls)
+or for another page. The URL must be a page of this server: only this server can check
+who opened it.
 The call, on whichever worker or instance, `waits` for that after the client said the
 person accepted, and goes on. In the `initialize`-based revisions the client then hears
 `notifications/elicitation/complete`; where a call ends with the -32042 error instead,
@@ -19,12 +21,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from flask import current_app
+
 from app import kv
 from app.auth.principal import Principal
 from app.mcp.errors import Cancelled, ToolError
 from app.mcp.server import changes
+from app.urls import public_origin
 
-#: The change kind that tells a session's listening stream an elicitation completed (its id in `uri`).
+#: The change kind that tells a session's listening stream an elicitation completed ("<session key>/<id>" in `uri`).
 COMPLETED = "elicitation"
 #: Seconds an elicitation stays open: the person's time to finish at the URL.
 TTL = 900
@@ -40,14 +45,24 @@ class ElicitationRefused(Exception):
         self.reason = reason
 
 
-def open_for(principal: Principal, session: str | None = None) -> str:
-    """Open an elicitation for `principal`; return its id. `session`: the legacy session to tell when done."""
+def open_for(principal: Principal, url: str, session: str | None = None) -> str:
+    """Open an elicitation for `principal` at `url`, a page of this server; return its id. `session`: the legacy
+    session to tell when it completes."""
     if principal.user_id is None:
         raise ToolError("This needs a person signed in to this server, who can open the link; this caller is not.")
     elicitation_id = secrets.token_urlsafe(24)
-    record = {"user": principal.user_id, "subject": principal.subject, "session": session, "done": False}
-    kv.store().set(_key(elicitation_id), record, TTL)
+    record = {"user": principal.user_id, "page": page_of(url), "session": session, "done": False}
+    kv.store().set(_key(elicitation_id), record, ttl())
     return elicitation_id
+
+
+def page_of(url: str) -> str:
+    """The page `url` names, without its query: it must be one of this server's (ValueError otherwise), which alone
+    can check who opened it."""
+    parts = urlsplit(url)
+    if f"{parts.scheme}://{parts.netloc}" != public_origin():
+        raise ValueError(f"a URL-mode elicitation sends the person to a page of this server ({public_origin()})")
+    return urlunsplit(parts._replace(query="", fragment=""))
 
 
 def link(url: str, elicitation_id: str) -> str:
@@ -57,28 +72,30 @@ def link(url: str, elicitation_id: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def pending(elicitation_id: str, user_id: int) -> bool:
-    """Whether `elicitation_id` is open, not yet complete, and the person's with `user_id`."""
+def pending(elicitation_id: str, user_id: int, page: str) -> bool:
+    """Whether `elicitation_id` is open, not yet complete, the person's with `user_id`, and made for `page`."""
     record = kv.store().get(_key(elicitation_id))
-    return record is not None and record["user"] == user_id and not record["done"]
+    return record is not None and (record["user"], record["page"]) == (user_id, page) and not record["done"]
 
 
-def complete(elicitation_id: str, user_id: int) -> None:
-    """Mark the elicitation complete, for the call waiting on it; ElicitationRefused if it is not this person's."""
+def complete(elicitation_id: str, user_id: int, page: str) -> None:
+    """Mark the elicitation complete, for the call waiting on it; ElicitationRefused unless it is this person's
+    and was made for `page` (a client could show one page's link with another's elicitation)."""
     record = kv.store().get(_key(elicitation_id))
     if record is None:
         raise ElicitationRefused("This link has expired or was never made: call the tool again for a new one.")
     if record["user"] != user_id:
         raise ElicitationRefused("This link was made for someone else: it cannot finish anything for you.")
-    kv.store().set(_key(elicitation_id), record | {"done": True}, TTL)
+    if record["page"] != page:
+        raise ElicitationRefused("This link was made for another page: it cannot finish anything here.")
+    kv.store().set(_key(elicitation_id), record | {"done": True}, ttl())
     if record.get("session"):
-        changes.publish(changes.Change(COMPLETED, elicitation_id))
+        changes.publish(changes.Change(COMPLETED, f"{record['session']}/{elicitation_id}"))
 
 
-def session_of(elicitation_id: str) -> str | None:
-    """The legacy session to tell of the elicitation's completion, if any."""
-    record = kv.store().get(_key(elicitation_id))
-    return record.get("session") if record else None
+def ttl() -> int:
+    """Seconds an elicitation stays open: TTL, or longer if a call may wait longer (MCP_CLIENT_TIMEOUT)."""
+    return max(TTL, current_app.config["MCP_CLIENT_TIMEOUT"] + 60)
 
 
 def wait(elicitation_id: str, timeout: float, cancelled: Callable[[], bool]) -> None:

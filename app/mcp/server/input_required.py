@@ -76,13 +76,13 @@ class AnsweringChannel(Channel):
         """The `requestState` carrying every answer so far, for the next round."""
         return seal(self.subject, self.digest, self.answers(), self._opened)
 
-    def elicitation_for(self, key: str, principal: Principal) -> str:
+    def elicitation_for(self, key: str, principal: Principal, url: str) -> str:
         """The elicitation this call opened under `key` in an earlier round; else a new one, and an answer under
         `key` without one is no answer (nothing was asked)."""
         answers = self.answers()
         if key not in self._opened:
             answers.pop(key, None)
-            self._opened[key] = super().elicitation_for(key, principal)
+            self._opened[key] = super().elicitation_for(key, principal, url)
         return self._opened[key]
 
     def _read_answers(self) -> dict[str, Any]:
