@@ -3,6 +3,7 @@ provider), the flow keeps its token encrypted for them, and the tool's call goes
 
 from __future__ import annotations
 
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -206,3 +207,21 @@ def test_a_link_finishes_only_what_it_was_made_for(make_app, connection_settings
     elicitation = parse_qs(urlsplit(asked.get_json()["result"]["inputRequests"]["url"]["params"]["url"]).query)
     misused = browser.get(f"/connections/elsewhere?elicitation={elicitation['elicitation'][0]}")
     assert misused.status_code == 403 and "made for another person" in misused.text
+
+
+def test_a_call_waiting_for_the_person_holds_no_database_connection(connection_app):
+    """The wait lasts minutes: what the tool read before it (the missing token) must not keep a connection."""
+    browser, mcp = signed_in(connection_app)
+    first = call(mcp)
+    question = first["inputRequests"]["connect-elsewhere"]["params"]
+    answers = {"requestState": first["requestState"], "inputResponses": {"connect-elsewhere": {"action": "accept"}}}
+    results: list[dict] = []
+    waiting = threading.Thread(target=lambda: results.append(call(mcp, **answers)))
+    waiting.start()
+    time.sleep(1.5)  # the retried call is waiting for the page now
+    with connection_app.app_context():
+        held = db.engine.pool.checkedout()
+    connect(browser, question["url"])
+    waiting.join(timeout=30)
+    assert results and results[0]["structuredContent"]["sub"] == "bob"
+    assert held == 0, f"{held} database connection(s) held while waiting"

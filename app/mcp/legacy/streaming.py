@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.mcp.errors import ProtocolError, ToolError
 from app.mcp.legacy.sessions import session_key
 from app.mcp.server import elicitations, jsonrpc
-from app.mcp.server.channel import Channel, checked_answer
+from app.mcp.server.channel import Channel, checked_answer, release_connection
 
 if TYPE_CHECKING:
     from app.mcp.server.call import Call
@@ -90,6 +90,7 @@ class StreamingChannel(Channel):
         store = kv.store()
         store.set(pending_key(question_id), {"session": self.session_key, "subject": self.subject}, self.timeout)
         self.outbox.put(("message", jsonrpc.request(question_id, request["method"], request["params"])))
+        release_connection()
         deadline, interval = time.monotonic() + self.timeout, POLL_INTERVAL
         while time.monotonic() < deadline and not self.is_cancelled():
             answer = store.pop(answer_key(question_id))

@@ -16,6 +16,7 @@ from mcp_types import CreateMessageResult, CreateMessageResultWithTools, ElicitR
 from pydantic import TypeAdapter, ValidationError
 
 from app.auth.principal import Principal
+from app.extensions import db
 from app.mcp.errors import INVALID_PARAMS, ProtocolError
 from app.mcp.server import changes, elicitations, jsonrpc
 
@@ -68,6 +69,7 @@ class Channel:
         question = elicitations.request(message, elicitations.link(url, elicitation_id), named)
         answer = self.ask({key: question})[key]
         if answer["action"] == "accept":
+            release_connection()
             elicitations.wait(elicitation_id, current_app.config["MCP_CLIENT_TIMEOUT"], self.is_cancelled)
             self.elicitation_completed(elicitation_id)
         return answer
@@ -92,6 +94,13 @@ class Channel:
     def stream_closed(self) -> None:
         """The client closed the call's event stream: in 2026-07-28, that is how it cancels."""
         self.cancel_event.set()
+
+
+def release_connection() -> None:
+    """Before a wait of minutes (for the person, or the client's answer): commit what the call did in the database
+    so far, which gives its connection back to the pool. Waiting calls would otherwise hold one each, and the pool
+    is a few per process."""
+    db.session.commit()
 
 
 def checked_answer(key: str, method: str, answer: Any) -> dict[str, Any]:
