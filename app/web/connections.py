@@ -25,7 +25,7 @@ from app.auth import providers as registry
 from app.auth import upstream
 from app.auth.routes import offline_access
 from app.mcp.server import elicitations
-from app.security import content_security_policy
+from app.security import SOURCE, content_security_policy
 from app.urls import public_url
 from config.providers import ProviderConfig
 
@@ -109,8 +109,13 @@ def _authorize_origin(name: str) -> tuple[str, ...]:
         url = provider.authorization_url or registry.client_for(name).load_server_metadata()["authorization_endpoint"]
     except (requests.RequestException, ValueError, KeyError):
         return ()
-    parts = urlsplit(url)
-    return (f"{parts.scheme}://{parts.netloc}",)
+    try:
+        parts = urlsplit(url)
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+        origin = f"{parts.scheme.lower()}://{host}" + (f":{parts.port}" if parts.port else "")
+        return (origin,) if SOURCE.fullmatch(origin) else ()
+    except ValueError:  # a port out of range, and the like
+        return ()
 
 
 def _provider(name: str) -> ProviderConfig:

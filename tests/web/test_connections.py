@@ -225,3 +225,11 @@ def test_a_call_waiting_for_the_person_holds_no_database_connection(connection_a
     waiting.join(timeout=30)
     assert results and results[0]["structuredContent"]["sub"] == "bob"
     assert held == 0, f"{held} database connection(s) held while waiting"
+
+
+def test_the_page_allows_the_provider_however_its_address_is_spelled(make_app, connection_settings):
+    spelled = {"OAUTH_ELSEWHERE_AUTHORIZATION_URL": "https://Login.Example.COM:8443/oauth/authorize"}
+    browser, _ = signed_in(make_app(**connection_settings | spelled))
+    page = browser.get("/connections/elsewhere")
+    assert page.status_code == 200
+    assert "form-action 'self' https://login.example.com:8443;" in page.headers["Content-Security-Policy"] + ";"
