@@ -32,9 +32,6 @@ from config.providers import ProviderConfig
 bp = Blueprint("connections", __name__, url_prefix=upstream.CONNECTIONS_PATH)
 account_bp = Blueprint("account_connections", __name__, url_prefix="/account/connections")
 
-#: Where the flow in this browser stands: the provider and the elicitation it finishes.
-PENDING = "connection"
-
 
 @bp.get("/<name>")
 def start(name: str) -> Response:
@@ -56,7 +53,7 @@ def go(name: str) -> Response:
     elicitation = request.form.get("elicitation") or None
     if elicitation and _elicitation_problem(name, elicitation):
         abort(403)
-    session[PENDING] = {"provider": name, "elicitation": elicitation}
+    session[_pending_key(name)] = {"elicitation": elicitation}
     extra = {"audience": provider.audience} if provider.audience else {}
     try:
         client = registry.client_for(name)
@@ -70,8 +67,8 @@ def go(name: str) -> Response:
 def callback(name: str) -> Response | str:
     """Keep the token the provider gives for this person, and complete the elicitation they came with."""
     provider = _provider(name)
-    pending = session.pop(PENDING, None) or {}
-    if pending.get("provider") != name:
+    pending = session.get(_pending_key(name))
+    if pending is None:
         return _failed(provider, "answered a connection this browser did not start")
     try:
         token = registry.client_for(name).authorize_access_token()
@@ -81,6 +78,7 @@ def callback(name: str) -> Response | str:
         return _failed(provider, "was declined" if error.error == "access_denied" else "returned an error")
     except (OAuth2Error, JoseError, requests.RequestException, ValueError):
         return _failed(provider, "returned an error")
+    session.pop(_pending_key(name), None)  # only now: a forged callback before the real one ends nothing
     upstream.save(current_user.id, name, token)
     finished = _finish(name, pending.get("elicitation"))
     return render_template("account/connected_account.html", provider=provider, finished=finished)
@@ -116,6 +114,12 @@ def _authorize_origin(name: str) -> tuple[str, ...]:
         return (origin,) if SOURCE.fullmatch(origin) else ()
     except ValueError:  # a port out of range, and the like
         return ()
+
+
+def _pending_key(name: str) -> str:
+    """Where this browser's session keeps a connection to `name` in progress, and the elicitation it finishes (a
+    sign-in clears the session: a flow never finishes for another person than the one who started it)."""
+    return f"connecting:{name}"
 
 
 def _provider(name: str) -> ProviderConfig:

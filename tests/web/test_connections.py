@@ -233,3 +233,27 @@ def test_the_page_allows_the_provider_however_its_address_is_spelled(make_app, c
     page = browser.get("/connections/elsewhere")
     assert page.status_code == 200
     assert "form-action 'self' https://login.example.com:8443;" in page.headers["Content-Security-Policy"] + ";"
+
+
+def test_a_forged_callback_does_not_end_the_flow_in_progress(connection_app):
+    """A page that sends the browser to the callback with a code of its own is refused, and the person's own
+    flow, started before, still finishes."""
+    browser, _ = signed_in(connection_app)
+    page = browser.get("/connections/elsewhere")
+    started = browser.post("/connections/elsewhere", data={"csrf_token": csrf_token(page.text)})
+    forged = browser.get("/connections/elsewhere/callback?code=attacker&state=attacker", follow_redirects=True)
+    assert "answered a connection this browser did not start" in forged.text
+    back = sign_in_at_provider(requests.Session(), started.location, "bob")
+    assert "Your elsewhere account is connected" in browser.get(local(back)).text
+
+
+def test_a_flow_finishes_only_for_the_person_who_started_it(connection_app):
+    browser, _ = signed_in(connection_app)
+    page = browser.get("/connections/elsewhere")
+    started = browser.post("/connections/elsewhere", data={"csrf_token": csrf_token(page.text)})
+    AuthActions(browser).dev_sign_in(name="eve", email="eve@example.test")  # another person, same browser
+    back = sign_in_at_provider(requests.Session(), started.location, "bob")
+    failed = browser.get(local(back), follow_redirects=True)
+    assert "The connection to elsewhere failed" in failed.text
+    with connection_app.app_context():
+        assert db.session.scalars(select(UpstreamToken)).all() == []
