@@ -2,9 +2,11 @@
 its own (GUNICORN_CMD_ARGS still overrides)."""
 
 import gc
+import glob
 import os
 import signal
 import sys
+import tempfile
 
 from dotenv import load_dotenv
 
@@ -34,6 +36,16 @@ if worker_class == "gevent":
     from gevent import monkey
 
     monkey.patch_all()
+
+# Metrics (METRICS_TOKEN): each worker counts in files of its own, which /metrics sums (prometheus-client's
+# multiprocess mode). The directory must be known before the app loads, and start empty: counts of an earlier
+# run would be summed in.
+if setting("METRICS_TOKEN"):
+    METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="mcp-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
+    os.makedirs(METRICS_DIR, exist_ok=True)
+    for leftover in glob.glob(os.path.join(METRICS_DIR, "*.db")):
+        os.remove(leftover)
 
 from app.bodies import kept_alive  # noqa: E402  (after the patching: it imports Flask)
 
@@ -122,3 +134,11 @@ def post_request(worker, req, environ, resp) -> None:
         from gevent import sleep
 
         sleep(0)
+
+
+def child_exit(server, worker) -> None:
+    """A worker is gone: its gauges leave the sum /metrics serves (its counters stay counted)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

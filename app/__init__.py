@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import auth, bodies, errors, guard, limits, logs, oauth, security, storage, web
+from app import auth, bodies, errors, guard, limits, logs, metrics, oauth, security, storage, tracing, web
 from app.mcp import apps as mcp_apps
 from app.mcp import legacy as mcp_legacy
 from app.mcp import server as mcp_server
@@ -69,6 +69,8 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     oauth.init_app(app)  # the authorization server: after mcp, since it offers the scopes the tools need
     limits.init_app(app)  # rate limits: after every blueprint, since it wraps the views it limits
     guard.init_app(app)  # sign-in required outside public paths: after CSRF and the session's store check
+    metrics.init_app(app)  # /metrics and the request counter, if METRICS_TOKEN is set
+    tracing.init_app(app)  # traces, if OTEL_* asks for them: a span per request, around every hook above
     bodies.init_app(app)  # read unread request bodies once answered: outside every view and hook that may answer
     errors.init_app(app)  # error pages: last, since its last-resort handler must wrap the whole WSGI app
     return app

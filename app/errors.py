@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app import limits, security
+from app import limits, metrics, security
 from app.extensions import db
 
 RETRY_AFTER_SECONDS = 5
@@ -78,6 +78,7 @@ def handle_http_error(error: HTTPException) -> Response:
         if name in headers:
             response.headers[name] = headers[name]
     if error.code == 429:
+        metrics.count("rate_limited", route=request.url_rule.rule if request.url_rule else "unmatched")
         response.headers["Retry-After"] = str(limits.retry_after())
     return response
 
@@ -89,6 +90,7 @@ def handle_store_down(error: Exception) -> Response:
     back gets a fresh one.
     """
     current_app.logger.warning("store unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+    metrics.count("store_errors")
     db.session.rollback()
     if request.path.startswith(current_app.config["MCP_PATH"]):
         body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32603, "message": UNAVAILABLE}}

@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 from app.errors import error_response, wants_json
 
 #: Always open: liveness and readiness, assets, discovery documents, sign-in itself,
-#: and the OAuth endpoints (authorize sends people to sign in itself).
-PUBLIC_PATHS = ("/health", "/status", "/favicon.ico", "/static/", "/.well-known/", "/auth/", "/oauth/")
+#: the OAuth endpoints (authorize sends people to sign in itself), and /metrics (its own token).
+PUBLIC_PATHS = ("/health", "/status", "/favicon.ico", "/static/", "/.well-known/", "/auth/", "/oauth/", "/metrics")
 
 
 def init_app(app: Flask) -> None:

@@ -61,6 +61,12 @@ class DatabaseStore:
         with _writing():
             db.session.execute(delete(Entry).where(Entry.key == key))
 
+    def count(self, prefix: str) -> int:
+        """How many live keys start with `prefix` (for a gauge, at a scrape)."""
+        with db.engine.connect() as connection:
+            alive = (Entry.key.startswith(prefix, autoescape=True), Entry.expires_at > utcnow())
+            return connection.scalar(select(func.count()).select_from(Entry).where(*alive)) or 0
+
     def exists(self, key: str) -> bool:
         with db.engine.connect() as connection:
             found = connection.scalar(select(Entry.key).where(Entry.key == key, Entry.expires_at > utcnow()))
@@ -143,6 +149,10 @@ class RedisStore:
     def delete(self, key: str) -> None:
         self.client.delete(f"kv:{key}")
 
+    def count(self, prefix: str) -> int:
+        """How many keys start with `prefix` (for a gauge, at a scrape: SCAN, never KEYS)."""
+        return sum(1 for _ in self.client.scan_iter(match=f"kv:{_glob_escaped(prefix)}*", count=1000))
+
     def exists(self, key: str) -> bool:
         return bool(self.client.exists(f"kv:{key}"))
 
@@ -176,3 +186,8 @@ def init_app(app: Flask) -> None:
 def store() -> DatabaseStore | RedisStore:
     """Return the current app's store."""
     return current_app.extensions["kv"]
+
+
+def _glob_escaped(text: str) -> str:
+    """`text` with Redis glob characters escaped, to match itself."""
+    return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)

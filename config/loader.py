@@ -32,6 +32,7 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any
         "CONNECTION_PROVIDERS": read_connection_providers(environ),
         "REDIS_URL": values["REDIS_URL"],
         "PUBLIC_PATHS": _split(values["PUBLIC_PATHS"]),
+        "METRICS_TOKEN": values["METRICS_TOKEN"],
         "API_PREFIXES": _split(values["API_PREFIXES"]),
         "LOG_LEVEL": values["LOG_LEVEL"].upper(),
         "LOG_FORMAT": values["LOG_FORMAT"].lower(),

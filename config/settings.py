@@ -171,6 +171,20 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
             "60 per minute",
         ),
     ),
+    "Observability": (
+        Setting("METRICS_TOKEN", "bearer token that may read /metrics (Prometheus); empty = no /metrics"),
+        Setting(
+            "PROMETHEUS_MULTIPROC_DIR",
+            "where gunicorn workers keep the metrics /metrics sums (cleaned at start)",
+            shown="a temporary directory, with METRICS_TOKEN",
+        ),
+        Setting(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTLP/HTTP collector to send traces to, e.g. http://localhost:4318; empty = no traces (the other"
+            " OTEL_* variables work as the OpenTelemetry SDK documents them)",
+        ),
+        Setting("OTEL_SERVICE_NAME", "the service name traces carry", "flask-mcp-server"),
+    ),
     "Identity providers": (
         Setting(
             "OAUTH_PROVIDER",

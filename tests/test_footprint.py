@@ -17,7 +17,7 @@ from tests.support import services
 from tests.support.servers import BIN, ROOT, app_settings
 
 #: Packages a server has no use for unless configured (each costs megabytes in every worker).
-OPTIONAL = ("flask_migrate", "alembic", "mako", "redis", "dns")
+OPTIONAL = ("flask_migrate", "alembic", "mako", "redis", "dns", "opentelemetry", "prometheus_client")
 LOADED = f"import sys, wsgi; print(','.join(m for m in {OPTIONAL!r} if m in sys.modules))"
 
 
@@ -38,7 +38,14 @@ def test_a_server_loads_neither_migrations_nor_redis_by_default(tmp_path):
 @pytest.mark.services
 def test_a_server_with_redis_loads_its_client(tmp_path):
     services.require(services.listening("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
-    assert loaded_by_server(tmp_path, REDIS_URL=services.REDIS_URL) == {"redis"}
+    # redis-py imports the OpenTelemetry API and SDK itself when they are installed (its own metrics, off unless
+    # an application sets them up); they are, for this server's traces.
+    assert loaded_by_server(tmp_path, REDIS_URL=services.REDIS_URL) == {"redis", "opentelemetry"}
+
+
+def test_traces_and_metrics_load_their_packages_only_when_configured(tmp_path):
+    assert loaded_by_server(tmp_path, METRICS_TOKEN="m" * 32) == {"prometheus_client"}
+    assert loaded_by_server(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318") == {"opentelemetry"}
 
 
 def test_flask_db_loads_the_migration_commands_when_run(tmp_path):

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from app import tracing
 from app.auth.principal import Principal
 from app.mcp.errors import Cancelled, MissingCapability, ToolError
 
@@ -98,6 +99,15 @@ class Context:
     def resource_updated(self, uri: str) -> None:
         """Tell every client subscribed to the resource at `uri` that it changed: they read it again."""
         self.channel.announce("updated", uri)
+
+    def trace(self, **attributes: Any) -> None:
+        """Add attributes to this call's span, when traces are on (docs/observability.md): what a slow or failed
+        call should be found by (`ctx.trace(rows=120, region="eu")`), never a secret."""
+        tracing.annotate(attributes)
+
+    def trace_event(self, name: str, **attributes: Any) -> None:
+        """Add a timed event to this call's span, when traces are on (`ctx.trace_event("cache miss", key=...)`)."""
+        tracing.event(name, attributes)
 
     def client_supports(self, capability: str) -> bool:
         """Return whether the client declared `capability` (elicitation, sampling, roots...)."""

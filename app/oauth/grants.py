@@ -17,6 +17,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import current_app
 from sqlalchemy import select
 
+from app import metrics
 from app.auth.users import User
 from app.clock import aware, utcnow
 from app.extensions import db
@@ -128,6 +129,7 @@ class RefreshGrant(RefreshTokenGrant):
             revoke_family(row.family)  # reuse of a rotated token: the family may be stolen
             reason = "a refresh token was used again after it was replaced: every token of that sign-in was revoked"
             events.record("refresh", False, reason, row.client_id, row.user_id)
+            metrics.count("oauth_refresh_reuse")
             return None
         return row
 

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import update
 
-from app import broadcast
+from app import broadcast, metrics
 from app.clock import utcnow
 from app.extensions import db
 from app.oauth.models import Token
@@ -40,6 +40,7 @@ def revoke(*criteria: Any) -> int:
     db.session.commit()
     if ids:
         _announce(ids)
+        metrics.count("oauth_tokens", len(ids), event="revoked")
     return len(ids)
 
 

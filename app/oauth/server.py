@@ -13,6 +13,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, current_app
 from sqlalchemy import or_, select
 
+from app import metrics
 from app.clock import utcnow
 from app.extensions import db
 from app.oauth import documents, events, registration
@@ -63,6 +64,7 @@ def save_token(token: dict, request) -> None:
     what = "a code exchanged for tokens" if getattr(request, "authorization_code", None) else "tokens refreshed"
     step = "token" if getattr(request, "authorization_code", None) else "refresh"
     events.record(step, True, what, request.client.get_client_id(), request.user.id)
+    metrics.count("oauth_tokens", event="issued" if step == "token" else "refreshed")
 
 
 class UnsupportedTokenTypeHint(OAuth2Error):

@@ -57,5 +57,9 @@ def have_chromium() -> bool:
     return Path(CHROMIUM).exists()
 
 
+def have_prometheus() -> bool:
+    return shutil.which("prometheus") is not None
+
+
 def have_node() -> bool:
     return shutil.which("node") is not None and shutil.which("npm") is not None

@@ -17,6 +17,7 @@ from flask import Flask, Request, current_app
 from mcp_types.methods import CLIENT_REQUESTS
 from werkzeug.wrappers import Response
 
+from app import metrics, tracing
 from app.auth.principal import Principal
 from app.mcp.errors import METHOD_NOT_FOUND, ProtocolError
 from app.mcp.server import access, transport, wire
@@ -130,7 +131,22 @@ def handle(message: Message, principal: Principal, req: Request) -> Response:
         call = _call(revision, message, principal, req)
         return transport.answer(call)
     except ProtocolError as problem:
+        if tracing.active():
+            from app.mcp.server import spans
+
+            spans.refused(message.method, message.params, message.id, problem.code, problem.message)
+        if metrics.on():
+            _count_refusal(message, problem)
         return transport.error_response(problem, message.id, revision.status(problem))
+
+
+def _count_refusal(message: Message, problem: ProtocolError) -> None:
+    """Count a request refused before it ran: for a missing scope (403), or as a protocol error."""
+    if problem.status == 403:
+        name = message.params.get("name") if message.method == "tools/call" else ""
+        metrics.count("mcp_requests", method=message.method, tool=str(name or ""), outcome="refused_scope")
+    else:
+        transport.counted(message.method, message.params, {"error": problem.to_json()})
 
 
 def _call(revision: Revision, message: Message, principal: Principal, req: Request) -> Call:

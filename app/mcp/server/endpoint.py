@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Request, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from app import limits
+from app import limits, metrics
 from app.auth.principal import Principal
 from app.extensions import csrf
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
@@ -66,6 +66,8 @@ def stream() -> Response:
 
 
 def protocol_error(problem: ProtocolError) -> Response:
+    if problem.status == 401:  # no credential, or not a valid one: the message was not read
+        metrics.count("mcp_requests", method="", tool="", outcome="refused_auth")
     return transport.error_response(problem, problem.request_id, problem.status or 200)
 
 
@@ -73,6 +75,8 @@ def http_error(error: HTTPException) -> Response:
     """Answer HTTP-level failures (413 and the like) in JSON-RPC's shape, not as pages."""
     current_app.logger.info("MCP request refused: %s", error.code)
     headers = {"Retry-After": str(limits.retry_after())} if error.code == 429 else {}
+    if error.code == 429:
+        metrics.count("rate_limited", route=current_app.config["MCP_PATH"])
     status = error.code or 400
     problem = ProtocolError(INVALID_REQUEST, f"{error.name}: {error.description}", status=status, headers=headers)
     return transport.error_response(problem, None, status)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, current_app
 
+from app import metrics, tracing
 from app.mcp.errors import INTERNAL_ERROR, Cancelled, ProtocolError, ToolError
 from app.mcp.server import jsonrpc, listen, streams
 from app.mcp.server.call import Call
+from app.tracing import attached, capture
 from app.urls import carry_public_url, public_url
 
 #: Seconds to wait for a call's first message before committing to a stream anyway.
@@ -40,7 +43,41 @@ Outcome = tuple[dict[str, Any], int, dict[str, str] | None]
 
 
 def outcome(call: Call) -> Outcome:
-    """Run the call and return its JSON-RPC response; never raises but Cancelled."""
+    """Run the call and return its JSON-RPC response; never raises but Cancelled. Traced and counted when on."""
+    if not (tracing.active() or metrics.on()):
+        return _outcome(call)
+    started, message = time.perf_counter(), call.message
+    if tracing.active():
+        from app.mcp.server import spans
+
+        session_id = getattr(call.envelope, "session_id", None)
+        with spans.operation(message.method, call.params, message.id, call.envelope.version, session_id) as span:
+            answered = _outcome(call)
+            spans.ended(span, answered[0])
+    else:
+        answered = _outcome(call)
+    counted(message.method, call.params, answered[0], time.perf_counter() - started)
+    return answered
+
+
+def counted(method: str, params: dict[str, Any], response: dict[str, Any], seconds: float | None = None) -> None:
+    """Count an MCP request by how it ended (app.metrics); `seconds`: how long it took, if it ran."""
+    tool = params.get("name") if method == "tools/call" and isinstance(params.get("name"), str) else ""
+    error, result = response.get("error"), response.get("result")
+    if isinstance(error, dict):
+        error_type = str(error.get("code"))
+    elif isinstance(result, dict) and result.get("isError") is True:
+        error_type = "tool_error"
+    else:
+        error_type = ""
+    outcome = "protocol_error" if isinstance(error, dict) else (error_type or "ok")
+    metrics.count("mcp_requests", method=method, tool=tool, outcome=outcome)
+    if seconds is not None:
+        labels = {"mcp_method_name": method, "gen_ai_tool_name": tool, "error_type": error_type}
+        metrics.observe("mcp_server_operation_duration_seconds", seconds, **labels)
+
+
+def _outcome(call: Call) -> Outcome:
     try:
         return jsonrpc.result(call.message.id, call.result()), 200, call.revision.result_headers(call)
     except ProtocolError as problem:
@@ -66,10 +103,10 @@ def json_response(message: dict[str, Any] | None, status: int = 200, headers: di
 
 
 def _streamed(call: Call) -> Response:
-    app, outbox, base = current_app._get_current_object(), call.channel.outbox, public_url()
+    app, outbox, base, trace_context = current_app._get_current_object(), call.channel.outbox, public_url(), capture()
 
     def work() -> None:
-        with app.app_context():
+        with app.app_context(), attached(trace_context):
             carry_public_url(base)
             try:
                 outbox.put(("done", outcome(call)))
