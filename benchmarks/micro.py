@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import statistics
+import threading
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -83,4 +87,39 @@ def run(settings: dict[str, str], token: str) -> dict[str, dict[str, float]]:
     floor_form = FORMS[0]
     floor = wsgi_call(floor_app, environ_template(base_url, floor_form, None), floor_form.body())
     results["tools/call via WSGI, floor"] = per_call_us(_checked(floor, "the floor"))
+    results |= observed(settings, token)  # last: traces, once on, stay on in this process
     return results
+
+
+def observed(settings: dict[str, str], token: str) -> dict[str, dict[str, float]]:
+    """tools/call (2026-07-28) with traces (exported to a local sink that answers 200) and metrics on."""
+    from app import create_app
+
+    with _sink() as endpoint:
+        os.environ |= {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_SERVICE_NAME": "bench"}
+        app = create_app(settings | {"METRICS_TOKEN": "bench-metrics-token"})
+        form = FORMS[-1]
+        call = wsgi_call(app, environ_template(settings["PUBLIC_URL"], form, token), form.body())
+        return {f"tools/call via WSGI, app traced and counted, {form.version}": per_call_us(_checked(call, "traced"))}
+
+
+@contextmanager
+def _sink() -> Iterator[str]:
+    """An OTLP/HTTP endpoint that takes every export and answers 200, on 127.0.0.1."""
+
+    class Sink(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

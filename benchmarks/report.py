@@ -123,6 +123,12 @@ def micro_table(results: dict[str, dict[str, float]]) -> str:
         if app and floor:  # best of the loops: the least disturbed by the rest of the machine
             ratio = app["min_us"] / floor["min_us"]
             lines.append(f"{f'tools/call app / floor ({form}), best':<{width}}{'':>9}{ratio:>9.2f}")
+    plain, observed = (
+        results.get(f"tools/call via WSGI, app{kind}, 2026-07-28") for kind in ("", " traced and counted")
+    )
+    if plain and observed:
+        cost = observed["min_us"] - plain["min_us"]
+        lines.append(f"{'traces and metrics on, cost per call (µs), best':<{width}}{'':>9}{cost:>9.1f}")
     return "\n".join(lines)
 
 
