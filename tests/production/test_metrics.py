@@ -68,9 +68,7 @@ def test_prometheus_scrapes_exactly_the_workload_summed_over_the_workers(scraped
     http = prometheus.wait_for('sum(http_requests_total{route="/mcp",method="POST",status="200"})', calls + FAILED)
     per_worker = prometheus.value('count(mcp_requests_total{pid!=""})')
     timing_workers = sorted(path.name for path in timing.glob("histogram_*"))
-    print(
-        f"\n{calls} calls; scraped: ok {ok}, tool_error {failed}, refused_auth {refused}, timed {timed}, http 200 {http}"
-    )
+    print(f"\n{calls} calls; scraped: ok {ok}, tool_error {failed}, refused_auth {refused}, timed {timed}, 200s {http}")
     assert (ok, failed, refused, timed, http) == (calls, FAILED, UNAUTHENTICATED, calls + FAILED, calls + FAILED)
     assert len(timing_workers) == 2, timing_workers  # both workers served calls, and each counted its own
     assert per_worker is None  # summed: no series per worker reaches Prometheus
