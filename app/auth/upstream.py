@@ -131,9 +131,14 @@ def _refreshed(user_id: int, provider: str, key: str) -> str:
 
 
 def _row(user_id: int | None, provider: str | None, reload: bool = False) -> UpstreamToken | None:
-    """The person's kept token at `provider`, or where they last signed in; `reload` reads past the session."""
+    """The person's kept token at `provider`, or where they last signed in (never a service they connected);
+    `reload` reads past the session."""
     query = select(UpstreamToken).filter_by(user_id=user_id)
-    query = query.filter_by(provider=provider) if provider else query.order_by(UpstreamToken.updated_at.desc())
+    if provider:
+        query = query.filter_by(provider=provider)
+    else:
+        connected = list(providers.connection_providers())
+        query = query.where(UpstreamToken.provider.not_in(connected)).order_by(UpstreamToken.updated_at.desc())
     return db.session.scalars(query.execution_options(populate_existing=reload).limit(1)).first()
 
 

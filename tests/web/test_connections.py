@@ -12,7 +12,9 @@ import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from app.auth import upstream
 from app.auth.upstream import UpstreamToken
+from app.auth.users import Profile, upsert_user
 from app.extensions import db
 from config.checks import ConfigError
 from tests.conftest import AuthActions, csrf_token
@@ -257,3 +259,14 @@ def test_a_flow_finishes_only_for_the_person_who_started_it(connection_app):
     assert "The connection to elsewhere failed" in failed.text
     with connection_app.app_context():
         assert db.session.scalars(select(UpstreamToken)).all() == []
+
+
+def test_the_sign_in_providers_token_stays_the_default(connection_app):
+    """upstream_token(user) without a provider means the provider the person signs in with, never a service they
+    connected afterwards (both are kept in the same table)."""
+    with connection_app.app_context():
+        user = upsert_user("dev", Profile(subject="ada@example.test", email="ada@example.test", name="Ada"))
+        upstream.save(user.id, "dev", {"access_token": "signed-in-token", "expires_in": 3600})
+        upstream.save(user.id, "elsewhere", {"access_token": "connected-token", "expires_in": 3600})
+        assert upstream.upstream_token(user.id) == "signed-in-token"
+        assert upstream.upstream_token(user.id, "elsewhere") == "connected-token"
