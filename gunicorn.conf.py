@@ -134,11 +134,3 @@ def post_request(worker, req, environ, resp) -> None:
         from gevent import sleep
 
         sleep(0)
-
-
-def child_exit(server, worker) -> None:
-    """A worker is gone: its gauges leave the sum /metrics serves (its counters stay counted)."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid)

@@ -78,7 +78,6 @@ def handle_http_error(error: HTTPException) -> Response:
         if name in headers:
             response.headers[name] = headers[name]
     if error.code == 429:
-        metrics.count("rate_limited", route=request.url_rule.rule if request.url_rule else "unmatched")
         response.headers["Retry-After"] = str(limits.retry_after())
     return response
 

@@ -22,6 +22,7 @@ from flask import Flask, current_app, g, request
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
+from app import metrics
 from config.checks import RATE_LIMITS
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ def refuse_after(reset: int | None, setting: str) -> None:
     """Raise 429 for `setting` if `reset` (seconds until allowed again) is set."""
     if reset is not None:
         g.retry_after = reset
+        metrics.count("rate_limited", route=request.url_rule.rule if request.url_rule is not None else "unmatched")
         raise TooManyRequests(f"more than {current_app.config[setting]}")
 
 

@@ -22,7 +22,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
+
+from app.security import bearer_token
 
 #: Buckets of the operation histogram, in seconds (those the semantic conventions advise).
 BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
@@ -48,12 +50,11 @@ def init_app(app: Flask) -> None:
     """Count requests and serve /metrics, if METRICS_TOKEN is set."""
     if not app.config["METRICS_TOKEN"]:
         return
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # made by gunicorn.conf.py; by hand for `flask` commands
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # gunicorn.conf.py makes it; `flask` commands may not
         os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     _define()
     app.after_request(_count_request)
     app.add_url_rule("/metrics", "metrics", _serve, methods=["GET"])
-    app.extensions["metrics_token"] = app.config["METRICS_TOKEN"]
 
 
 def count(name: str, amount: int = 1, **labels: str) -> None:
@@ -94,12 +95,10 @@ def _count_request(response: Response) -> Response:
 
 def _serve() -> Response:
     """The metrics of every worker, for the bearer of METRICS_TOKEN only (404 to anyone else: nothing is here)."""
-    from flask import current_app
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
-    sent = request.headers.get("Authorization", "")
-    expected = f"Bearer {current_app.extensions['metrics_token']}"
-    if not hmac.compare_digest(sent.encode(), expected.encode()):
+    sent = bearer_token(request.headers.get("Authorization")) or ""
+    if not hmac.compare_digest(sent.encode(), current_app.config["METRICS_TOKEN"].encode()):
         abort(404)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # every worker's files, summed
         counted = CollectorRegistry()

@@ -141,12 +141,18 @@ def handle(message: Message, principal: Principal, req: Request) -> Response:
 
 
 def _count_refusal(message: Message, problem: ProtocolError) -> None:
-    """Count a request refused before it ran: for a missing scope (403), or as a protocol error."""
+    """Count a request refused before it ran: for a missing scope (403), or as a protocol error. Only known
+    methods and tools become labels."""
+    known = message.method in extension_methods() or any(method == message.method for method, _ in CLIENT_REQUESTS)
+    method = message.method if known else transport.UNKNOWN
+    tool = ""
+    if method == "tools/call":
+        found = current_app.extensions["mcp"].tools.get(message.params.get("name"))
+        tool = found.name if found is not None else transport.UNKNOWN
     if problem.status == 403:
-        name = message.params.get("name") if message.method == "tools/call" else ""
-        metrics.count("mcp_requests", method=message.method, tool=str(name or ""), outcome="refused_scope")
+        metrics.count("mcp_requests", method=method, tool=tool, outcome="refused_scope")
     else:
-        transport.counted(message.method, message.params, {"error": problem.to_json()})
+        transport.counted(method, tool, {"error": problem.to_json()})
 
 
 def _call(revision: Revision, message: Message, principal: Principal, req: Request) -> Call:

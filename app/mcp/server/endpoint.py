@@ -75,8 +75,6 @@ def http_error(error: HTTPException) -> Response:
     """Answer HTTP-level failures (413 and the like) in JSON-RPC's shape, not as pages."""
     current_app.logger.info("MCP request refused: %s", error.code)
     headers = {"Retry-After": str(limits.retry_after())} if error.code == 429 else {}
-    if error.code == 429:
-        metrics.count("rate_limited", route=current_app.config["MCP_PATH"])
     status = error.code or 400
     problem = ProtocolError(INVALID_REQUEST, f"{error.name}: {error.description}", status=status, headers=headers)
     return transport.error_response(problem, None, status)

@@ -56,13 +56,19 @@ def outcome(call: Call) -> Outcome:
             spans.ended(span, answered[0])
     else:
         answered = _outcome(call)
-    counted(message.method, call.params, answered[0], time.perf_counter() - started)
+    if metrics.on():
+        tool = call.spec.name if call.spec is not None else UNKNOWN
+        counted(message.method, tool if message.method == "tools/call" else "", answered[0], started)
     return answered
 
 
-def counted(method: str, params: dict[str, Any], response: dict[str, Any], seconds: float | None = None) -> None:
-    """Count an MCP request by how it ended (app.metrics); `seconds`: how long it took, if it ran."""
-    tool = params.get("name") if method == "tools/call" and isinstance(params.get("name"), str) else ""
+#: The label of a tool or method this server does not have: a client must not make up labels without end.
+UNKNOWN = "unknown"
+
+
+def counted(method: str, tool: str, response: dict[str, Any], started: float | None = None) -> None:
+    """Count an MCP request by how it ended (app.metrics): `method` and `tool` as labels (both known ones, or
+    UNKNOWN), `started` (perf_counter) if it ran."""
     error, result = response.get("error"), response.get("result")
     if isinstance(error, dict):
         error_type = str(error.get("code"))
@@ -72,9 +78,9 @@ def counted(method: str, params: dict[str, Any], response: dict[str, Any], secon
         error_type = ""
     outcome = "protocol_error" if isinstance(error, dict) else (error_type or "ok")
     metrics.count("mcp_requests", method=method, tool=tool, outcome=outcome)
-    if seconds is not None:
+    if started is not None:
         labels = {"mcp_method_name": method, "gen_ai_tool_name": tool, "error_type": error_type}
-        metrics.observe("mcp_server_operation_duration_seconds", seconds, **labels)
+        metrics.observe("mcp_server_operation_duration_seconds", time.perf_counter() - started, **labels)
 
 
 def _outcome(call: Call) -> Outcome:
