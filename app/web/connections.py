@@ -11,8 +11,6 @@ with, once it is theirs: the tool's call goes on, on whichever worker waits for 
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.oauth2 import OAuth2Error
@@ -25,6 +23,7 @@ from app.auth import providers as registry
 from app.auth import upstream
 from app.auth.routes import offline_access
 from app.mcp.server import elicitations
+from app.oauth.clients import origin_of
 from app.security import SOURCE, content_security_policy
 from app.urls import public_url
 from config.providers import ProviderConfig
@@ -108,12 +107,10 @@ def _authorize_origin(name: str) -> tuple[str, ...]:
     except (requests.RequestException, ValueError, KeyError):
         return ()
     try:
-        parts = urlsplit(url)
-        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
-        origin = f"{parts.scheme.lower()}://{host}" + (f":{parts.port}" if parts.port else "")
-        return (origin,) if SOURCE.fullmatch(origin) else ()
+        origin = origin_of(url)
     except ValueError:  # a port out of range, and the like
         return ()
+    return (origin,) if origin.startswith(("https://", "http://")) and SOURCE.fullmatch(origin) else ()
 
 
 def _pending_key(name: str) -> str:
