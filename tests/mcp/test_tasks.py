@@ -11,6 +11,7 @@ import time
 import pytest
 
 from app import kv
+from app.extensions import db
 from app.mcp import elicitation, tool
 from app.mcp.signatures import SignatureError
 from app.mcp.tasks import channel, runner, store
@@ -326,3 +327,19 @@ def test_a_listener_hears_each_status_of_its_own_tasks(mcp_app, mcp):
 def test_listening_to_tasks_needs_the_extension(mcp):
     refused = mcp.modern("subscriptions/listen", {"notifications": {"taskIds": ["x"]}}, capabilities={})
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == -32021
+
+
+@pytest.mark.services
+def test_a_task_waiting_for_an_answer_holds_no_database_connection(make_app, postgres_url, redis_url):
+    """With Redis as the store nothing else ends the tool's transaction: the wait (up to the task's TTL) would hold
+    a pooled connection."""
+    app = make_app(DATABASE_URL=postgres_url, REDIS_URL=redis_url, MCP_STATIC_TOKENS="test-token-for-mcp",
+                   MCP_TOOL_PACKAGES="tests.mcp_fixtures")  # fmt: skip
+    mcp = McpActions(app.test_client())
+    task_id = started(mcp, "read_then_ask")
+    until(mcp, task_id, lambda task: task["status"] == "input_required")
+    with app.app_context():
+        held = db.engine.pool.checkedout()
+    tasks(mcp, "update", task_id, inputResponses={"go": {"action": "accept"}})
+    assert until(mcp, task_id, ended)["status"] == "completed"
+    assert held == 0, f"{held} database connection(s) held while the task waited"

@@ -6,7 +6,9 @@ import time
 from typing import Annotated
 
 from pydantic import Field
+from sqlalchemy import text
 
+from app.extensions import db
 from app.mcp import Cancelled, Context, ProtocolError, ToolError, elicitation, tool
 from app.mcp.errors import INTERNAL_ERROR
 
@@ -79,3 +81,11 @@ def ask_twice(ctx: Context) -> str:
     first = ctx.elicit("One?", {"type": "object", "properties": {}}, key="q")
     second = ctx.elicit("Two?", {"type": "object", "properties": {}}, key="q")
     return f"{first['action']} {second['action']}"
+
+
+@tool(task="optional")
+def read_then_ask(ctx: Context) -> str:
+    """Read the database, then ask the person (the task waits for the answer in between)."""
+    db.session.execute(text("SELECT 1"))
+    answer = ctx.elicit("Go on?", {"type": "object", "properties": {}}, key="go")
+    return answer["action"]

@@ -16,7 +16,7 @@ from flask import Flask
 
 from app.auth.principal import Principal
 from app.mcp.errors import INTERNAL_ERROR, Cancelled, ProtocolError
-from app.mcp.server.channel import Channel
+from app.mcp.server.channel import Channel, release_connection
 from app.mcp.specs import ToolSpec
 from app.mcp.tasks import store
 
@@ -67,6 +67,7 @@ class TaskChannel(Channel):
         waiting = {wire: requests[key] for wire, key in keys.items()}
         if waiting:
             self._save(status="input_required", inputRequests=waiting)
+            release_connection()
         pause = ANSWER_POLL[0]
         while waiting:
             time.sleep(pause)
