@@ -138,12 +138,15 @@ def _authorization(values: dict[str, str]) -> dict[str, Any]:
         "CLIENT_IDLE_DAYS",
         "TOKEN_RETENTION_DAYS",
         "CONNECTION_EVENT_DAYS",
+        "AUDIT_DAYS",
+        "AUDIT_ARGUMENT_BYTES",
     )
     texts = ("REGISTRATION_TOKEN", "EXTERNAL_AUDIENCE", "EXTERNAL_JWKS_URI", "UPSTREAM_TOKEN_KEY", *RATE_LIMITS)
     return (
         {name: _int(values, name) for name in numbers}
         | {name: values[name] for name in texts}
         | {"EXTERNAL_ISSUER": values["EXTERNAL_ISSUER"].rstrip("/")}
+        | {"AUDIT_TOOL_CALLS": values["AUDIT_TOOL_CALLS"].lower() in TRUE_WORDS}
     )
 
 

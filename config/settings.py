@@ -130,9 +130,14 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
         Setting("REFRESH_GRACE_SECONDS", "how long a rotated refresh token still works (concurrent refreshes)", "10"),
         Setting(
             "CONNECTION_EVENT_DAYS",
-            "days each step of a client's way in is kept for the connection doctor (Connected apps, the CLI)",
+            "days of each client's way in the connection doctor shows (Connected apps, the CLI)",
             "7",
         ),
+        Setting("AUDIT_DAYS", "days the audit log keeps tool calls and security events", "90"),
+        Setting(
+            "AUDIT_TOOL_CALLS", "record every tool call in the audit log: who, client, tool, outcome, time", "true"
+        ),
+        Setting("AUDIT_ARGUMENT_BYTES", "record tool arguments too, cut to this many bytes of JSON; 0 = never", "0"),
         Setting(
             "TOKEN_RETENTION_DAYS",
             "days a token is kept after it was revoked or could last be used; then housekeeping deletes it",

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from app import create_app, storage
 from app.extensions import db
+from app.oauth import audit
 from tests.support import services, stores
 from tests.support.oidc import OidcProvider, start_oidc_provider
 
@@ -97,6 +98,7 @@ def make_app(tmp_path) -> Iterator[Callable[..., Flask]]:
         return app
 
     yield make
+    audit.flush()  # the tool calls noted: written now, not by the writer thread once the database is gone
     for app in made:  # stop what listens, then close pooled connections, so none outlives its test
         if "revocation_listener" in app.extensions:
             app.extensions["revocation_listener"].stop()

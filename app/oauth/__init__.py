@@ -8,7 +8,7 @@ from flask import Flask
 
 from app import errors
 from app.extensions import csrf
-from app.oauth import housekeeping, scopes, server, verify
+from app.oauth import audit, housekeeping, scopes, server, verify
 from app.oauth.cli import clients_cli, tokens_cli
 from app.oauth.routes import bp, well_known
 from app.oauth.urls import CLIENT_ENDPOINTS, ENDPOINTS
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         return
     server.init_app(app)
     housekeeping.init_app(app)
+    audit.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(clients_cli)
     for name in CLIENT_ENDPOINTS:

@@ -1,4 +1,11 @@
-"""The connection doctor: each step of each client's way in, with a reason in plain words.
+"""The connection doctor and the audit log: one record of who did what, with a reason in plain words.
+
+The doctor's events are the steps of a client's way in (DOCTOR_STEPS): registration, an
+authorization request, consent, a code exchange, a refresh, a call to /mcp. The audit log
+is those and the rest: sign-ins, revocations, personal tokens made or revoked, removed
+clients, and tool calls (who, which client, the tool, its outcome and duration; its
+arguments only with AUDIT_ARGUMENT_BYTES, cut to that size), written in batches off the
+request path (app.oauth.audit); the rest at once, here.
 
 When a person's client fails to connect, they and the operator can see which step failed
 and why: registration (dynamic, or a metadata document and why it could not be used), an
@@ -8,7 +15,7 @@ refusals of a known token (expired, revoked, for another server, missing a scope
 
 An event never holds a token, code, secret or verifier: only the client id, the person,
 the step, whether it went through, and the reason. Bounded: housekeeping deletes events
-older than CONNECTION_EVENT_DAYS, and a client keeps its newest PER_CLIENT only.
+older than CONNECTION_EVENT_DAYS, and a client keeps its newest PER_CLIENT doctor's steps.
 Recording never fails the request it describes.
 """
 
@@ -17,15 +24,22 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, and_, delete, or_, select
+from flask import current_app
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, and_, delete, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import aware, utcnow
 from app.extensions import db
 
 log = logging.getLogger(__name__)
+
+#: The steps of a client's way in: what the connection doctor shows, and trims per client.
+DOCTOR_STEPS = ("registration", "authorize", "consent", "token", "refresh", "mcp")
+#: A tool call: its target is the tool, its reason the outcome.
+TOOL = "tool"
 
 #: Events kept per client (the newest).
 PER_CLIENT = 200
@@ -53,6 +67,10 @@ class ConnectionEvent(db.Model):
     step: Mapped[str] = mapped_column(String(32))
     ok: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(Text)
+    #: What a step acted on (a tool's name), how long it took, and its arguments (AUDIT_ARGUMENT_BYTES).
+    target: Mapped[str | None] = mapped_column(String(255))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,9 @@ class Event:
     step: str
     ok: bool
     reason: str
+    target: str | None = None
+    duration_ms: int | None = None
+    detail: str | None = None
 
     @property
     def advice(self) -> str | None:
@@ -72,7 +93,8 @@ class Event:
 
     def as_dict(self) -> dict[str, object]:
         return {"at": self.at.isoformat(timespec="seconds"), "client_id": self.client_id, "user_id": self.user_id,
-                "step": self.step, "ok": self.ok, "reason": self.reason}  # fmt: skip
+                "step": self.step, "ok": self.ok, "reason": self.reason, "target": self.target,
+                "duration_ms": self.duration_ms, "detail": self.detail}  # fmt: skip
 
 
 def record(step: str, ok: bool, reason: str, client_id: str | None = None, user_id: int | None = None) -> None:
@@ -87,12 +109,13 @@ def record(step: str, ok: bool, reason: str, client_id: str | None = None, user_
         db.session.add(
             ConnectionEvent(client_id=client_id, user_id=user_id, step=step, ok=ok, reason=reason[:500], at=utcnow())
         )
-        if client_id is not None:
-            newest = select(ConnectionEvent.id).filter_by(client_id=client_id).order_by(ConnectionEvent.id.desc())
+        if client_id is not None and step in DOCTOR_STEPS:
+            steps = select(ConnectionEvent.id).filter_by(client_id=client_id).where(_doctors)
+            newest = steps.order_by(ConnectionEvent.id.desc()).limit(PER_CLIENT).scalar_subquery()
             db.session.execute(
                 delete(ConnectionEvent)
                 .filter_by(client_id=client_id)
-                .where(ConnectionEvent.id.not_in(newest.limit(PER_CLIENT).scalar_subquery()))
+                .where(_doctors, ConnectionEvent.id.not_in(newest))
             )
         db.session.commit()
     except Exception as error:  # the step happened whatever its record: never fail it for that
@@ -101,10 +124,11 @@ def record(step: str, ok: bool, reason: str, client_id: str | None = None, user_
 
 
 def of_user(user_id: int, client_ids: set[str], limit: int = 50) -> list[Event]:
-    """The person's events, and the unattributed ones of their clients (a failed code exchange), newest first."""
+    """The person's clients' steps, and the unattributed ones of their clients (a failed code exchange), newest
+    first (the connection doctor)."""
     mine = ConnectionEvent.user_id == user_id
     theirs = and_(ConnectionEvent.user_id.is_(None), ConnectionEvent.client_id.in_(client_ids))
-    return _events(select(ConnectionEvent).where(or_(mine, theirs)), limit)
+    return newest_first(select(ConnectionEvent).where(*_doctors_view(), or_(mine, theirs)), limit)
 
 
 def _repeated(key: tuple[str | None, str, str]) -> bool:
@@ -118,13 +142,26 @@ def _repeated(key: tuple[str | None, str, str]) -> bool:
 
 
 def query(client_id: str | None = None, user_id: int | None = None, limit: int = 200) -> list[Event]:
-    """Events for the operator: of a client, of a person, or all; newest first."""
-    statement = select(ConnectionEvent)
+    """The doctor's events for the operator: of a client, of a person, or all; newest first."""
+    statement = select(ConnectionEvent).where(*_doctors_view())
     statement = statement.filter_by(client_id=client_id) if client_id else statement
     statement = statement.filter_by(user_id=user_id) if user_id is not None else statement
-    return _events(statement, limit)
+    return newest_first(statement, limit)
 
 
-def _events(statement, limit: int) -> list[Event]:
-    rows = db.session.scalars(statement.order_by(ConnectionEvent.id.desc()).limit(limit))
-    return [Event(aware(row.at), row.client_id, row.user_id, row.step, row.ok, row.reason) for row in rows]
+def newest_first(statement, limit: int) -> list[Event]:
+    return list(map(as_event, db.session.scalars(statement.order_by(ConnectionEvent.id.desc()).limit(limit))))
+
+
+def as_event(row: ConnectionEvent) -> Event:
+    return Event(aware(row.at), row.client_id, row.user_id, row.step, row.ok, row.reason, row.target,
+                 row.duration_ms, row.detail)  # fmt: skip
+
+
+_doctors = ConnectionEvent.step.in_(DOCTOR_STEPS)
+
+
+def _doctors_view() -> tuple[Any, ...]:
+    """What the connection doctor shows: the steps of clients' ways in, of the last CONNECTION_EVENT_DAYS."""
+    shown = timedelta(days=current_app.config["CONNECTION_EVENT_DAYS"])
+    return _doctors, ConnectionEvent.at >= utcnow() - shown

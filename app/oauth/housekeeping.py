@@ -10,7 +10,8 @@ token request waiting on the same tables waits for one batch at most):
   family could be refreshed, so that its reuse is still caught;
 - consents and codes of clients that no longer exist;
 - registrations that never completed a grant, CLIENT_IDLE_DAYS after they were made;
-- connection events (app.oauth.events) CONNECTION_EVENT_DAYS after they happened.
+- events (app.oauth.events: the connection doctor's and the audit log's) the longer of
+  CONNECTION_EVENT_DAYS and AUDIT_DAYS after they happened.
 
 A sign-in and a registration start it (at most every INTERVAL per process, and a few
 batches per table); `flask housekeeping` runs it to the end, for a cron job.
@@ -68,7 +69,7 @@ def purge(max_batches: int | None = None) -> dict[str, int]:
         ),
         "consents": (Consent, ~known_client),
         "registrations": (OAuthClient, _never_granted()),
-        "events": (ConnectionEvent, ConnectionEvent.at < now - timedelta(days=config["CONNECTION_EVENT_DAYS"])),
+        "events": (ConnectionEvent, ConnectionEvent.at < now - timedelta(days=_kept_days(config))),
     }
     return {name: _delete_in_batches(model, where, max_batches) for name, (model, where) in targets.items()}
 
@@ -76,6 +77,11 @@ def purge(max_batches: int | None = None) -> dict[str, int]:
 def prune_registrations() -> int:
     """Delete registrations that never completed a grant, CLIENT_IDLE_DAYS after they were made."""
     return _delete_in_batches(OAuthClient, _never_granted(), INLINE_BATCHES)
+
+
+def _kept_days(config: Any) -> int:
+    """Events serve the connection doctor and the audit log: kept for the longer of their two lives."""
+    return max(config["CONNECTION_EVENT_DAYS"], config["AUDIT_DAYS"])
 
 
 def _never_granted() -> Any:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.clock import utcnow
 from app.extensions import db
-from app.oauth import revocation
+from app.oauth import events, revocation
 from app.oauth.models import Token, digest
 from app.oauth.scopes import BASE_SCOPE, split, supported
 
@@ -50,6 +50,7 @@ def create(user_id: int, name: str, scope: str, days: int, resource: str) -> tup
     )
     db.session.add(row)
     db.session.commit()
+    events.record("personal_token", True, f"personal token “{row.name}” made ({row.scope})", PERSONAL, user_id)
     return row, value
 
 
@@ -64,4 +65,5 @@ def revoke(token_id: int, user_id: int | None = None) -> bool:
     if row is None or row.kind != "personal" or (user_id is not None and row.user_id != user_id):
         return False
     revocation.revoke(Token.id == token_id)
+    events.record("personal_token", True, f"personal token “{row.name}” revoked", PERSONAL, row.user_id)
     return True

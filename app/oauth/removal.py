@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 
 from app.clock import aware, utcnow
 from app.extensions import db
-from app.oauth import revocation
+from app.oauth import events, revocation
 from app.oauth.models import AuthorizationCode, Consent, OAuthClient, Token
 
 
@@ -31,7 +31,9 @@ def remove_client(row: OAuthClient) -> int:
     row.removed_at = utcnow()
     db.session.execute(delete(AuthorizationCode).filter_by(client_id=row.client_id))
     db.session.execute(delete(Consent).filter_by(client_id=row.client_id))
-    return revocation.revoke(Token.client_id == row.client_id)  # commits
+    revoked = revocation.revoke(Token.client_id == row.client_id)  # commits
+    events.record("client_removed", True, f"the operator removed the client ({revoked} tokens revoked)", row.client_id)
+    return revoked
 
 
 def remove_for_person(user_id: int, client_id: str) -> None:
@@ -42,6 +44,7 @@ def remove_for_person(user_id: int, client_id: str) -> None:
     if registered is not None:
         db.session.add(Consent(user_id=user_id, client_id=client_id, scope="", removed_at=utcnow()))
     revocation.revoke(Token.user_id == user_id, Token.client_id == client_id)  # commits
+    events.record("client_removed", True, "removed from the person's connected apps", client_id, user_id)
 
 
 @dataclass(frozen=True)

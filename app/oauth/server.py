@@ -95,6 +95,8 @@ class Revocation(HintChecked, RevocationEndpoint):
 
     def revoke_token(self, token: Token, request) -> None:
         revoke_family(token.family)  # a grant's tokens go together (RFC 7009 section 2.1)
+        events.record("revocation", True, "the client revoked its token (and its sign-in's)", token.client_id,
+                      token.user_id)  # fmt: skip
 
 
 class Introspection(HintChecked, IntrospectionEndpoint):

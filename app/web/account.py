@@ -1,4 +1,4 @@
-"""A person's own pages: the applications they let in, and their personal tokens."""
+"""A person's own pages: the applications they let in, their personal tokens, and their activity."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.oauth import connected, personal, revocation
+from app.oauth import audit, connected, personal, revocation
 from app.oauth.scopes import BASE_SCOPE, supported
 from app.oauth.scopes import describe as describe_scope
 from app.oauth.urls import resource_url
@@ -36,6 +36,16 @@ def revoke_app() -> Response:
         " in your client and add it again."
     )
     return redirect(url_for("account.apps"))
+
+
+@bp.get("/activity")
+def activity() -> str:
+    """What the audit log holds of the person: their tool calls and the security events of their account."""
+    found = audit.activity(current_user.id)
+    names = connected.names_of(sorted({event.client_id for event in found if event.client_id}))
+    return render_template(
+        "account/activity.html", events=found, names=names, kept_days=current_app.config["AUDIT_DAYS"]
+    )
 
 
 @bp.get("/tokens")

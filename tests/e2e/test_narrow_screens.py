@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 WIDTHS = (390, 320)
-PAGES = ("/", "/playground", "/connect", "/account/apps", "/account/tokens", "/auth/login")
+PAGES = ("/", "/playground", "/connect", "/account/apps", "/account/tokens", "/account/activity", "/auth/login")
 CLIENT_NAME = "A Client With A Rather Long Name For A Phone Screen"
 
 

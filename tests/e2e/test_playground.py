@@ -797,6 +797,9 @@ def test_no_serious_accessibility_findings(browser: Browser, deployment: LiveApp
     page.wait_for_url(f"{redirect_uri}?**")
     page.goto(f"{deployment.base_url}/account/apps")
     axe(page, "connected-apps", report)
+    page.goto(f"{deployment.base_url}/account/activity")
+    page.get_by_role("cell", name="convert_temperature").first.wait_for()  # the calls made above, from the log
+    axe(page, "activity", report)
     page.emulate_media(color_scheme="dark")  # the same pages as a system in dark mode shows them
     dark = (("home", "/"), ("connect", "/connect"), ("tokens", "/account/tokens"), ("apps", "/account/apps"))
     for name, path in dark:

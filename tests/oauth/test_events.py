@@ -86,8 +86,11 @@ def test_events_are_bounded_per_client_and_in_time(oauth_app, oauth, monkeypatch
         events.record("mcp", False, "the same refusal", "bounded-client")  # within the window: once
         kept = [event.reason for event in events.query("bounded-client")]
         assert kept == ["the same refusal", "call 7", "call 6", "call 5", "call 4"]
-        old = utcnow() - timedelta(days=8)
-        db.session.execute(update(ConnectionEvent).values(at=old))
+        # Past CONNECTION_EVENT_DAYS the doctor shows them no more; the audit log keeps them AUDIT_DAYS.
+        db.session.execute(update(ConnectionEvent).values(at=utcnow() - timedelta(days=8)))
+        db.session.commit()
+        assert events.query("bounded-client") == [] and housekeeping.purge()["events"] == 0
+        db.session.execute(update(ConnectionEvent).values(at=utcnow() - timedelta(days=91)))
         db.session.commit()
         assert housekeeping.purge()["events"] >= 5
         assert db.session.scalar(select(func.count()).select_from(ConnectionEvent)) == 0

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from app import metrics, tracing
 from app.auth.principal import Principal
 from app.mcp.errors import METHOD_NOT_FOUND, ProtocolError
-from app.mcp.server import access, transport, wire
+from app.mcp.server import access, observe, transport, wire
 from app.mcp.server.call import Call
 from app.mcp.server.jsonrpc import Message
 from app.mcp.specs import PromptSpec, ResourceSpec, ToolSpec
@@ -144,15 +144,15 @@ def _count_refusal(message: Message, problem: ProtocolError) -> None:
     """Count a request refused before it ran: for a missing scope (403), or as a protocol error. Only known
     methods and tools become labels."""
     known = message.method in extension_methods() or any(method == message.method for method, _ in CLIENT_REQUESTS)
-    method = message.method if known else transport.UNKNOWN
+    method = message.method if known else observe.UNKNOWN
     tool = ""
     if method == "tools/call":
         found = current_app.extensions["mcp"].tools.get(message.params.get("name"))
-        tool = found.name if found is not None else transport.UNKNOWN
+        tool = found.name if found is not None else observe.UNKNOWN
     if problem.status == 403:
         metrics.count("mcp_requests", method=method, tool=tool, outcome="refused_scope")
     else:
-        transport.counted(method, tool, {"error": problem.to_json()})
+        observe.counted(method, tool, {"error": problem.to_json()})
 
 
 def _call(revision: Revision, message: Message, principal: Principal, req: Request) -> Call:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, current_app
 
-from app import metrics, tracing
 from app.mcp.errors import INTERNAL_ERROR, Cancelled, ProtocolError, ToolError
-from app.mcp.server import jsonrpc, listen, streams
+from app.mcp.server import jsonrpc, listen, observe, streams
 from app.mcp.server.call import Call
 from app.tracing import attached, capture
 from app.urls import carry_public_url, public_url
@@ -43,44 +41,9 @@ Outcome = tuple[dict[str, Any], int, dict[str, str] | None]
 
 
 def outcome(call: Call) -> Outcome:
-    """Run the call and return its JSON-RPC response; never raises but Cancelled. Traced and counted when on."""
-    if not (tracing.active() or metrics.on()):
-        return _outcome(call)
-    started, message = time.perf_counter(), call.message
-    if tracing.active():
-        from app.mcp.server import spans
-
-        session_id = getattr(call.envelope, "session_id", None)
-        with spans.operation(message.method, call.params, message.id, call.envelope.version, session_id) as span:
-            answered = _outcome(call)
-            spans.ended(span, answered[0])
-    else:
-        answered = _outcome(call)
-    if metrics.on():
-        tool = call.spec.name if call.spec is not None else UNKNOWN
-        counted(message.method, tool if message.method == "tools/call" else "", answered[0], started)
-    return answered
-
-
-#: The label of a tool or method this server does not have: a client must not make up labels without end.
-UNKNOWN = "unknown"
-
-
-def counted(method: str, tool: str, response: dict[str, Any], started: float | None = None) -> None:
-    """Count an MCP request by how it ended (app.metrics): `method` and `tool` as labels (both known ones, or
-    UNKNOWN), `started` (perf_counter) if it ran."""
-    error, result = response.get("error"), response.get("result")
-    if isinstance(error, dict):
-        error_type = str(error.get("code"))
-    elif isinstance(result, dict) and result.get("isError") is True:
-        error_type = "tool_error"
-    else:
-        error_type = ""
-    outcome = "protocol_error" if isinstance(error, dict) else (error_type or "ok")
-    metrics.count("mcp_requests", method=method, tool=tool, outcome=outcome)
-    if started is not None:
-        labels = {"mcp_method_name": method, "gen_ai_tool_name": tool, "error_type": error_type}
-        metrics.observe("mcp_server_operation_duration_seconds", time.perf_counter() - started, **labels)
+    """Run the call and return its JSON-RPC response; never raises but Cancelled. Traced, counted and audited
+    when those are on (app.mcp.server.observe)."""
+    return observe.observed(call, _outcome) if observe.wanted(call) else _outcome(call)
 
 
 def _outcome(call: Call) -> Outcome:

@@ -1,0 +1,141 @@
+"""The audit log's side of app.oauth.events: a person's activity, the export, and tool calls written in batches.
+
+A tool call is noted on the request path (a dict in a list) and written with the others of
+its process by a thread of its own, every FLUSH_SECONDS; the rest of the audit log (sign-ins,
+consents, tokens, revocations, personal tokens, removed clients) is written at once by
+`events.record`. Both are rows of the same `connection_events` table.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_login import user_logged_in
+from sqlalchemy import insert, select
+
+from app.clock import aware, utcnow
+from app.extensions import db
+from app.oauth import events
+from app.oauth.events import TOOL, ConnectionEvent, Event, as_event, newest_first
+
+log = logging.getLogger(__name__)
+
+#: Seconds a tool call waits, at most, to be written with others.
+FLUSH_SECONDS = 1.0
+
+
+audit_cli = AppGroup("audit", help="The audit log: tool calls and security events.")
+
+
+def init_app(app: Flask) -> None:
+    """Note each sign-in; add `flask audit export`."""
+    user_logged_in.connect(_signed_in, app, weak=False)
+    app.cli.add_command(audit_cli)
+
+
+@audit_cli.command("export")
+@click.option("--since", "moment", type=click.DateTime(), required=True, help="From this day or time (UTC) on.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, for shipping elsewhere.")
+def export(moment: datetime, as_json: bool) -> None:
+    """Every event of the audit log since a moment, oldest first."""
+    for event in since(aware(moment)):
+        if as_json:
+            click.echo(json.dumps(event.as_dict(), ensure_ascii=False))
+        else:
+            what = f"{event.step} {event.target or ''}".strip()
+            click.echo(f"{event.at.isoformat(timespec='seconds')}\t{event.user_id or '-'}\t{event.client_id or '-'}"
+                       f"\t{what}\t{'ok' if event.ok else 'failed'}\t{event.reason}")  # fmt: skip
+
+
+def _signed_in(_sender: Flask, user: Any, **_extra: Any) -> None:
+    events.record("sign_in", True, f"signed in with {user.provider}", None, user.id)
+
+
+def activity(user_id: int, limit: int = 200) -> list[Event]:
+    """Everything the audit log holds of the person, newest first (their activity page)."""
+    return newest_first(select(ConnectionEvent).filter_by(user_id=user_id), limit)
+
+
+def since(moment: datetime) -> Iterator[Event]:
+    """Every event from `moment` on, oldest first, read in pages (`flask audit export`)."""
+    last = 0
+    while True:
+        page = db.session.scalars(
+            select(ConnectionEvent).where(ConnectionEvent.at >= moment, ConnectionEvent.id > last)
+            .order_by(ConnectionEvent.id).limit(1000)
+        ).all()  # fmt: skip
+        if not page:
+            return
+        yield from map(as_event, page)
+        last = page[-1].id
+
+
+def record_tool_call(
+    user_id: int | None, client_id: str | None, tool: str, outcome: str, duration_ms: int, arguments: str | None
+) -> None:
+    """Note a tool call, to be written with others within FLUSH_SECONDS (never on the request path)."""
+    row = {"at": utcnow(), "client_id": client_id, "user_id": user_id, "step": TOOL, "ok": outcome == "ok",
+           "reason": outcome, "target": tool[:255], "duration_ms": duration_ms, "detail": arguments}  # fmt: skip
+    _batches.add(current_app._get_current_object(), row)  # type: ignore[attr-defined]
+
+
+def flush() -> None:
+    """Write the tool calls noted so far now (the batch writer does it every FLUSH_SECONDS)."""
+    _batches.write()
+
+
+class _Batches:
+    """Tool calls waiting to be written, by app; a thread of each process writes them every FLUSH_SECONDS."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[Flask, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+        #: Held while rows are written: `flush` returns once what was taken before it is written too.
+        self.writing = threading.Lock()
+        self.writer_pid: int | None = None
+
+    def add(self, app: Flask, row: dict[str, Any]) -> None:
+        with self.lock:
+            self.waiting.append((app, row))
+            if self.writer_pid != os.getpid():  # the first in this process (a forked worker starts its own)
+                self.writer_pid = os.getpid()
+                threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
+
+    def write(self) -> None:
+        with self.writing:
+            self._write()
+
+    def _write(self) -> None:
+        with self.lock:
+            taken, self.waiting = self.waiting, []
+        by_app: dict[Flask, list[dict[str, Any]]] = {}
+        for app, row in taken:
+            by_app.setdefault(app, []).append(row)
+        for app, rows in by_app.items():
+            with app.app_context():
+                try:
+                    db.session.execute(insert(ConnectionEvent), rows)
+                    db.session.commit()
+                except Exception as error:  # the store is away: these calls go unrecorded, said in the log
+                    db.session.rollback()
+                    log.warning("%d tool calls not recorded in the audit log: %s", len(rows), type(error).__name__)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            self.write()
+
+
+_batches = _Batches()
+atexit.register(_batches.write)

@@ -1,0 +1,119 @@
+"""The audit log: tool calls written in batches off the request path, the security events of an account, the
+export, each person's activity page, and the connection doctor's view left as it was."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from app.auth.users import Profile, upsert_user
+from app.extensions import db
+from app.oauth import audit, events, personal
+from app.oauth.events import ConnectionEvent
+from tests.conftest import AuthActions, csrf_token
+from tests.support.mcp_client import McpActions
+
+
+def person(app, email: str = "ada@example.test") -> tuple[int, str]:
+    with app.app_context():
+        user = upsert_user("dev", Profile(subject=email, email=email, name=email.split("@")[0]))
+        _, token = personal.create(user.id, "tests", "mcp", 1, "http://localhost/mcp")
+        return user.id, token
+
+
+def call(mcp: McpActions, name: str, arguments: dict) -> None:
+    assert mcp.modern("tools/call", {"name": name, "arguments": arguments}).status_code in (200, 400)
+
+
+def tool_calls(app, user_id: int) -> list[events.Event]:
+    with app.app_context():
+        audit.flush()
+        return [event for event in audit.activity(user_id) if event.step == events.TOOL]
+
+
+def test_each_tool_call_is_recorded_without_its_arguments(make_app):
+    app = make_app(MCP_TOOL_PACKAGES="app.tools")
+    user_id, token = person(app)
+    mcp = McpActions(app.test_client(), token)
+    call(mcp, "whoami", {})
+    call(mcp, "convert_temperature", {"value": "hot", "from_unit": "celsius"})
+    call(mcp, "no_such_tool", {})
+    recorded = tool_calls(app, user_id)
+    assert [(e.target, e.ok, e.reason) for e in reversed(recorded)] == [
+        ("whoami", True, "ok"),
+        ("convert_temperature", False, "tool_error"),
+        ("no_such_tool", False, "protocol_error -32602"),
+    ]
+    assert all(e.client_id == personal.PERSONAL and e.detail is None and e.duration_ms >= 0 for e in recorded)
+
+
+def test_arguments_only_when_asked_and_cut(make_app):
+    app = make_app(MCP_TOOL_PACKAGES="app.tools", AUDIT_ARGUMENT_BYTES="12")
+    user_id, token = person(app)
+    call(McpActions(app.test_client(), token), "convert_temperature", {"value": 100, "from_unit": "celsius"})
+    (recorded,) = tool_calls(app, user_id)
+    assert recorded.detail == '{"value": 10'
+
+
+def test_tool_calls_can_be_left_out(make_app):
+    app = make_app(MCP_TOOL_PACKAGES="app.tools", AUDIT_TOOL_CALLS="false")
+    user_id, token = person(app)
+    call(McpActions(app.test_client(), token), "whoami", {})
+    assert tool_calls(app, user_id) == []
+
+
+def test_the_security_events_of_an_account(make_app):
+    app = make_app()
+    browser = app.test_client()
+    AuthActions(browser).dev_sign_in(email="grace@example.test")
+    page = browser.get("/account/tokens")
+    browser.post("/account/tokens", data={"name": "deploy", "scope": "mcp", "days": "1",
+                                          "csrf_token": csrf_token(page.text)})  # fmt: skip
+    with app.app_context():
+        user_id = db.session.scalar(select(func.max(ConnectionEvent.user_id)))
+        (made,) = personal.of_user(user_id)
+        personal.revoke(made.id, user_id)
+        steps = [(e.step, e.reason) for e in reversed(audit.activity(user_id))]
+    assert steps == [
+        ("sign_in", "signed in with dev"),
+        ("personal_token", "personal token “deploy” made (mcp)"),
+        ("personal_token", "personal token “deploy” revoked"),
+    ]
+    activity = browser.get("/account/activity").text
+    assert "personal token “deploy” revoked" in activity and "Activity" in activity
+
+
+def test_the_export_and_the_doctor_view(make_app):
+    """Tool calls do not push a client's steps out of the doctor's view (its cap counts its own steps only)."""
+    app = make_app(MCP_TOOL_PACKAGES="app.tools")
+    user_id, token = person(app)
+    with app.app_context():
+        events.record("consent", True, "consent given", "client-1", user_id)
+        for _ in range(events.PER_CLIENT + 5):
+            audit.record_tool_call(user_id, "client-1", "whoami", "ok", 3, None)
+        audit.flush()
+        events.record("token", True, "a code exchanged for tokens", "client-1", user_id)
+        doctor = [e.step for e in events.query(client_id="client-1")]
+        total = db.session.scalar(select(func.count()).select_from(ConnectionEvent).filter_by(client_id="client-1"))
+    assert doctor == ["token", "consent"]
+    assert total == events.PER_CLIENT + 7
+    exported = app.test_cli_runner().invoke(args=["audit", "export", "--since", "2000-01-01", "--json"])
+    assert exported.exit_code == 0, exported.output
+    lines = [json.loads(line) for line in exported.output.splitlines()]
+    assert [line["step"] for line in lines][:2] == ["personal_token", "consent"] and lines[-1]["step"] == "token"
+    assert sum(line["step"] == "tool" for line in lines) == events.PER_CLIENT + 5
+
+
+def test_each_person_sees_only_their_own_activity(make_app):
+    app = make_app(MCP_TOOL_PACKAGES="app.tools")
+    ada_id, ada_token = person(app)
+    call(McpActions(app.test_client(), ada_token), "whoami", {})
+    with app.app_context():
+        audit.flush()
+    eve = app.test_client()
+    AuthActions(eve).dev_sign_in(email="eve@example.test")
+    assert "whoami" not in eve.get("/account/activity").text
+    ada = app.test_client()
+    AuthActions(ada).dev_sign_in(email="ada@example.test")
+    assert "<code>whoami</code>" in ada.get("/account/activity").text
