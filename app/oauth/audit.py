@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_login import user_logged_in
 from sqlalchemy import insert, select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from app.clock import aware, utcnow
 from app.extensions import db
@@ -31,6 +32,8 @@ from app.oauth.events import TOOL, ConnectionEvent, Event, as_event, newest_firs
 
 log = logging.getLogger(__name__)
 
+#: Tool calls that may wait for the database; past it, the newest are dropped (and counted in the log).
+MAX_WAITING = 100_000
 #: Seconds a tool call waits, at most, to be written with others (short: under gevent a long batch's write holds
 #: the worker's other requests back).
 FLUSH_SECONDS = 0.25
@@ -86,9 +89,15 @@ def record_tool_call(
     user_id: int | None, client_id: str | None, tool: str, outcome: str, duration_ms: int, arguments: str | None
 ) -> None:
     """Note a tool call, to be written with others within FLUSH_SECONDS (never on the request path)."""
-    row = {"at": utcnow(), "client_id": client_id, "user_id": user_id, "step": TOOL, "ok": outcome == "ok",
-           "reason": outcome, "target": tool[:255], "duration_ms": duration_ms, "detail": arguments}  # fmt: skip
+    row = {"at": utcnow(), "client_id": _clean(client_id, 2048), "user_id": user_id, "step": TOOL,
+           "ok": outcome == "ok", "reason": outcome, "target": _clean(tool, 255), "duration_ms": duration_ms,
+           "detail": _clean(arguments, None)}  # fmt: skip
     _batches.add(current_app._get_current_object(), row)  # type: ignore[attr-defined]
+
+
+def _clean(text: str | None, limit: int | None) -> str | None:
+    """A client-chosen text as the database keeps it: no NUL (PostgreSQL refuses it), cut to the column."""
+    return text if text is None else text.replace("\x00", "\ufffd")[:limit]
 
 
 def flush() -> None:
@@ -105,9 +114,13 @@ class _Batches:
         #: Held while rows are written: `flush` returns once what was taken before it is written too.
         self.writing = threading.Lock()
         self.writer_pid: int | None = None
+        self.dropped = 0
 
     def add(self, app: Flask, row: dict[str, Any]) -> None:
         with self.lock:
+            if len(self.waiting) >= MAX_WAITING:  # the database has been away a long while: the newest go
+                self.dropped += 1
+                return
             self.waiting.append((app, row))
             if self.writer_pid != os.getpid():  # the first in this process (a forked worker starts its own)
                 self.writer_pid = os.getpid()
@@ -119,23 +132,52 @@ class _Batches:
 
     def _write(self) -> None:
         with self.lock:
-            taken, self.waiting = self.waiting, []
+            taken, self.waiting, dropped, self.dropped = self.waiting, [], self.dropped, 0
+        if dropped:
+            log.warning("%d tool calls not recorded in the audit log: too many waited for the database", dropped)
         by_app: dict[Flask, list[dict[str, Any]]] = {}
         for app, row in taken:
             by_app.setdefault(app, []).append(row)
         for app, rows in by_app.items():
             with app.app_context():
-                try:
-                    db.session.execute(insert(ConnectionEvent), rows)
-                    db.session.commit()
-                except Exception as error:  # the store is away: these calls go unrecorded, said in the log
-                    db.session.rollback()
-                    log.warning("%d tool calls not recorded in the audit log: %s", len(rows), type(error).__name__)
+                lost = _written(rows)
+            if lost:
+                log.warning("%d tool calls not recorded in the audit log", lost)
 
     def _run(self) -> None:
         while True:
             time.sleep(FLUSH_SECONDS)
-            self.write()
+            try:
+                self.write()
+            except Exception:  # whatever it was, the next round writes what comes next
+                log.exception("the audit log's writer failed a round")
+
+
+def _written(rows: list[dict[str, Any]]) -> int:
+    """Write `rows`; return how many were lost. A row the database refuses (a user deleted meanwhile) costs only
+    itself: the batch is written again row by row. A database that is away costs the batch."""
+    try:
+        _insert(rows)
+        return 0
+    except (DataError, IntegrityError):
+        db.session.rollback()
+    except Exception as error:
+        db.session.rollback()
+        log.warning("the audit log's database failed: %s", type(error).__name__)
+        return len(rows)
+    lost = 0
+    for row in rows:
+        try:
+            _insert([row])
+        except Exception:
+            db.session.rollback()
+            lost += 1
+    return lost
+
+
+def _insert(rows: list[dict[str, Any]]) -> None:
+    db.session.execute(insert(ConnectionEvent), rows)
+    db.session.commit()
 
 
 _batches = _Batches()

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, and_, delete, or_, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, and_, delete, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import aware, utcnow
@@ -59,6 +59,11 @@ ADVICE = {
 
 class ConnectionEvent(db.Model):
     __tablename__ = "connection_events"
+    #: The doctor reads a client's or a person's steps among their tool calls.
+    __table_args__ = (
+        Index("ix_connection_events_client_step", "client_id", "step", "id"),
+        Index("ix_connection_events_user_step", "user_id", "step", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -117,3 +117,33 @@ def test_each_person_sees_only_their_own_activity(make_app):
     ada = app.test_client()
     AuthActions(ada).dev_sign_in(email="ada@example.test")
     assert "<code>whoami</code>" in ada.get("/account/activity").text
+
+
+def test_one_bad_row_does_not_lose_the_others(make_app, postgres_url):
+    """A client-chosen tool name PostgreSQL refuses (a NUL) must not drop other people's calls of the same batch."""
+    app = make_app(MCP_TOOL_PACKAGES="app.tools", DATABASE_URL=postgres_url)
+    ada_id, ada_token = person(app)
+    eve_id, eve_token = person(app, "eve@example.test")
+    call(McpActions(app.test_client(), ada_token), "whoami", {})
+    call(McpActions(app.test_client(), eve_token), "who\u0000ami", {})
+    assert [e.target for e in tool_calls(app, ada_id)] == ["whoami"]
+    assert [e.target for e in tool_calls(app, eve_id)] == ["who\ufffdami"]
+
+
+def test_the_writer_goes_on_after_a_failed_write(make_app, monkeypatch):
+    app = make_app(MCP_TOOL_PACKAGES="app.tools")
+    user_id, token = person(app)
+    failures = iter([RuntimeError("the database went away")])
+
+    def failing_once(rows):
+        if (failure := next(failures, None)) is not None:
+            raise failure
+        return original(rows)
+
+    original = audit._insert
+    monkeypatch.setattr(audit, "_insert", failing_once)
+    call(McpActions(app.test_client(), token), "whoami", {})
+    with app.app_context():
+        audit.flush()  # this write fails: its row is lost, and said so
+    call(McpActions(app.test_client(), token), "convert_temperature", {"value": 1, "from_unit": "celsius"})
+    assert [e.target for e in tool_calls(app, user_id)] == ["convert_temperature"]
