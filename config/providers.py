@@ -40,10 +40,9 @@ class ProviderConfig:
 
 def read_providers(environ: Mapping[str, str], app_env: str) -> list[ProviderConfig]:
     """Return the configured providers; development defaults to the dev sign-in."""
-    several = environ.get("OAUTH_PROVIDERS", "").strip()
+    several = _named(environ, "OAUTH_PROVIDERS")
     if several:
-        names = [name.strip().lower() for name in several.split(",") if name.strip()]
-        return [_read_one(environ, name, f"OAUTH_{name.upper()}_") for name in names]
+        return several
     single = environ.get("OAUTH_PROVIDER", "").strip().lower()
     if not single and app_env == "development":
         single = "dev"
@@ -52,7 +51,12 @@ def read_providers(environ: Mapping[str, str], app_env: str) -> list[ProviderCon
 
 def read_connection_providers(environ: Mapping[str, str]) -> list[ProviderConfig]:
     """Return the providers people connect to their account for tools (CONNECTION_PROVIDERS), not to sign in."""
-    names = [name.strip().lower() for name in environ.get("CONNECTION_PROVIDERS", "").split(",") if name.strip()]
+    return _named(environ, "CONNECTION_PROVIDERS")
+
+
+def _named(environ: Mapping[str, str], setting: str) -> list[ProviderConfig]:
+    """The providers `setting` names (comma-separated), each read from its OAUTH_<NAME>_* variables."""
+    names = [name.strip().lower() for name in environ.get(setting, "").split(",") if name.strip()]
     return [_read_one(environ, name, f"OAUTH_{name.upper()}_") for name in names]
 
 

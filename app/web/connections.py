@@ -85,9 +85,9 @@ def callback(name: str) -> Response | str:
 
 @account_bp.get("")
 def index() -> str:
-    names = list(registry.connection_providers())
-    kept = upstream.kept_for(current_user.id, names) if names else {}
-    return render_template("account/connections.html", providers=registry.connection_providers(), kept=kept)
+    providers = registry.connection_providers()
+    kept = upstream.kept_for(current_user.id, list(providers)) if providers else {}
+    return render_template("account/connections.html", providers=providers, kept=kept)
 
 
 @account_bp.post("/<name>/remove")

@@ -75,19 +75,15 @@ def link(url: str, elicitation_id: str) -> str:
 def pending(elicitation_id: str, user_id: int, page: str) -> bool:
     """Whether `elicitation_id` is open, not yet complete, the person's with `user_id`, and made for `page`."""
     record = kv.store().get(_key(elicitation_id))
-    return record is not None and (record["user"], record["page"]) == (user_id, page) and not record["done"]
+    return _problem(record, user_id, page) is None and not record["done"]
 
 
 def complete(elicitation_id: str, user_id: int, page: str) -> None:
     """Mark the elicitation complete, for the call waiting on it; ElicitationRefused unless it is this person's
     and was made for `page` (a client could show one page's link with another's elicitation)."""
     record = kv.store().get(_key(elicitation_id))
-    if record is None:
-        raise ElicitationRefused("This link has expired or was never made: call the tool again for a new one.")
-    if record["user"] != user_id:
-        raise ElicitationRefused("This link was made for someone else: it cannot finish anything for you.")
-    if record["page"] != page:
-        raise ElicitationRefused("This link was made for another page: it cannot finish anything here.")
+    if (problem := _problem(record, user_id, page)) is not None:
+        raise ElicitationRefused(problem)
     kv.store().set(_key(elicitation_id), record | {"done": True}, ttl())
     if record.get("session"):
         changes.publish(changes.Change(COMPLETED, f"{record['session']}/{elicitation_id}"))
@@ -120,6 +116,17 @@ def request(message: str, url: str, elicitation_id: str | None = None) -> dict[s
     params = {"mode": "url", "message": message, "url": url}
     params |= {"elicitationId": elicitation_id} if elicitation_id else {}
     return {"method": "elicitation/create", "params": params}
+
+
+def _problem(record: dict[str, Any] | None, user_id: int, page: str) -> str | None:
+    """Why `record` cannot be finished by the person with `user_id` at `page`, or None."""
+    if record is None:
+        return "This link has expired or was never made: call the tool again for a new one."
+    if record["user"] != user_id:
+        return "This link was made for someone else: it cannot finish anything for you."
+    if record["page"] != page:
+        return "This link was made for another page: it cannot finish anything here."
+    return None
 
 
 def _key(elicitation_id: str) -> str:

@@ -87,14 +87,14 @@ class AnsweringChannel(Channel):
 
     def _read_answers(self) -> dict[str, Any]:
         state = self.params.get("requestState")
-        sealed = unseal(state, self.subject, self.digest) if state is not None else {}
+        sealed = unseal(state, self.subject, self.digest) if state is not None else {"a": {}}
         self._opened = dict(sealed.get("u", {}))
         responses = self.params.get("inputResponses")
         if responses is None:
-            return dict(sealed["a"]) if sealed else {}
+            return dict(sealed["a"])
         if not isinstance(responses, dict):
             raise ProtocolError(INVALID_PARAMS, "inputResponses must be an object", status=400)
-        return (sealed["a"] if sealed else {}) | responses
+        return sealed["a"] | responses
 
 
 def channel(call: Call) -> AnsweringChannel:

@@ -120,3 +120,14 @@ def dumps(message: dict[str, Any]) -> str:
         return orjson.dumps(message).decode()
     except TypeError:  # an integer beyond 64 bits, or a value orjson does not know
         return json.dumps(message, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+def ending(response: dict[str, Any]) -> tuple[str, str]:
+    """How a request ended, from its JSON-RPC response: its outcome (ok, tool_error, protocol_error) and its
+    error type (the JSON-RPC code, tool_error, or empty)."""
+    error, result = response.get("error"), response.get("result")
+    if isinstance(error, dict):
+        return "protocol_error", str(error.get("code"))
+    if isinstance(result, dict) and result.get("isError") is True:
+        return "tool_error", "tool_error"
+    return "ok", ""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from app import metrics, tracing
+from app.mcp.server import jsonrpc
 from app.oauth import audit
 
 if TYPE_CHECKING:
@@ -46,21 +47,10 @@ def observed(call: Call, run: Callable[[Call], Any]) -> Any:
     return answered
 
 
-def ending(response: dict[str, Any]) -> tuple[str, str]:
-    """How a request ended, from its JSON-RPC response: its outcome (ok, tool_error, protocol_error) and its
-    error type (the JSON-RPC code, tool_error, or empty)."""
-    error, result = response.get("error"), response.get("result")
-    if isinstance(error, dict):
-        return "protocol_error", str(error.get("code"))
-    if isinstance(result, dict) and result.get("isError") is True:
-        return "tool_error", "tool_error"
-    return "ok", ""
-
-
 def counted(method: str, tool: str, response: dict[str, Any], started: float | None = None) -> None:
     """Count an MCP request by how it ended (app.metrics): `method` and `tool` as labels (both known ones, or
     UNKNOWN), `started` (perf_counter) if it ran."""
-    outcome, error_type = ending(response)
+    outcome, error_type = jsonrpc.ending(response)
     metrics.count("mcp_requests", method=method, tool=tool, outcome=outcome)
     if started is not None:
         labels = {"mcp_method_name": method, "gen_ai_tool_name": tool, "error_type": error_type}
@@ -69,7 +59,7 @@ def counted(method: str, tool: str, response: dict[str, Any], started: float | N
 
 def _audited(call: Call, response: dict[str, Any], started: float) -> None:
     """The tool call's line in the audit log: who, which client, the tool, how it ended, how long it took."""
-    outcome, error_type = ending(response)
+    outcome, error_type = jsonrpc.ending(response)
     name = call.params.get("name")
     limit = current_app.config["AUDIT_ARGUMENT_BYTES"]
     arguments = json.dumps(call.params.get("arguments") or {}, default=str)[:limit] if limit > 0 else None

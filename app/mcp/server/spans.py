@@ -20,6 +20,8 @@ from typing import Any
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Link, Span, SpanKind, StatusCode
 
+from app.mcp.server import jsonrpc
+
 TRACER = trace.get_tracer("app.mcp")
 #: The span attribute naming what a method acts on, by the parameter that names it.
 NAMED = {"tools/call": "gen_ai.tool.name", "prompts/get": "gen_ai.prompt.name"}
@@ -53,17 +55,14 @@ def operation(
         yield span
 
 
-def ended(span: Span, response: Mapping[str, Any]) -> None:
+def ended(span: Span, response: dict[str, Any]) -> None:
     """Record how the request ended, from its JSON-RPC response."""
-    error = response.get("error")
-    if isinstance(error, Mapping):
-        code = str(error.get("code"))
-        span.set_attributes({"error.type": code, "rpc.response.status_code": code})
-        span.set_status(StatusCode.ERROR, str(error.get("message", "")))
-        return
-    result = response.get("result")
-    if isinstance(result, Mapping) and result.get("isError") is True:
-        span.set_attribute("error.type", "tool_error")
+    outcome, error_type = jsonrpc.ending(response)
+    if outcome == "protocol_error":
+        span.set_attributes({"error.type": error_type, "rpc.response.status_code": error_type})
+        span.set_status(StatusCode.ERROR, str(response["error"].get("message", "")))
+    elif outcome == "tool_error":
+        span.set_attribute("error.type", error_type)
         span.set_status(StatusCode.ERROR, "the tool returned an error")
 
 
