@@ -56,6 +56,8 @@ def find_problems(config: dict[str, Any]) -> list[str]:
     for name in (*at_least_one, "MCP_TASK_TTL_SECONDS", "MCP_TASK_THREADS", "MCP_MAX_TASKS_PER_CALLER"):
         if config[name] < 1:
             problems.append(f"{name} must be at least 1")
+    if bool(config["ADMIN_ROLE_CLAIM"]) != bool(config["ADMIN_ROLE"]):
+        problems.append("ADMIN_ROLE_CLAIM and ADMIN_ROLE go together: the claim to read, and the role in it")
     if not 1 <= config["PERSONAL_TOKEN_MAX_DAYS"] <= 3650:
         problems.append("PERSONAL_TOKEN_MAX_DAYS must be from 1 to 3650 (ten years)")
     if config["APP_ENV"] == "production":

@@ -189,6 +189,13 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
             " OTEL_* variables work as the OpenTelemetry SDK documents them)",
         ),
         Setting("OTEL_SERVICE_NAME", "the service name traces carry", "flask-mcp-server"),
+        Setting("ADMIN_EMAILS", "e-mail addresses of operators, who see /admin, comma-separated; verified ones only"),
+        Setting(
+            "ADMIN_ROLE_CLAIM",
+            "claim of the identity provider's ID token or user info that holds roles or groups, e.g. groups,"
+            " roles or realm_access.roles (a dotted path)",
+        ),
+        Setting("ADMIN_ROLE", "the role or group in ADMIN_ROLE_CLAIM that makes an operator, e.g. mcp-admins"),
     ),
     "Identity providers": (
         Setting(

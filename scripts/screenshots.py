@@ -1,9 +1,10 @@
 """Screenshots of the pages people see, taken from the real app so they stay true.
 
 Starts the app under gunicorn (development settings, the dev sign-in, a throwaway SQLite
-database), signs in with Chromium, lets a client in, calls a tool in the playground, and
-saves PNGs: desktop 1280x800, the playground at phone width (390x844), and the
-playground (its history and log in use) and the connect page as a system in dark mode shows them.
+database, the person an operator), signs in with Chromium, lets a client in, calls tools in
+the playground, and saves PNGs (the operator page last, with every call made): desktop
+1280x800, the playground at phone width (390x844), and the playground (its history and log
+in use) and the connect page as a system in dark mode shows them.
 
     .venv/bin/python scripts/screenshots.py [--out DIR]
 """
@@ -45,12 +46,14 @@ PAGES = (
     "tokens",
     "consent",
     "connected-apps",
+    "activity",
+    "operator",
 )
 
 
 def settings(tmp: Path) -> dict[str, str]:
     """The app's environment: development with the dev sign-in, nothing from the caller's .env."""
-    return app_settings(tmp, APP_ENV="development", MCP_STATIC_TOKENS="")
+    return app_settings(tmp, APP_ENV="development", MCP_STATIC_TOKENS="", ADMIN_EMAILS="ada@example.test")
 
 
 def shoot(page: Page, out: Path, name: str) -> None:
@@ -151,6 +154,17 @@ def account_pages(page: Page, url: str, out: Path) -> None:
     shoot(page, out, "tokens")
     page.goto(f"{url}/account/apps")
     shoot(page, out, "connected-apps")
+    page.goto(f"{url}/account/activity")
+    shoot(page, out, "activity")
+
+
+def operator_page(page: Page, url: str, out: Path) -> None:
+    """The operator page once every call made so far is written (each worker writes its own within a quarter
+    second)."""
+    page.wait_for_timeout(500)
+    page.goto(f"{url}/admin/")
+    page.locator("svg.chart").first.wait_for()
+    shoot(page, out, "operator")
 
 
 def capture(browser: Browser, url: str, out: Path) -> None:
@@ -173,6 +187,7 @@ def capture(browser: Browser, url: str, out: Path) -> None:
     dark.goto(f"{url}/connect#python")
     shoot(dark, out, "connect-dark")
     dark.close()
+    operator_page(page, url, out)
     context.close()
 
 

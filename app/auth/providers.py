@@ -11,6 +11,7 @@ from __future__ import annotations
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 
+from app.auth.operators import roles_in
 from app.auth.users import Profile
 from config.providers import ProviderConfig
 
@@ -87,7 +88,10 @@ def fetch_profile(provider: ProviderConfig, client, token: dict) -> Profile:
         raise ProfileError("invalid_token")
     if not (claims.get("email") and claims.get("name")):
         claims = {**_userinfo(provider, client, token, claims["sub"]), **claims}
-    return Profile(str(claims["sub"]), claims.get("email"), claims.get("name"), claims.get("picture"))
+    verified = claims.get("email_verified") in (True, "true")  # some providers send the word
+    return Profile(
+        str(claims["sub"]), claims.get("email"), claims.get("name"), claims.get("picture"), verified, roles_in(claims)
+    )
 
 
 def _userinfo(provider: ProviderConfig, client, token: dict, subject: str) -> dict:
@@ -109,4 +113,4 @@ def _github_profile(provider: ProviderConfig, client, token: dict) -> Profile:
     addresses = emails.json() if emails.ok else []
     verified = [e.get("email") for e in addresses if e.get("primary") and e.get("verified") and e.get("email")]
     name = user.get("name") or user.get("login")
-    return Profile(str(user["id"]), verified[0] if verified else None, name, user.get("avatar_url"))
+    return Profile(str(user["id"]), verified[0] if verified else None, name, user.get("avatar_url"), bool(verified))

@@ -114,7 +114,7 @@ def callback(name: str | None) -> Response:
         return _failed(provider.name, "provider_error")
     user = upsert_user(provider.name, profile)
     upstream.save(user.id, provider.name, token)
-    return finish_sign_in(user)
+    return finish_sign_in(user, profile)
 
 
 def _failed(provider: str, reason: str) -> Response:

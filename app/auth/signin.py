@@ -8,7 +8,8 @@ from flask import current_app, redirect, session, url_for
 from flask_login import login_user
 from werkzeug.wrappers import Response
 
-from app.auth.users import User
+from app.auth import operators
+from app.auth.users import Profile, User
 
 
 def safe_next_url(unsafe_next: str | None) -> str | None:
@@ -21,13 +22,14 @@ def safe_next_url(unsafe_next: str | None) -> str | None:
     return unsafe_next if not parts.scheme and not parts.netloc else None
 
 
-def finish_sign_in(user: User) -> Response:
-    """Sign `user` in on a fresh session id, then go to the remembered page."""
+def finish_sign_in(user: User, profile: Profile) -> Response:
+    """Sign `user` in on a fresh session id, keep what `profile` proved of them, then go to the remembered page."""
     next_url = safe_next_url(session.get("next"))
     # Nothing from before sign-in survives (provider state, a planted value), and the
     # session gets a new id, so an id fixed before sign-in is worth nothing after it.
     session.clear()
     login_user(user)
+    operators.remember(profile)
     current_app.session_interface.regenerate(session)
     current_app.logger.info("sign-in: user %s via %s", user.id, user.provider)
     return redirect(next_url or url_for("auth.success"))

@@ -16,12 +16,17 @@ from app.extensions import db, login_manager
 
 @dataclass(frozen=True)
 class Profile:
-    """Who the provider says signed in; `subject` is its stable id for the person."""
+    """Who the provider says signed in; `subject` is its stable id for the person.
+
+    `email_verified` and `roles` (ADMIN_ROLE_CLAIM's values) say whether they operate the server.
+    """
 
     subject: str
     email: str | None = None
     name: str | None = None
     picture: str | None = None
+    email_verified: bool = False
+    roles: tuple[str, ...] = ()
 
 
 class User(UserMixin, db.Model):

@@ -100,6 +100,11 @@ def _clean(text: str | None, limit: int | None) -> str | None:
     return text if text is None else text.replace("\x00", "\ufffd")[:limit]
 
 
+def waiting() -> int:
+    """Tool calls of this process not written yet (the operator page shows it)."""
+    return len(_batches.waiting)
+
+
 def flush() -> None:
     """Write the tool calls noted so far now (the batch writer does it every FLUSH_SECONDS)."""
     _batches.write()

@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from tests.support import services
+from tests.support.browser import dev_sign_in
 from tests.support.mcp_http import whoami, whoami_result
 from tests.support.oauth_client import Pkce, PublicClient, query_of
 from tests.support.servers import ROOT, LiveApp, sqlite_app
@@ -65,11 +66,7 @@ def page(browser: Browser, deployment: AppWithClient) -> Iterator[Page]:
     page = context.new_page()
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(deployment.client.redirect_uri))
     page.route(f"{origin}/**", _answer_callback)
-    page.goto(f"{deployment.base_url}/auth/dev")
-    page.get_by_label("Name").fill(PERSON_NAME)
-    page.get_by_label("E-mail").fill(PERSON_EMAIL)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="You are signed in").wait_for()
+    dev_sign_in(page, deployment.base_url, PERSON_NAME, PERSON_EMAIL)
     yield page
     context.close()
 
@@ -220,11 +217,7 @@ def test_the_consent_page_cannot_be_framed(browser: Browser, deployment: AppWith
     # as the app (another port), so the session cookie goes along with the framed request.
     with serve_page(f"<!doctype html><title>Win a prize</title>{iframe}") as attacker:
         try:
-            page.goto(f"{deployment.base_url}/auth/dev")
-            page.get_by_label("Name").fill(PERSON_NAME)
-            page.get_by_label("E-mail").fill(PERSON_EMAIL)
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_role("heading", name="You are signed in").wait_for()
+            dev_sign_in(page, deployment.base_url, PERSON_NAME, PERSON_EMAIL)
             page.goto(attacker, wait_until="load")
             [framed] = [frame for frame in page.frames if frame is not page.main_frame]
             assert framed.get_by_role("button", name="Allow").count() == 0, "the consent page rendered in the frame"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.support import services
+from tests.support.browser import dev_sign_in
 from tests.support.oauth_client import Pkce, PublicClient, query_of
 from tests.support.servers import LiveApp, sqlite_app
 
@@ -22,12 +23,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 WIDTHS = (390, 320)
 PAGES = ("/", "/playground", "/connect", "/account/apps", "/account/tokens", "/account/activity", "/auth/login")
+PAGES += ("/admin/",)  # the person is an operator
 CLIENT_NAME = "A Client With A Rather Long Name For A Phone Screen"
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    with sqlite_app(tmp_path_factory.mktemp("narrow")) as app:
+    with sqlite_app(tmp_path_factory.mktemp("narrow"), ADMIN_EMAILS="ada@example.test") as app:
         yield app
 
 
@@ -36,11 +38,7 @@ def page(browser: Browser, deployment: LiveApp) -> Iterator[Page]:
     """A signed-in person with a connected client and a personal token."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{deployment.base_url}/auth/dev")
-    page.get_by_label("Name").fill("Ada Lovelace")
-    page.get_by_label("E-mail").fill("ada@example.test")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="You are signed in").wait_for()
+    dev_sign_in(page, deployment.base_url, "Ada Lovelace", "ada@example.test")
     redirect = f"http://127.0.0.1:{services.free_port()}/callback"
     client = PublicClient.register(deployment.base_url, redirect, CLIENT_NAME)
     page.route(f"{redirect.rsplit('/', 1)[0]}/**", lambda route: route.fulfill(status=200, body="received"))

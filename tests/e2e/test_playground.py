@@ -25,6 +25,7 @@ import pytest
 import requests
 
 from tests.support import services
+from tests.support.browser import dev_sign_in
 from tests.support.conformance_suite import INSPECTOR_CWD, INSPECTOR_DIR, ensure_installed, node22
 from tests.support.oauth_client import Pkce, PublicClient
 from tests.support.servers import ROOT, LiveApp, sqlite_app
@@ -45,16 +46,13 @@ RUN_TIMEOUT = 60
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """The app under gunicorn (-w 2) with the shipped tools and the conformance fixtures."""
     tmp, token = tmp_path_factory.mktemp("playground"), secrets.token_urlsafe(32)
-    with sqlite_app(tmp, MCP_TOOL_PACKAGES="app.tools,tests.mcp_fixtures", MCP_STATIC_TOKENS=token) as app:
+    tools = "app.tools,tests.mcp_fixtures"
+    with sqlite_app(tmp, MCP_TOOL_PACKAGES=tools, MCP_STATIC_TOKENS=token, ADMIN_EMAILS=PERSON[1]) as app:
         yield app
 
 
 def sign_in(page: Page, url: str) -> None:
-    page.goto(f"{url}/auth/dev")
-    page.get_by_label("Name").fill(PERSON[0])
-    page.get_by_label("E-mail").fill(PERSON[1])
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="You are signed in").wait_for()
+    dev_sign_in(page, url, *PERSON)
 
 
 @pytest.fixture(scope="module")
@@ -800,8 +798,12 @@ def test_no_serious_accessibility_findings(browser: Browser, deployment: LiveApp
     page.goto(f"{deployment.base_url}/account/activity")
     page.get_by_role("cell", name="convert_temperature").first.wait_for()  # the calls made above, from the log
     axe(page, "activity", report)
+    page.goto(f"{deployment.base_url}/admin/")
+    page.locator("svg.chart").first.wait_for()  # the same calls, drawn per tool
+    axe(page, "operator", report)
     page.emulate_media(color_scheme="dark")  # the same pages as a system in dark mode shows them
     dark = (("home", "/"), ("connect", "/connect"), ("tokens", "/account/tokens"), ("apps", "/account/apps"))
+    dark += (("activity", "/account/activity"), ("operator", "/admin/"))
     for name, path in dark:
         page.goto(f"{deployment.base_url}{path}")
         axe(page, f"{name}-dark", report)

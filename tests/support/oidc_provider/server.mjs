@@ -53,7 +53,8 @@ function titleCase(login) {
     .join(' ');
 }
 
-// Any login name is accepted and becomes the subject; the profile is derived from it.
+// Any login name is accepted and becomes the subject; the profile is derived from it. A login starting
+// "ops." is in the group "mcp-admins"; one starting "unverified." has an e-mail address not verified.
 async function findAccount(_ctx, id) {
   return {
     accountId: id,
@@ -61,9 +62,10 @@ async function findAccount(_ctx, id) {
       return {
         sub: id,
         email: `${id}@example.test`,
-        email_verified: true,
+        email_verified: !id.startsWith('unverified.'),
         name: titleCase(id) || id,
         picture: `https://example.test/avatars/${encodeURIComponent(id)}.png`,
+        groups: id.startsWith('ops.') ? ['staff', 'mcp-admins'] : ['staff'],
       };
     },
   };
@@ -85,7 +87,7 @@ const configuration = {
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
-    profile: ['name', 'picture'],
+    profile: ['name', 'picture', 'groups'],
   },
   // Put the scope's claims into the ID token too, not only into /userinfo,
   // so the relying party gets email and name straight from the ID token.

@@ -1,0 +1,184 @@
+"""What the operator page shows of the last 24 hours, read from the audit log: tools, clients, security events.
+
+Each tool's calls are counted per hour and per latency bucket in one grouped query, so the
+page costs a few hundred rows however many calls there were; p50 and p95 are estimated
+from the buckets as Prometheus's histogram_quantile does (linear within a bucket), on
+SQLite as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Integer, case, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from app.clock import aware, utcnow
+from app.extensions import db
+from app.oauth.connected import names_of
+from app.oauth.events import TOOL, ConnectionEvent, Event, newest_first
+
+HOURS = 24
+#: Upper bounds of the latency buckets, in milliseconds; slower calls fall in one more, unbounded.
+BUCKETS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000)
+
+
+@dataclass
+class Hour:
+    """One hour of one tool: its calls, the failed ones, and how many took each bucket's time."""
+
+    calls: int = 0
+    errors: int = 0
+    buckets: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS_MS) + 1))
+
+    @property
+    def p50(self) -> float | None:
+        return quantile(0.5, self.buckets)
+
+    @property
+    def p95(self) -> float | None:
+        return quantile(0.95, self.buckets)
+
+
+@dataclass
+class ToolReport:
+    """A tool's last HOURS hours, oldest first, and their sum."""
+
+    name: str
+    hours: list[Hour]
+    total: Hour
+
+
+@dataclass(frozen=True)
+class ClientReport:
+    """A client seen in the last HOURS hours: when last, its events and tool calls, what failed last."""
+
+    client_id: str
+    name: str | None
+    last_at: datetime
+    events: int
+    calls: int
+    failures: int
+    last_failure: Event | None
+
+
+class _HourOf(FunctionElement):
+    """Hours since the epoch of a timestamp column, as each database counts them."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_HourOf, "postgresql")
+def _hour_of_postgresql(element: _HourOf, compiler, **kw) -> str:
+    return f"CAST(floor(extract(epoch from {compiler.process(element.clauses, **kw)}) / 3600) AS INTEGER)"
+
+
+@compiles(_HourOf, "sqlite")
+def _hour_of_sqlite(element: _HourOf, compiler, **kw) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER) / 3600"
+
+
+def window(now: datetime | None = None) -> tuple[int, datetime]:
+    """The first of the last HOURS whole hours (as hours since the epoch, and as a moment)."""
+    first = int((now or utcnow()).timestamp()) // 3600 - (HOURS - 1)
+    return first, datetime.fromtimestamp(first * 3600, UTC)
+
+
+def tools(now: datetime | None = None) -> list[ToolReport]:
+    """Every tool called in the last HOURS hours, the busiest first."""
+    first, since = window(now)
+    hour = _HourOf(ConnectionEvent.at)
+    bounds = [(ConnectionEvent.duration_ms <= bound, index) for index, bound in enumerate(BUCKETS_MS)]
+    bucket = case((ConnectionEvent.duration_ms.is_(None), -1), *bounds, else_=len(BUCKETS_MS))
+    failed = func.sum(case((ConnectionEvent.ok.is_(False), 1), else_=0))
+    rows = db.session.execute(
+        select(ConnectionEvent.target, hour, bucket, func.count(), failed)
+        .where(ConnectionEvent.step == TOOL, ConnectionEvent.at >= since)
+        .group_by(ConnectionEvent.target, hour, bucket)
+    )
+    found: dict[str, list[Hour]] = {}
+    for name, at_hour, index, calls, errors in rows:
+        hours = found.setdefault(name or "", [Hour() for _ in range(HOURS)])
+        if 0 <= at_hour - first < HOURS:
+            _add(hours[at_hour - first], index, calls, errors or 0)
+    reports = [ToolReport(name, hours, _sum(hours)) for name, hours in found.items()]
+    return sorted(reports, key=lambda report: (-report.total.calls, report.name))
+
+
+def _add(hour: Hour, bucket: int, calls: int, errors: int) -> None:
+    hour.calls += calls
+    hour.errors += errors
+    if bucket >= 0:  # a call with no duration is counted, not timed
+        hour.buckets[bucket] += calls
+
+
+def _sum(hours: list[Hour]) -> Hour:
+    total = Hour()
+    for hour in hours:
+        total.calls += hour.calls
+        total.errors += hour.errors
+        total.buckets = [mine + theirs for mine, theirs in zip(total.buckets, hour.buckets, strict=True)]
+    return total
+
+
+def quantile(q: float, buckets: list[int]) -> float | None:
+    """The q-quantile of latencies counted in BUCKETS_MS's buckets (the last unbounded), linear within its
+    bucket; the largest bound when it falls in the unbounded one; None without any."""
+    rank = q * sum(buckets)
+    if not rank:
+        return None
+    below = 0
+    for index, count in enumerate(buckets[: len(BUCKETS_MS)]):
+        if count and below + count >= rank:
+            lower = BUCKETS_MS[index - 1] if index else 0
+            return lower + (BUCKETS_MS[index] - lower) * (rank - below) / count
+        below += count
+    return float(BUCKETS_MS[-1])
+
+
+def clients(now: datetime | None = None, limit: int = 50) -> list[ClientReport]:
+    """The clients seen in the last HOURS hours, the latest first, with the last of their failures."""
+    _first, since = window(now)
+    seen = ConnectionEvent.client_id.is_not(None), ConnectionEvent.at >= since
+    failed = func.sum(case((ConnectionEvent.ok.is_(False), 1), else_=0))
+    calls = func.sum(case((ConnectionEvent.step == TOOL, 1), else_=0))
+    last = func.max(ConnectionEvent.at)
+    rows = db.session.execute(
+        select(ConnectionEvent.client_id, last, func.count(), calls, failed)
+        .where(*seen)
+        .group_by(ConnectionEvent.client_id)
+        .order_by(last.desc())
+        .limit(limit)
+    ).all()
+    ids = [row[0] for row in rows]
+    failures = _last_failures(ids, since)
+    names = names_of(ids)
+    return [
+        ClientReport(id_, names.get(id_), aware(at), count, calls or 0, failed or 0, failures.get(id_))
+        for id_, at, count, calls, failed in rows
+    ]
+
+
+def _last_failures(client_ids: list[str], since: datetime) -> dict[str, Event]:
+    """The newest failure of each of `client_ids` since `since` (one query: the newest 1000 failures)."""
+    statement = select(ConnectionEvent).where(
+        ConnectionEvent.client_id.in_(client_ids), ConnectionEvent.ok.is_(False), ConnectionEvent.at >= since
+    )
+    newest: dict[str, Event] = {}
+    for event in newest_first(statement, 1000):
+        newest.setdefault(event.client_id or "", event)
+    return newest
+
+
+def security_events(limit: int = 30) -> list[Event]:
+    """The newest events that are not tool calls: sign-ins, consents, tokens, refusals, removals."""
+    return newest_first(select(ConnectionEvent).where(ConnectionEvent.step != TOOL), limit)
+
+
+def event_count(now: datetime | None = None) -> int:
+    """Events of the last HOURS hours, tool calls included."""
+    _first, since = window(now)
+    return db.session.scalar(select(func.count()).where(ConnectionEvent.at >= since)) or 0
