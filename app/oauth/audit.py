@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -52,14 +52,20 @@ def init_app(app: Flask) -> None:
 @click.option("--since", "moment", type=click.DateTime(), required=True, help="From this day or time (UTC) on.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, for shipping elsewhere.")
 def export(moment: datetime, as_json: bool) -> None:
-    """Every event of the audit log since a moment, oldest first."""
+    """Every event of the audit log since a moment, oldest first: one line each, its fields tab-separated (a tab,
+    line break or backslash within a field written as \\t, \\n, \\r, \\\\), or JSON."""
     for event in since(aware(moment)):
         if as_json:
             click.echo(json.dumps(event.as_dict(), ensure_ascii=False))
         else:
             what = f"{event.step} {event.target or ''}".strip()
-            click.echo(f"{event.at.isoformat(timespec='seconds')}\t{event.user_id or '-'}\t{event.client_id or '-'}"
-                       f"\t{what}\t{'ok' if event.ok else 'failed'}\t{event.reason}")  # fmt: skip
+            fields = (event.at.isoformat(timespec="seconds"), event.user_id or "-", event.client_id or "-", what,
+                      "ok" if event.ok else "failed", event.reason)  # fmt: skip
+            click.echo("\t".join(str(field).translate(_ESCAPED) for field in fields))
+
+
+#: What a field of the plain export must not hold raw: a client-chosen name must not make fields or lines of its own.
+_ESCAPED = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _signed_in(_sender: Flask, user: Any, **_extra: Any) -> None:
@@ -67,8 +73,10 @@ def _signed_in(_sender: Flask, user: Any, **_extra: Any) -> None:
 
 
 def activity(user_id: int, limit: int = 200) -> list[Event]:
-    """Everything the audit log holds of the person, newest first (their activity page)."""
-    return newest_first(select(ConnectionEvent).filter_by(user_id=user_id), limit)
+    """What the audit log holds of the person from the last AUDIT_DAYS, newest first (their activity page; the
+    connection doctor may keep its steps longer)."""
+    kept = utcnow() - timedelta(days=current_app.config["AUDIT_DAYS"])
+    return newest_first(select(ConnectionEvent).filter_by(user_id=user_id).where(ConnectionEvent.at >= kept), limit)
 
 
 def since(moment: datetime) -> Iterator[Event]:

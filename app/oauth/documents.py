@@ -24,7 +24,7 @@ from app import kv
 from app.clock import aware, utcnow
 from app.errors import store_errors
 from app.extensions import db
-from app.oauth import fetching
+from app.oauth import events, fetching
 from app.oauth.clients import https_problem, redirect_problem
 from app.oauth.fetching import Busy, FetchError
 from app.oauth.models import OAuthClient
@@ -68,10 +68,14 @@ def load(client_id: str) -> OAuthClient:
         failure = {"reason": str(error)}
         _remembered(lambda: kv.store().set(failure_key, failure, FAILURE_CACHE_SECONDS))
         raise
+    first = row is None
     row = row or OAuthClient(client_id=client_id, kind="document")
     row.metadata_json, row.refresh_after = json.dumps(metadata), utcnow() + lifetime
     db.session.add(row)
     db.session.commit()
+    if first:  # its first use is what a registration is to other clients (the audit log)
+        name = metadata.get("client_name") or client_id
+        events.record("registration", True, f"registered through its client metadata document as {name}", client_id)
     return row
 
 

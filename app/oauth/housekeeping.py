@@ -10,8 +10,8 @@ token request waiting on the same tables waits for one batch at most):
   family could be refreshed, so that its reuse is still caught;
 - consents and codes of clients that no longer exist;
 - registrations that never completed a grant, CLIENT_IDLE_DAYS after they were made;
-- events (app.oauth.events: the connection doctor's and the audit log's) the longer of
-  CONNECTION_EVENT_DAYS and AUDIT_DAYS after they happened.
+- events (app.oauth.events) AUDIT_DAYS after they happened; the connection doctor's steps,
+  which serve it too, the longer of that and CONNECTION_EVENT_DAYS.
 
 A sign-in and a registration start it (at most every INTERVAL per process, and a few
 batches per table); `flask housekeeping` runs it to the end, for a cron job.
@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -32,7 +32,7 @@ from sqlalchemy import and_, delete, exists, or_, select
 
 from app.clock import utcnow
 from app.extensions import db
-from app.oauth.events import ConnectionEvent
+from app.oauth.events import DOCTOR_STEPS, ConnectionEvent
 from app.oauth.models import AuthorizationCode, Consent, OAuthClient, Token
 
 log = logging.getLogger(__name__)
@@ -69,19 +69,23 @@ def purge(max_batches: int | None = None) -> dict[str, int]:
         ),
         "consents": (Consent, ~known_client),
         "registrations": (OAuthClient, _never_granted()),
-        "events": (ConnectionEvent, ConnectionEvent.at < now - timedelta(days=_kept_days(config))),
+        "events": (ConnectionEvent, _past_their_days(now, config)),
     }
     return {name: _delete_in_batches(model, where, max_batches) for name, (model, where) in targets.items()}
+
+
+def _past_their_days(now: datetime, config: Any) -> Any:
+    """Events past AUDIT_DAYS, but the connection doctor's steps only past the longer of it and CONNECTION_EVENT_DAYS
+    (they serve both)."""
+    audit_cutoff = now - timedelta(days=config["AUDIT_DAYS"])
+    doctor_cutoff = now - timedelta(days=max(config["CONNECTION_EVENT_DAYS"], config["AUDIT_DAYS"]))
+    doctors = ConnectionEvent.step.in_(DOCTOR_STEPS)
+    return or_(ConnectionEvent.at < doctor_cutoff, and_(~doctors, ConnectionEvent.at < audit_cutoff))
 
 
 def prune_registrations() -> int:
     """Delete registrations that never completed a grant, CLIENT_IDLE_DAYS after they were made."""
     return _delete_in_batches(OAuthClient, _never_granted(), INLINE_BATCHES)
-
-
-def _kept_days(config: Any) -> int:
-    """Events serve the connection doctor and the audit log: kept for the longer of their two lives."""
-    return max(config["CONNECTION_EVENT_DAYS"], config["AUDIT_DAYS"])
 
 
 def _never_granted() -> Any:

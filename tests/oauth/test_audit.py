@@ -4,12 +4,14 @@ export, each person's activity page, and the connection doctor's view left as it
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.auth.users import Profile, upsert_user
+from app.clock import utcnow
 from app.extensions import db
-from app.oauth import audit, events, personal
+from app.oauth import audit, events, housekeeping, personal
 from app.oauth.events import ConnectionEvent
 from tests.conftest import AuthActions, csrf_token
 from tests.support.mcp_client import McpActions
@@ -147,3 +149,95 @@ def test_the_writer_goes_on_after_a_failed_write(make_app, monkeypatch):
         audit.flush()  # this write fails: its row is lost, and said so
     call(McpActions(app.test_client(), token), "convert_temperature", {"value": 1, "from_unit": "celsius"})
     assert [e.target for e in tool_calls(app, user_id)] == ["convert_temperature"]
+
+
+FIXTURES = "tests.mcp_fixtures,tests.oauth.scoped_tools,app.tools"
+
+
+def test_a_failing_record_never_fails_the_call(make_app, monkeypatch):
+    """Recording is a side matter: a call whose audit line (or count) cannot be made still gets its answer."""
+    app = make_app(MCP_TOOL_PACKAGES=FIXTURES)
+    _user_id, token = person(app)
+
+    def broken(*_args, **_kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(audit, "record_tool_call", broken)
+    mcp = McpActions(app.test_client(), token)
+    answered = mcp.modern("tools/call", {"name": "whoami", "arguments": {}})
+    assert answered.status_code == 200 and answered.get_json()["result"]["isError"] is False
+    session = mcp.initialize()
+    params = {"name": "count_slowly", "arguments": {"to": 2, "delay": 0}, "_meta": {"progressToken": "t"}}
+    streamed = mcp.legacy("tools/call", params, session=session, id=7)  # a stream: the call runs in a thread
+    assert '"result"' in streamed.get_data(as_text=True)
+
+
+def test_the_plain_export_keeps_one_line_per_event(make_app):
+    """A client names the tool it calls: a tab or a line break in it must not make fields or lines of its own."""
+    app = make_app(MCP_TOOL_PACKAGES="app.tools")
+    user_id, _token = person(app)
+    with app.app_context():
+        audit.record_tool_call(user_id, "client\t1", "who\nami\tnow", "protocol_error -32602", 1, None)
+        audit.flush()
+    exported = app.test_cli_runner().invoke(args=["audit", "export", "--since", "2000-01-01"])
+    lines = exported.output.splitlines()
+    assert len(lines) == 2 and all(line.count("\t") == 5 for line in lines), lines
+    assert "who\\nami\\tnow" in lines[-1] and "client\\t1" in lines[-1]
+
+
+def test_a_task_is_recorded_as_it_ends(make_app):
+    """A tool run as a task: one line, once it ends, with the run's outcome and time (not the call that made it)."""
+    from tests.mcp.test_tasks import FOLLOWS, ended, started, until
+
+    app = make_app(MCP_TOOL_PACKAGES=FIXTURES)
+    user_id, token = person(app)
+    mcp = McpActions(app.test_client(), token)
+    for name, arguments in (("slow_compute", {"seconds": 0.3}), ("failing_job", {}), ("protocol_error_job", {})):
+        until(mcp, started(mcp, name, arguments), ended)
+    cancelled = started(mcp, "slow_compute", {"seconds": 60})
+    mcp.modern("tasks/cancel", {"taskId": cancelled}, capabilities=FOLLOWS)
+    until(mcp, cancelled, ended)
+    recorded = [(e.target, e.reason) for e in reversed(tool_calls(app, user_id))]
+    assert sorted(recorded) == [
+        ("failing_job", "tool_error"),
+        ("protocol_error_job", "protocol_error -32603"),
+        ("slow_compute", "cancelled"),
+        ("slow_compute", "ok"),
+    ]
+    (slow,) = [e for e in tool_calls(app, user_id) if e.reason == "ok"]
+    assert slow.duration_ms >= 300
+
+
+def test_a_cancelled_call_and_a_call_refused_for_its_scope_are_recorded(make_app):
+    app = make_app(MCP_TOOL_PACKAGES=FIXTURES)
+    user_id, token = person(app)
+    mcp = McpActions(app.test_client(), token)
+    refused = mcp.modern("tools/call", {"name": "write_note", "arguments": {"text": "hi"}})
+    assert refused.status_code == 403
+    session = mcp.initialize()
+    params = {"name": "count_slowly", "arguments": {"to": 50, "delay": 0.05}, "_meta": {"progressToken": "t"}}
+    response = mcp.legacy("tools/call", params, session=session, id=41)
+    chunks = iter(response.response)
+    next(chunks)  # the first progress notification: it runs
+    cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 41}}
+    assert mcp.post(cancel, {"Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-11-25"}).status_code == 202
+    assert b'"result"' not in b"".join(chunks)  # the stream ends without a result
+    response.close()
+    recorded = [(e.target, e.ok, e.reason) for e in reversed(tool_calls(app, user_id))]
+    assert recorded == [("write_note", False, "refused_scope"), ("count_slowly", False, "cancelled")]
+
+
+def test_the_audit_log_keeps_its_own_days_whatever_the_doctor_keeps(make_app):
+    """With CONNECTION_EVENT_DAYS longer than AUDIT_DAYS, tool calls and sign-ins still go after AUDIT_DAYS (the
+    doctor's steps stay its days), and the activity page shows no more than it says."""
+    app = make_app(CONNECTION_EVENT_DAYS="120", AUDIT_DAYS="30")
+    user_id, _token = person(app)
+    with app.app_context():
+        audit.record_tool_call(user_id, "client-1", "whoami", "ok", 1, None)
+        audit.flush()
+        events.record("consent", True, "access allowed", "client-1", user_id)
+        db.session.execute(update(ConnectionEvent).values(at=utcnow() - timedelta(days=60)))
+        db.session.commit()
+        assert audit.activity(user_id) == []
+        assert housekeeping.purge()["events"] == 2  # the tool call and the personal token made; not the consent
+        assert [e.step for e in events.query(client_id="client-1")] == ["consent"]

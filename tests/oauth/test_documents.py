@@ -11,10 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 import urllib3
+from sqlalchemy import select
 
 from app.clock import utcnow
 from app.extensions import db
-from app.oauth import documents, fetching
+from app.oauth import documents, events, fetching
 from app.oauth.documents import DocumentError
 from app.oauth.fetching import FetchError
 from app.oauth.models import OAuthClient
@@ -344,3 +345,22 @@ def test_documents_are_fetched_while_the_shared_store_is_down(make_app, site):
         assert documents.load(url).client_metadata["client_name"] == "Doc Client"
         with pytest.raises(DocumentError, match="HTTP 404"):
             documents.load(site.url("/missing.json"))
+
+
+def test_a_document_client_is_recorded_as_registered_once(make_app, site):
+    """The audit log holds its first use as a registration; fetching its document again later adds nothing."""
+    url = site.url("/client.json")
+    site.document("/client.json", client_document(url))
+    app = make_app()
+    client = app.test_client()
+    AuthActions(client).dev_sign_in()
+    actions = OAuthActions(client, client_id=url)
+    assert client.get("/oauth/authorize", query_string=actions.authorize_params()).status_code == 200
+    with app.app_context():  # the document is due to be fetched again
+        db.session.scalar(select(OAuthClient).filter_by(client_id=url)).refresh_after = utcnow()
+        db.session.commit()
+    assert client.get("/oauth/authorize", query_string=actions.authorize_params()).status_code == 200
+    with app.app_context():
+        registered = [(e.ok, e.reason) for e in events.query(client_id=url) if e.step == "registration"]
+    assert len(site.hits) == 2
+    assert registered == [(True, "registered through its client metadata document as Doc Client")]

@@ -17,7 +17,6 @@ from flask import Flask, Request, current_app
 from mcp_types.methods import CLIENT_REQUESTS
 from werkzeug.wrappers import Response
 
-from app import metrics, tracing
 from app.auth.principal import Principal
 from app.mcp.errors import METHOD_NOT_FOUND, ProtocolError
 from app.mcp.server import access, observe, transport, wire
@@ -131,28 +130,12 @@ def handle(message: Message, principal: Principal, req: Request) -> Response:
         call = _call(revision, message, principal, req)
         return transport.answer(call)
     except ProtocolError as problem:
-        if tracing.active():
-            from app.mcp.server import spans
-
-            spans.refused(message.method, message.params, message.id, problem.code, problem.message)
-        if metrics.on():
-            _count_refusal(message, problem)
+        observe.refused(message, principal, problem, _known_method(message.method))
         return transport.error_response(problem, message.id, revision.status(problem))
 
 
-def _count_refusal(message: Message, problem: ProtocolError) -> None:
-    """Count a request refused before it ran: for a missing scope (403), or as a protocol error. Only known
-    methods and tools become labels."""
-    known = message.method in extension_methods() or any(method == message.method for method, _ in CLIENT_REQUESTS)
-    method = message.method if known else observe.UNKNOWN
-    tool = ""
-    if method == "tools/call":
-        found = current_app.extensions["mcp"].tools.get(message.params.get("name"))
-        tool = found.name if found is not None else observe.UNKNOWN
-    if problem.status == 403:
-        metrics.count("mcp_requests", method=method, tool=tool, outcome="refused_scope")
-    else:
-        observe.counted(method, tool, {"error": problem.to_json()})
+def _known_method(method: str) -> bool:
+    return method in extension_methods() or any(known == method for known, _ in CLIENT_REQUESTS)
 
 
 def _call(revision: Revision, message: Message, principal: Principal, req: Request) -> Call:

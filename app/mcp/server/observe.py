@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from app import metrics, tracing
+from app.mcp.errors import Cancelled, ProtocolError
 from app.mcp.server import jsonrpc
+from app.mcp.server.jsonrpc import Message
 from app.oauth import audit
 
 if TYPE_CHECKING:
+    from app.auth.principal import Principal
     from app.mcp.server.call import Call
 
 #: The label of a tool or method this server does not have: a client must not make up labels without end.
@@ -28,42 +31,108 @@ def wanted(call: Call) -> bool:
 
 
 def observed(call: Call, run: Callable[[Call], Any]) -> Any:
-    """`run(call)`, in its span, then counted and audited."""
+    """`run(call)`, in its span, then counted and audited (a cancelled call too, as `cancelled`)."""
     started, message = time.perf_counter(), call.message
-    if tracing.active():
-        from app.mcp.server import spans
+    try:
+        if tracing.active():
+            from app.mcp.server import spans
 
-        session_id = getattr(call.envelope, "session_id", None)
-        with spans.operation(message.method, call.params, message.id, call.envelope.version, session_id) as span:
+            session_id = getattr(call.envelope, "session_id", None)
+            with spans.operation(message.method, call.params, message.id, call.envelope.version, session_id) as span:
+                answered = run(call)
+                spans.ended(span, answered[0])
+        else:
             answered = run(call)
-            spans.ended(span, answered[0])
-    else:
-        answered = run(call)
-    if metrics.on():
-        tool = call.spec.name if call.spec is not None else UNKNOWN
-        counted(message.method, tool if message.method == "tools/call" else "", answered[0], started)
-    if message.method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"]:
-        _audited(call, answered[0], started)
+    except Cancelled:
+        _seen(call, None, started)
+        raise
+    _seen(call, answered[0], started)
     return answered
 
 
-def counted(method: str, tool: str, response: dict[str, Any], started: float | None = None) -> None:
+def _seen(call: Call, response: dict[str, Any] | None, started: float) -> None:
+    """Count and audit a call that ended (`response` None: cancelled). Never fails the call: a count or a line
+    that cannot be made (a full disk, a bug) is logged, and the answer goes out."""
+    method = call.message.method
+    try:
+        if metrics.on():
+            tool = call.spec.name if call.spec is not None else UNKNOWN
+            counted(method, tool if method == "tools/call" else "", response, started)
+        if method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"] and not _started_a_task(response):
+            audit_tool_call(call.principal, call.params.get("name"), ending(response), started, call.params)
+    except Exception:
+        current_app.logger.exception("MCP %s: its count or audit line could not be made", method)
+
+
+def _started_a_task(response: dict[str, Any] | None) -> bool:
+    """Whether the call answered with a task: its line is written when the task ends (`audit_tool_call`)."""
+    result = (response or {}).get("result")
+    return isinstance(result, dict) and result.get("resultType") == "task"
+
+
+def task_ended(
+    principal: Principal, tool: str, arguments: dict[str, Any], ended: dict[str, Any], started: float
+) -> None:
+    """A tool that ran as a task ended (`ended`: its status, and its result or error): its audit line, with the
+    run's outcome and time. Never raises: the task's record matters more."""
+    if not current_app.config["AUDIT_TOOL_CALLS"]:
+        return
+    status = ended.get("status")
+    response = {"result": ended.get("result")} if status == "completed" else None
+    response = {"error": ended.get("error")} if status == "failed" else response
+    try:
+        audit_tool_call(principal, tool, ending(response), started, {"arguments": arguments})
+    except Exception:
+        current_app.logger.exception("task of %s: its audit line could not be made", tool)
+
+
+def ending(response: dict[str, Any] | None) -> tuple[str, str]:
+    """How a request ended (jsonrpc.ending), or `cancelled` when it has no response."""
+    return ("cancelled", "cancelled") if response is None else jsonrpc.ending(response)
+
+
+def refused(message: Message, principal: Principal, problem: ProtocolError, known: bool) -> None:
+    """A request refused before it ran (a missing scope, bad params, an unknown method): its span, its count (only
+    `known` methods and tools become labels), and for a tool call its audit line."""
+    if tracing.active():
+        from app.mcp.server import spans
+
+        spans.refused(message.method, message.params, message.id, problem.code, problem.message)
+    method = message.method if known else UNKNOWN
+    tool = ""
+    if method == "tools/call":
+        found = current_app.extensions["mcp"].tools.get(message.params.get("name"))
+        tool = found.name if found is not None else UNKNOWN
+    ended = ("refused_scope", "") if problem.status == 403 else ("protocol_error", str(problem.code))
+    try:
+        if metrics.on() and problem.status == 403:
+            metrics.count("mcp_requests", method=method, tool=tool, outcome="refused_scope")
+        elif metrics.on():
+            counted(method, tool, {"error": problem.to_json()})
+        if method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"]:
+            audit_tool_call(principal, message.params.get("name"), ended, time.perf_counter(), message.params)
+    except Exception:
+        current_app.logger.exception("MCP %s: its count or audit line could not be made", method)
+
+
+def counted(method: str, tool: str, response: dict[str, Any] | None, started: float | None = None) -> None:
     """Count an MCP request by how it ended (app.metrics): `method` and `tool` as labels (both known ones, or
-    UNKNOWN), `started` (perf_counter) if it ran."""
-    outcome, error_type = jsonrpc.ending(response)
+    UNKNOWN), `started` (perf_counter) if it ran; `response` None if it was cancelled."""
+    outcome, error_type = ending(response)
     metrics.count("mcp_requests", method=method, tool=tool, outcome=outcome)
     if started is not None:
         labels = {"mcp_method_name": method, "gen_ai_tool_name": tool, "error_type": error_type}
         metrics.observe("mcp_server_operation_duration_seconds", time.perf_counter() - started, **labels)
 
 
-def _audited(call: Call, response: dict[str, Any], started: float) -> None:
-    """The tool call's line in the audit log: who, which client, the tool, how it ended, how long it took."""
-    outcome, error_type = jsonrpc.ending(response)
-    name = call.params.get("name")
+def audit_tool_call(
+    principal: Principal, name: object, ended: tuple[str, str], started: float, params: dict[str, Any]
+) -> None:
+    """A tool call's line in the audit log: who, which client, the tool, how it ended (`ending`), how long it took;
+    its arguments only with AUDIT_ARGUMENT_BYTES."""
+    outcome, error_type = ended
     limit = current_app.config["AUDIT_ARGUMENT_BYTES"]
-    arguments = json.dumps(call.params.get("arguments") or {}, default=str)[:limit] if limit > 0 else None
-    principal = call.principal
+    arguments = json.dumps(params.get("arguments") or {}, default=str)[:limit] if limit > 0 else None
     audit.record_tool_call(
         principal.user_id,
         principal.client_id,

@@ -23,7 +23,7 @@ from typing import Any
 
 from app.mcp.context import Context
 from app.mcp.errors import INTERNAL_ERROR, Cancelled, ProtocolError
-from app.mcp.server import invoke
+from app.mcp.server import invoke, observe
 from app.mcp.server.streams import refusal
 from app.mcp.tasks import store
 from app.mcp.tasks.channel import Job, TaskChannel
@@ -75,7 +75,9 @@ class Runner:
         try:
             with job.app.app_context():
                 carry_public_url(job.base_url)
+                started = time.perf_counter()
                 ended = outcome(job, self.stopping)
+                observe.task_ended(job.principal, job.spec.name, job.arguments, ended, started)
                 job.record = store.save(job.record, **ended)
         except Exception as error:  # the store is away: the task will read as lost once its mark expires
             log.error("task %s of %s could not be recorded: %s", job.task_id, job.spec.name, type(error).__name__)
