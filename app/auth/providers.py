@@ -11,7 +11,7 @@ from __future__ import annotations
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 
-from app.auth.operators import roles_in
+from app.auth.operators import holds_role, roles_in
 from app.auth.users import Profile
 from config.providers import ProviderConfig
 
@@ -86,12 +86,17 @@ def fetch_profile(provider: ProviderConfig, client, token: dict) -> Profile:
     claims = token.get("userinfo")
     if not claims or not claims.get("sub"):
         raise ProfileError("invalid_token")
-    if not (claims.get("email") and claims.get("name")):
+    if _incomplete(claims):
         claims = {**_userinfo(provider, client, token, claims["sub"]), **claims}
     verified = claims.get("email_verified") in (True, "true")  # some providers send the word
-    return Profile(
-        str(claims["sub"]), claims.get("email"), claims.get("name"), claims.get("picture"), verified, roles_in(claims)
-    )
+    role = current_app.config["ADMIN_ROLE"] if holds_role(claims) else None
+    return Profile(str(claims["sub"]), claims.get("email"), claims.get("name"), claims.get("picture"), verified, role)
+
+
+def _incomplete(claims: dict) -> bool:
+    """Whether the ID token lacks what the user info may have: the e-mail, the name, the operators' role claim."""
+    role_wanted = current_app.config["ADMIN_ROLE_CLAIM"] and not roles_in(claims)
+    return not (claims.get("email") and claims.get("name")) or bool(role_wanted)
 
 
 def _userinfo(provider: ProviderConfig, client, token: dict, subject: str) -> dict:

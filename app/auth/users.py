@@ -18,7 +18,8 @@ from app.extensions import db, login_manager
 class Profile:
     """Who the provider says signed in; `subject` is its stable id for the person.
 
-    `email_verified` and `roles` (ADMIN_ROLE_CLAIM's values) say whether they operate the server.
+    `email_verified`, and `operator_role` (ADMIN_ROLE, if the provider's claims give it), say whether they
+    operate the server (app.auth.operators).
     """
 
     subject: str
@@ -26,7 +27,7 @@ class Profile:
     name: str | None = None
     picture: str | None = None
     email_verified: bool = False
-    roles: tuple[str, ...] = ()
+    operator_role: str | None = None
 
 
 class User(UserMixin, db.Model):

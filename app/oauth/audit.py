@@ -52,8 +52,8 @@ def init_app(app: Flask) -> None:
 @click.option("--since", "moment", type=click.DateTime(), required=True, help="From this day or time (UTC) on.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, for shipping elsewhere.")
 def export(moment: datetime, as_json: bool) -> None:
-    """Every event of the audit log since a moment, oldest first: one line each, its fields tab-separated (a tab,
-    line break or backslash within a field written as \\t, \\n, \\r, \\\\), or JSON."""
+    """Every event of the audit log since a moment, oldest first: one line each, its fields tab-separated (a control
+    character or backslash within a field written as \\t, \\n, \\x1b, \\\\...), or JSON."""
     for event in since(aware(moment)):
         if as_json:
             click.echo(json.dumps(event.as_dict(), ensure_ascii=False))
@@ -64,8 +64,9 @@ def export(moment: datetime, as_json: bool) -> None:
             click.echo("\t".join(str(field).translate(_ESCAPED) for field in fields))
 
 
-#: What a field of the plain export must not hold raw: a client-chosen name must not make fields or lines of its own.
-_ESCAPED = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+#: What a field of the plain export must not hold raw: a client-chosen name must not make fields or lines of its own,
+#: nor reach a terminal as an escape sequence. Control characters are written as Python writes them.
+_ESCAPED = {code: repr(chr(code))[1:-1] for code in (*range(0x20), 0x7F)} | {ord("\\"): "\\\\"}
 
 
 def _signed_in(_sender: Flask, user: Any, **_extra: Any) -> None:
@@ -94,7 +95,7 @@ def since(moment: datetime) -> Iterator[Event]:
 
 
 def record_tool_call(
-    user_id: int | None, client_id: str | None, tool: str, outcome: str, duration_ms: int, arguments: str | None
+    user_id: int | None, client_id: str | None, tool: str, outcome: str, duration_ms: int | None, arguments: str | None
 ) -> None:
     """Note a tool call, to be written with others within FLUSH_SECONDS (never on the request path)."""
     row = {"at": utcnow(), "client_id": _clean(client_id, 2048), "user_id": user_id, "step": TOOL,

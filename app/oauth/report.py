@@ -18,9 +18,11 @@ from sqlalchemy.sql.functions import FunctionElement
 from app.clock import aware, utcnow
 from app.extensions import db
 from app.oauth.connected import names_of
-from app.oauth.events import TOOL, ConnectionEvent, Event, newest_first
+from app.oauth.events import TOOL, ConnectionEvent, Event, as_event, newest_first
 
 HOURS = 24
+#: The row of the calls of names this server has no tool for.
+OTHER_TOOLS = "(no such tool)"
 #: Upper bounds of the latency buckets, in milliseconds; slower calls fall in one more, unbounded.
 BUCKETS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000)
 
@@ -53,12 +55,11 @@ class ToolReport:
 
 @dataclass(frozen=True)
 class ClientReport:
-    """A client seen in the last HOURS hours: when last, its events and tool calls, what failed last."""
+    """A client seen in the last HOURS hours: when last, its tool calls, its failures and the last of them."""
 
     client_id: str
     name: str | None
     last_at: datetime
-    events: int
     calls: int
     failures: int
     last_failure: Event | None
@@ -87,22 +88,24 @@ def window(now: datetime | None = None) -> tuple[int, datetime]:
     return first, datetime.fromtimestamp(first * 3600, UTC)
 
 
-def tools(now: datetime | None = None) -> list[ToolReport]:
-    """Every tool called in the last HOURS hours, the busiest first."""
+def tools(known: set[str], now: datetime | None = None) -> list[ToolReport]:
+    """Every tool called in the last HOURS hours, the busiest first; calls of names not in `known` (a client may
+    send any) are one row, OTHER_TOOLS."""
     first, since = window(now)
     hour = _HourOf(ConnectionEvent.at)
+    named = case((ConnectionEvent.target.in_(sorted(known)), ConnectionEvent.target), else_=OTHER_TOOLS)
     bounds = [(ConnectionEvent.duration_ms <= bound, index) for index, bound in enumerate(BUCKETS_MS)]
     bucket = case((ConnectionEvent.duration_ms.is_(None), -1), *bounds, else_=len(BUCKETS_MS))
     failed = func.sum(case((ConnectionEvent.ok.is_(False), 1), else_=0))
     rows = db.session.execute(
-        select(ConnectionEvent.target, hour, bucket, func.count(), failed)
+        select(named, hour, bucket, func.count(), failed)
         .where(ConnectionEvent.step == TOOL, ConnectionEvent.at >= since)
-        .group_by(ConnectionEvent.target, hour, bucket)
+        .group_by(named, hour, bucket)
     )
     found: dict[str, list[Hour]] = {}
     for name, at_hour, index, calls, errors in rows:
-        hours = found.setdefault(name or "", [Hour() for _ in range(HOURS)])
-        if 0 <= at_hour - first < HOURS:
+        if 0 <= at_hour - first < HOURS:  # a row written with a clock ahead of this one's waits for its hour
+            hours = found.setdefault(name, [Hour() for _ in range(HOURS)])
             _add(hours[at_hour - first], index, calls, errors or 0)
     reports = [ToolReport(name, hours, _sum(hours)) for name, hours in found.items()]
     return sorted(reports, key=lambda report: (-report.total.calls, report.name))
@@ -147,7 +150,7 @@ def clients(now: datetime | None = None, limit: int = 50) -> list[ClientReport]:
     calls = func.sum(case((ConnectionEvent.step == TOOL, 1), else_=0))
     last = func.max(ConnectionEvent.at)
     rows = db.session.execute(
-        select(ConnectionEvent.client_id, last, func.count(), calls, failed)
+        select(ConnectionEvent.client_id, last, calls, failed)
         .where(*seen)
         .group_by(ConnectionEvent.client_id)
         .order_by(last.desc())
@@ -157,24 +160,25 @@ def clients(now: datetime | None = None, limit: int = 50) -> list[ClientReport]:
     failures = _last_failures(ids, since)
     names = names_of(ids)
     return [
-        ClientReport(id_, names.get(id_), aware(at), count, calls or 0, failed or 0, failures.get(id_))
-        for id_, at, count, calls, failed in rows
+        ClientReport(id_, names.get(id_), aware(at), calls or 0, failed or 0, failures.get(id_))
+        for id_, at, calls, failed in rows
     ]
 
 
 def _last_failures(client_ids: list[str], since: datetime) -> dict[str, Event]:
-    """The newest failure of each of `client_ids` since `since` (one query: the newest 1000 failures)."""
-    statement = select(ConnectionEvent).where(
-        ConnectionEvent.client_id.in_(client_ids), ConnectionEvent.ok.is_(False), ConnectionEvent.at >= since
+    """The newest failure of each of `client_ids` since `since`."""
+    newest = (
+        select(func.max(ConnectionEvent.id))
+        .where(ConnectionEvent.client_id.in_(client_ids), ConnectionEvent.ok.is_(False), ConnectionEvent.at >= since)
+        .group_by(ConnectionEvent.client_id)
     )
-    newest: dict[str, Event] = {}
-    for event in newest_first(statement, 1000):
-        newest.setdefault(event.client_id or "", event)
-    return newest
+    rows = db.session.scalars(select(ConnectionEvent).where(ConnectionEvent.id.in_(newest)))
+    return {row.client_id or "": as_event(row) for row in rows}
 
 
 def security_events(limit: int = 30) -> list[Event]:
-    """The newest events that are not tool calls: sign-ins, consents, tokens, refusals, removals."""
+    """The newest events that are not tool calls, of any age (a quiet server's last ones are older than a day):
+    sign-ins, consents, tokens, refusals, removals."""
     return newest_first(select(ConnectionEvent).where(ConnectionEvent.step != TOOL), limit)
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
 
+from app.auth import operators
 from app.auth.operators import is_operator
 from app.auth.users import User
 from app.extensions import db
@@ -23,8 +25,19 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.before_request
 def operators_only() -> None:
-    if not is_operator():
-        abort(403, "This page is for the operators of this server (ADMIN_EMAILS, or ADMIN_ROLE at the provider).")
+    if is_operator():
+        return
+    if operators.has_grounds():
+        hours = operators.OPERATOR_HOURS
+        abort(403, f"Operators sign in at least every {hours} hours: sign in again to see this page.")
+    abort(403, "This page is for the operators of this server (ADMIN_EMAILS, or ADMIN_ROLE at the provider).")
+
+
+@bp.after_request
+def kept_nowhere(response: Response) -> Response:
+    """Other people's activity stays out of caches and the browser's history."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/")
@@ -44,6 +57,7 @@ def index() -> str:
         store="Redis" if "redis" in current_app.extensions else "the database",
         waiting=audit.waiting(),
         hours=report.HOURS,
+        since=report.window()[1],
         recording=current_app.config["AUDIT_TOOL_CALLS"],
     )
 
@@ -54,7 +68,7 @@ def _seen() -> dict[str, object]:
     clients = report.clients()
     named = {event.client_id for event in security if event.client_id} - {client.client_id for client in clients}
     return {
-        "tools": report.tools(),
+        "tools": report.tools(set(current_app.extensions["mcp"].tools)),
         "clients": clients,
         "security": security,
         "names": names_of(sorted(named)) | {client.client_id: client.name for client in clients},

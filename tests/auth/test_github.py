@@ -86,3 +86,14 @@ def test_token_endpoint_error_is_a_provider_error(github_app):
     responses.post(TOKEN_URL, json={"error": "bad_verification_code"})
     response = client.get("/auth/callback", query_string={"code": "c", "state": query["state"][0]})
     assert response.location == "/auth/failure?reason=provider_error"
+
+
+@responses.activate
+def test_a_verified_github_address_in_admin_emails_makes_an_operator(make_app):
+    settings = {"OAUTH_PROVIDER": "github", "OAUTH_CLIENT_ID": "gh-id", "OAUTH_CLIENT_SECRET": "gh-secret"}
+    app = make_app(**settings, ADMIN_EMAILS="octo@example.test")
+    client = app.test_client()
+    query = start(client)
+    mock_github([{"email": "octo@example.test", "primary": True, "verified": True}])
+    client.get("/auth/callback", query_string={"code": "c", "state": query["state"][0]})
+    assert client.get("/admin/").status_code == 200

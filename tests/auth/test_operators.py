@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.auth import operators
 from app.auth.operators import roles_in
 from config import ConfigError
 from tests.auth.test_oidc import sign_in
@@ -73,6 +74,36 @@ def test_the_role_claim_is_read_flat_nested_or_namespaced(app, name, claims, rol
     with app.app_context():
         app.config["ADMIN_ROLE_CLAIM"] = name
         assert roles_in(claims) == roles
+
+
+def test_a_role_only_in_the_user_info_is_read(make_app, oidc_settings):
+    """The test provider gives "infoops." logins their groups in its user info response, not in the ID token."""
+    app = make_app(**oidc_settings, ADMIN_ROLE_CLAIM="groups", ADMIN_ROLE="mcp-admins")
+    client = app.test_client()
+    client.get(sign_in(client, "infoops.grace"))
+    assert client.get("/admin/").status_code == 200
+
+
+def test_an_operator_signs_in_again_after_a_while(make_app):
+    """The session lives on while it is used; what made an operator is trusted only OPERATOR_HOURS from the sign-in
+    that proved it (a role taken away at the provider must end)."""
+    app = make_app(ADMIN_EMAILS="ops@example.test")
+    client = app.test_client()
+    AuthActions(client).dev_sign_in("Olga", "ops@example.test")
+    assert client.get("/admin/").status_code == 200
+    with client.session_transaction() as session:
+        session[operators.SIGNED_IN_AT] -= operators.OPERATOR_HOURS * 3600 + 1
+    refused = client.get("/admin/")
+    assert refused.status_code == 403 and "sign in again" in refused.text
+    assert 'href="/admin/"' not in client.get("/").text
+
+
+def test_a_person_in_many_groups_keeps_the_role(app):
+    with app.app_context():
+        app.config |= {"ADMIN_ROLE_CLAIM": "groups", "ADMIN_ROLE": "mcp-admins"}
+        groups = [f"team-{number}" for number in range(500)] + ["mcp-admins"]
+        assert operators.holds_role({"groups": groups})
+        assert not operators.holds_role({"groups": [True, 1, "mcp-admin"]})
 
 
 def test_a_role_claim_needs_its_role(make_app):

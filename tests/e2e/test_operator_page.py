@@ -81,7 +81,7 @@ def test_the_operator_page_shows_tools_clients_and_events(deployment: LiveApp, p
     tools = page.get_by_role("table").first
     convert = tools.get_by_role("row").filter(has=page.get_by_role("rowheader", name="convert_temperature"))
     assert convert.get_by_role("cell").all_inner_texts()[:2] == ["3", "1"]  # calls, errors
-    chart = page.get_by_role("img", name="convert_temperature: 3 calls and 1 errors in the last 24 hours")
+    chart = page.get_by_role("img", name="convert_temperature: 3 calls and 1 error in the last 24 hours")
     assert chart.is_visible() and chart.bounding_box()["width"] >= 100
     assert page.locator("svg.chart rect.errors").count() == 1
     assert page.get_by_role("img", name="whoami: latency per hour").is_visible()

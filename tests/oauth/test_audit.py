@@ -177,12 +177,12 @@ def test_the_plain_export_keeps_one_line_per_event(make_app):
     app = make_app(MCP_TOOL_PACKAGES="app.tools")
     user_id, _token = person(app)
     with app.app_context():
-        audit.record_tool_call(user_id, "client\t1", "who\nami\tnow", "protocol_error -32602", 1, None)
+        audit.record_tool_call(user_id, "client\t1", "who\nami\tnow\x1b[2J", "protocol_error -32602", 1, None)
         audit.flush()
     exported = app.test_cli_runner().invoke(args=["audit", "export", "--since", "2000-01-01"])
     lines = exported.output.splitlines()
     assert len(lines) == 2 and all(line.count("\t") == 5 for line in lines), lines
-    assert "who\\nami\\tnow" in lines[-1] and "client\\t1" in lines[-1]
+    assert "who\\nami\\tnow\\x1b[2J" in lines[-1] and "client\\t1" in lines[-1]  # no terminal escape either
 
 
 def test_a_task_is_recorded_as_it_ends(make_app):
@@ -223,8 +223,9 @@ def test_a_cancelled_call_and_a_call_refused_for_its_scope_are_recorded(make_app
     assert mcp.post(cancel, {"Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-11-25"}).status_code == 202
     assert b'"result"' not in b"".join(chunks)  # the stream ends without a result
     response.close()
-    recorded = [(e.target, e.ok, e.reason) for e in reversed(tool_calls(app, user_id))]
-    assert recorded == [("write_note", False, "refused_scope"), ("count_slowly", False, "cancelled")]
+    recorded = [(e.target, e.ok, e.reason, e.duration_ms) for e in reversed(tool_calls(app, user_id))]
+    assert recorded[0] == ("write_note", False, "refused_scope", None)  # it never ran: no time
+    assert recorded[1][:3] == ("count_slowly", False, "cancelled") and recorded[1][3] >= 0
 
 
 def test_the_audit_log_keeps_its_own_days_whatever_the_doctor_keeps(make_app):
@@ -241,3 +242,27 @@ def test_the_audit_log_keeps_its_own_days_whatever_the_doctor_keeps(make_app):
         assert audit.activity(user_id) == []
         assert housekeeping.purge()["events"] == 2  # the tool call and the personal token made; not the consent
         assert [e.step for e in events.query(client_id="client-1")] == ["consent"]
+
+
+def test_a_name_that_is_no_string_is_refused_not_a_500(make_app):
+    app = make_app(MCP_TOOL_PACKAGES=FIXTURES)
+    user_id, token = person(app)
+    mcp = McpActions(app.test_client(), token)
+    for name in ({"a": 1}, ["a"], 7):
+        answered = mcp.modern("tools/call", {"name": name, "arguments": {}})
+        assert answered.status_code == 400 and answered.get_json()["error"]["code"] in (-32602, -32020), answered.text
+    recorded = [(e.target, e.reason.split()[0], e.duration_ms) for e in tool_calls(app, user_id)]
+    assert recorded == [(name, "protocol_error", None) for name in ("7", "['a']", "{'a': 1}")]
+
+
+def test_a_call_answered_with_a_question_is_recorded_once_it_ends(make_app):
+    """A 2026-07-28 call that asks first is two requests: one line, for the one that ends it."""
+    app = make_app(MCP_TOOL_PACKAGES=FIXTURES)
+    user_id, token = person(app)
+    mcp = McpActions(app.test_client(), token)
+    asked = mcp.modern("tools/call", {"name": "greet_someone"}, capabilities={"elicitation": {}}).get_json()["result"]
+    [key] = asked["inputRequests"]
+    answer = {key: {"action": "accept", "content": {"name": "Grace"}}}
+    params = {"name": "greet_someone", "inputResponses": answer, "requestState": asked["requestState"]}
+    assert mcp.modern("tools/call", params, capabilities={"elicitation": {}}).status_code == 200
+    assert [(e.target, e.reason) for e in tool_calls(app, user_id)] == [("greet_someone", "ok")]

@@ -62,7 +62,7 @@ def test_each_tool_by_the_hour_on_either_database(make_app, request, database):
     calls(app, "convert", 23, [1])
     calls(app, "convert", 24, [1])  # a day and more ago: outside the page's hours
     with app.app_context():
-        search, convert = report.tools(NOW)
+        search, convert = report.tools({"search", "convert"}, NOW)
     assert (search.name, search.total.calls, search.total.errors) == ("search", 6, 1)
     assert (convert.name, convert.total.calls, [hour.calls for hour in convert.hours][:2]) == ("convert", 1, [1, 0])
     this_hour, five_ago = search.hours[-1], search.hours[-6]
@@ -82,10 +82,12 @@ def test_the_page_draws_tools_clients_and_security_events(operator):
         call(mcp, "whoami", {})
     call(mcp, "convert_temperature", {"value": "hot", "from_unit": "celsius"})
     audit.flush()  # what the writer thread does within a quarter of a second
-    page = client.get("/admin/").text
+    answered = client.get("/admin/")
+    page = answered.text
+    assert answered.headers["Cache-Control"] == "no-store"
     assert "<code>whoami</code>" in page and "<code>convert_temperature</code>" in page
     assert "whoami: 3 calls and 0 errors in the last 24 hours" in page
-    assert "convert_temperature: 1 calls and 1 errors" in page
+    assert "convert_temperature: 1 call and 1 error" in page
     assert page.count('class="calls"') == 2 and page.count('class="errors"') == 1
     assert f'<code class="small">{personal.PERSONAL}</code>' in page  # the client the calls came through
     assert "tool <code>convert_temperature</code>" in page and "tool_error" in page  # its last failure
@@ -111,3 +113,31 @@ def test_unrecorded_tool_calls_are_said_so(make_app):
     client = app.test_client()
     AuthActions(client).dev_sign_in("Olga", OPERATOR)
     assert "not recorded (AUDIT_TOOL_CALLS=false)" in client.get("/admin/").text
+
+
+def test_made_up_tool_names_make_one_row(make_app):
+    """A client may call any name: the names this server has no tool for are one row, not one each."""
+    app = make_app()
+    for name in ("nope-1", "nope-2", "nope-3"):
+        calls(app, name, 0, [None], failed=1)
+    calls(app, "whoami", 0, [2])
+    with app.app_context():
+        rows = report.tools({"whoami", "convert_temperature"}, NOW)
+    assert [(row.name, row.total.calls, row.total.errors) for row in rows] == [
+        (report.OTHER_TOOLS, 3, 3),
+        ("whoami", 1, 0),
+    ]
+
+
+def test_a_noisy_client_does_not_hide_the_others_last_failure(make_app, monkeypatch):
+    app = make_app()
+    rows = [{"at": NOW - timedelta(minutes=30), "step": "mcp", "ok": False, "reason": "quiet refusal",
+             "client_id": "quiet", "user_id": None}]  # fmt: skip
+    rows += [{"at": NOW - timedelta(minutes=10), "step": TOOL, "target": "whoami", "ok": False, "reason": "tool_error",
+              "client_id": "noisy", "user_id": None} for _ in range(1200)]  # fmt: skip
+    with app.app_context():
+        db.session.execute(insert(ConnectionEvent), rows)
+        db.session.commit()
+        found = {client.client_id: client for client in report.clients(NOW)}
+    assert found["noisy"].failures == 1200 and found["noisy"].last_failure.reason == "tool_error"
+    assert found["quiet"].failures == 1 and found["quiet"].last_failure.reason == "quiet refusal"

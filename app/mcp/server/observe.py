@@ -44,13 +44,13 @@ def observed(call: Call, run: Callable[[Call], Any]) -> Any:
         else:
             answered = run(call)
     except Cancelled:
-        _seen(call, None, started)
+        _recorded(call, None, started)
         raise
-    _seen(call, answered[0], started)
+    _recorded(call, answered[0], started)
     return answered
 
 
-def _seen(call: Call, response: dict[str, Any] | None, started: float) -> None:
+def _recorded(call: Call, response: dict[str, Any] | None, started: float) -> None:
     """Count and audit a call that ended (`response` None: cancelled). Never fails the call: a count or a line
     that cannot be made (a full disk, a bug) is logged, and the answer goes out."""
     method = call.message.method
@@ -58,16 +58,17 @@ def _seen(call: Call, response: dict[str, Any] | None, started: float) -> None:
         if metrics.on():
             tool = call.spec.name if call.spec is not None else UNKNOWN
             counted(method, tool if method == "tools/call" else "", response, started)
-        if method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"] and not _started_a_task(response):
-            audit_tool_call(call.principal, call.params.get("name"), ending(response), started, call.params)
+        if method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"] and not _unfinished(response):
+            audit_tool_call(call.principal, call.params, ending(response), _milliseconds_since(started))
     except Exception:
         current_app.logger.exception("MCP %s: its count or audit line could not be made", method)
 
 
-def _started_a_task(response: dict[str, Any] | None) -> bool:
-    """Whether the call answered with a task: its line is written when the task ends (`audit_tool_call`)."""
+def _unfinished(response: dict[str, Any] | None) -> bool:
+    """Whether the call answered with a task (its line is written when the task ends: `task_ended`) or with
+    questions (the line is the retried call's, which ends it)."""
     result = (response or {}).get("result")
-    return isinstance(result, dict) and result.get("resultType") == "task"
+    return isinstance(result, dict) and result.get("resultType") in ("task", "input_required")
 
 
 def task_ended(
@@ -80,8 +81,9 @@ def task_ended(
     status = ended.get("status")
     response = {"result": ended.get("result")} if status == "completed" else None
     response = {"error": ended.get("error")} if status == "failed" else response
+    params = {"name": tool, "arguments": arguments}
     try:
-        audit_tool_call(principal, tool, ending(response), started, {"arguments": arguments})
+        audit_tool_call(principal, params, ending(response), _milliseconds_since(started))
     except Exception:
         current_app.logger.exception("task of %s: its audit line could not be made", tool)
 
@@ -93,26 +95,34 @@ def ending(response: dict[str, Any] | None) -> tuple[str, str]:
 
 def refused(message: Message, principal: Principal, problem: ProtocolError, known: bool) -> None:
     """A request refused before it ran (a missing scope, bad params, an unknown method): its span, its count (only
-    `known` methods and tools become labels), and for a tool call its audit line."""
-    if tracing.active():
-        from app.mcp.server import spans
-
-        spans.refused(message.method, message.params, message.id, problem.code, problem.message)
-    method = message.method if known else UNKNOWN
-    tool = ""
-    if method == "tools/call":
-        found = current_app.extensions["mcp"].tools.get(message.params.get("name"))
-        tool = found.name if found is not None else UNKNOWN
-    ended = ("refused_scope", "") if problem.status == 403 else ("protocol_error", str(problem.code))
+    `known` methods and tools become labels), and for a tool call its audit line (untimed: it never ran)."""
     try:
-        if metrics.on() and problem.status == 403:
-            metrics.count("mcp_requests", method=method, tool=tool, outcome="refused_scope")
-        elif metrics.on():
-            counted(method, tool, {"error": problem.to_json()})
+        if tracing.active():
+            from app.mcp.server import spans
+
+            spans.refused(message.method, message.params, message.id, problem.code, problem.message)
+        method = message.method if known else UNKNOWN
+        if metrics.on():
+            tool = _tool_label(message.params.get("name")) if method == "tools/call" else ""
+            if problem.status == 403:
+                metrics.count("mcp_requests", method=method, tool=tool, outcome="refused_scope")
+            else:
+                counted(method, tool, {"error": problem.to_json()})
         if method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"]:
-            audit_tool_call(principal, message.params.get("name"), ended, time.perf_counter(), message.params)
+            ended = ("refused_scope", "") if problem.status == 403 else ("protocol_error", str(problem.code))
+            audit_tool_call(principal, message.params, ended, None)
     except Exception:
-        current_app.logger.exception("MCP %s: its count or audit line could not be made", method)
+        current_app.logger.exception("MCP %s: its span, count or audit line could not be made", message.method)
+
+
+def _tool_label(name: object) -> str:
+    """A tool's name as a metric label: one this server has, else UNKNOWN (whatever the client sent)."""
+    found = current_app.extensions["mcp"].tools.get(name) if isinstance(name, str) else None
+    return found.name if found is not None else UNKNOWN
+
+
+def _milliseconds_since(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
 
 
 def counted(method: str, tool: str, response: dict[str, Any] | None, started: float | None = None) -> None:
@@ -126,18 +136,19 @@ def counted(method: str, tool: str, response: dict[str, Any] | None, started: fl
 
 
 def audit_tool_call(
-    principal: Principal, name: object, ended: tuple[str, str], started: float, params: dict[str, Any]
+    principal: Principal, params: dict[str, Any], ended: tuple[str, str], duration_ms: int | None
 ) -> None:
-    """A tool call's line in the audit log: who, which client, the tool, how it ended (`ending`), how long it took;
-    its arguments only with AUDIT_ARGUMENT_BYTES."""
+    """A tool call's line in the audit log: who, which client, the tool `params` name, how it ended (`ending`), how
+    long it took (None: it never ran); its arguments only with AUDIT_ARGUMENT_BYTES."""
     outcome, error_type = ended
     limit = current_app.config["AUDIT_ARGUMENT_BYTES"]
     arguments = json.dumps(params.get("arguments") or {}, default=str)[:limit] if limit > 0 else None
+    name = params.get("name")
     audit.record_tool_call(
         principal.user_id,
         principal.client_id,
         str(name) if name is not None else "",
         outcome if outcome != "protocol_error" else f"protocol_error {error_type}",
-        round((time.perf_counter() - started) * 1000),
+        duration_ms,
         arguments,
     )

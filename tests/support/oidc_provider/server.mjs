@@ -54,18 +54,21 @@ function titleCase(login) {
 }
 
 // Any login name is accepted and becomes the subject; the profile is derived from it. A login starting
-// "ops." is in the group "mcp-admins"; one starting "unverified." has an e-mail address not verified.
+// "ops." is in the group "mcp-admins"; one starting "infoops." too, but only its user info says so, not
+// its ID token; one starting "unverified." has an e-mail address not verified.
 async function findAccount(_ctx, id) {
   return {
     accountId: id,
-    async claims() {
+    async claims(use) {
+      const inUserInfoOnly = id.startsWith('infoops.');
+      const groups = id.startsWith('ops.') || inUserInfoOnly ? ['staff', 'mcp-admins'] : ['staff'];
       return {
         sub: id,
         email: `${id}@example.test`,
         email_verified: !id.startsWith('unverified.'),
         name: titleCase(id) || id,
         picture: `https://example.test/avatars/${encodeURIComponent(id)}.png`,
-        groups: id.startsWith('ops.') ? ['staff', 'mcp-admins'] : ['staff'],
+        ...(inUserInfoOnly && use !== 'userinfo' ? {} : { groups }),
       };
     },
   };
