@@ -13,7 +13,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from app.auth import operators
-from app.auth.operators import is_operator
 from app.auth.users import User
 from app.extensions import db
 from app.oauth import audit, report
@@ -25,7 +24,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.before_request
 def operators_only() -> None:
-    if is_operator():
+    if operators.is_operator():
         return
     if operators.has_grounds():
         hours = operators.OPERATOR_HOURS
