@@ -1,6 +1,7 @@
 # make run   - set up and start the development server on http://127.0.0.1:5000
 # make test  - set up and run the whole test suite
 # make test-fast - the tests that need no npm, browser or service (quick, on a fresh clone)
+# make env   - write .env for production: fresh secrets, the provider and URL asked for, then what is missing
 # make serve - run gunicorn with gunicorn.conf.py (settings from the environment or .env)
 # make lint  - ruff check and format check
 # make bench - benchmark /mcp against a bare-Flask floor, FastMCP and the MCP SDK (needs wrk)
@@ -14,7 +15,7 @@ NPM_TOOLS := tests/support/conformance/v0.1 tests/support/conformance/v0.2 tests
 	tests/support/inspector tests/support/axe
 NPM_TOOL_INSTALLS := $(NPM_TOOLS:%=%/node_modules/.package-lock.json)
 
-.PHONY: run test test-fast serve lint format migrate bench
+.PHONY: run test test-fast env serve lint format migrate bench
 # What `make test-fast` leaves out: tests that need more than Python, and the fuzzers.
 SLOW_MARKERS := not browser and not services and not node and not live and not fuzz
 
@@ -38,6 +39,9 @@ $(NPM_TOOL_INSTALLS): %/node_modules/.package-lock.json: %/package-lock.json
 run: $(VENV)/.run-deps
 	APP_ENV=development $(BIN)/flask --app wsgi db upgrade
 	APP_ENV=development $(BIN)/flask --app wsgi run --debug --host 127.0.0.1 --port 5000
+
+env: $(VENV)/.run-deps
+	$(BIN)/python scripts/make_env.py $(ENV_ARGS)
 
 migrate: $(VENV)/.run-deps
 	$(BIN)/flask --app wsgi db upgrade
