@@ -56,6 +56,9 @@ threads = int(setting("GUNICORN_THREADS"))
 timeout = int(setting("GUNICORN_TIMEOUT"))
 graceful_timeout = int(setting("GUNICORN_GRACEFUL_TIMEOUT"))
 keepalive = int(setting("GUNICORN_KEEPALIVE"))
+# No control socket (gunicorn 24+ opens one in the home directory): nothing here uses it, a read-only root file
+# system has no place for it, and every gunicorn of a user would share the one path.
+control_socket_disable = True
 # Which proxy addresses may set X-Forwarded-*; the app's TRUSTED_PROXY_HOPS decides
 # how many hops it believes.
 forwarded_allow_ips = setting("GUNICORN_FORWARDED_ALLOW_IPS")

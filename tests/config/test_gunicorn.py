@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import requests
+
 ROOT = Path(__file__).resolve().parents[2]
 READ = "import json, runpy; c = runpy.run_path({path!r}); print(json.dumps([c[n] for n in {names!r}]))"
 
@@ -44,3 +46,16 @@ def test_a_worker_class_given_on_the_command_line_is_refused_with_its_remedy(tmp
                           timeout=60)  # fmt: skip
     assert done.returncode != 0
     assert "choose it with GUNICORN_WORKER_CLASS, not -k" in done.stderr + done.stdout
+
+
+def test_nothing_is_written_outside_tmp_and_nothing_logged_at_error(tmp_path):
+    """A read-only root file system (Kubernetes' readOnlyRootFilesystem) leaves nowhere to write but /tmp: gunicorn's
+    control socket, by default in the home directory, must not be wanted there (nor shared by every gunicorn)."""
+    from tests.support import services
+    from tests.support.servers import app_settings, gunicorn_app
+
+    unwritable = {"HOME": "/proc/no-home", "XDG_RUNTIME_DIR": ""}
+    log = tmp_path / "gunicorn.log"
+    with gunicorn_app(app_settings(tmp_path, **unwritable), services.free_port(), log, workers=1) as url:
+        assert requests.get(f"{url}/health", timeout=10).ok
+    assert "[ERROR]" not in log.read_text(), log.read_text()
