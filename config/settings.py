@@ -21,6 +21,8 @@ class Setting:
     default: str = ""
     #: The default as the reference shows it, when it is worked out rather than fixed.
     shown: str = ""
+    #: A credential, or what may hold one (a URL with a password): kept in a secret store, never in plain config.
+    secret: bool = False
 
 
 #: Suffixes of the provider variables. With one provider they follow `OAUTH_`
@@ -49,8 +51,9 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
             "SECRET_KEY",
             "long random secret for CSRF tokens, signing and session-id hashes; required in production",
             shown="development: one made and kept in instance/secret-key",
+            secret=True,
         ),
-        Setting("SESSION_SECRET", "alias of SECRET_KEY (the name the original guide uses)"),
+        Setting("SESSION_SECRET", "alias of SECRET_KEY (the name the original guide uses)", secret=True),
         Setting("PUBLIC_URL", "externally visible base URL, e.g. https://mcp.example.com; https in production"),
     ),
     "Storage": (
@@ -58,8 +61,9 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
             "DATABASE_URL",
             "SQLAlchemy URL; postgresql://user:password@host/db for PostgreSQL (psycopg 3)",
             shown="SQLite instance/app.db",
+            secret=True,
         ),
-        Setting("REDIS_URL", "redis://host:6379/0: sessions, the shared store and rate limits in Redis"),
+        Setting("REDIS_URL", "redis://host:6379/0: sessions, the shared store and rate limits in Redis", secret=True),
         Setting("SESSION_LIFETIME_HOURS", "how long a browser session lasts", "168"),
         Setting("SESSION_COOKIE_NAME", "name of the session cookie", "session"),
         Setting("SESSION_COOKIE_SECURE", "send the session cookie over https only", shown="true outside development"),
@@ -81,7 +85,11 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
             " without skills the extension is not declared",
             "app/skills",
         ),
-        Setting("MCP_STATIC_TOKENS", "fixed bearer tokens for /mcp, comma-separated; development and tests only"),
+        Setting(
+            "MCP_STATIC_TOKENS",
+            "fixed bearer tokens for /mcp, comma-separated; development and tests only",
+            secret=True,
+        ),
         Setting(
             "MCP_ALLOWED_HOSTS",
             "Host values /mcp answers, comma-separated; an entry without a port allows any port",
@@ -147,7 +155,11 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
         Setting(
             "TOKEN_CACHE_SECONDS", "how long a worker trusts a verified token (revocation delay without Redis)", "30"
         ),
-        Setting("REGISTRATION_TOKEN", "initial access token required by /oauth/register; empty = open registration"),
+        Setting(
+            "REGISTRATION_TOKEN",
+            "initial access token required by /oauth/register; empty = open registration",
+            secret=True,
+        ),
         Setting(
             "CLIENT_IDLE_DAYS",
             "days after which a registration that never completed a grant is deleted (others stay until removed)",
@@ -157,7 +169,9 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
         Setting("EXTERNAL_AUDIENCE", "audience its tokens must carry", shown="this server's MCP URL"),
         Setting("EXTERNAL_JWKS_URI", "its JWKS URL", shown="found through its metadata"),
         Setting(
-            "UPSTREAM_TOKEN_KEY", "Fernet key to keep people's identity-provider tokens, encrypted; empty = not kept"
+            "UPSTREAM_TOKEN_KEY",
+            "Fernet key to keep people's identity-provider tokens, encrypted; empty = not kept",
+            secret=True,
         ),
     ),
     "Rate limits": (
@@ -177,7 +191,7 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
         ),
     ),
     "Observability": (
-        Setting("METRICS_TOKEN", "bearer token that may read /metrics (Prometheus); empty = no /metrics"),
+        Setting("METRICS_TOKEN", "bearer token that may read /metrics (Prometheus); empty = no /metrics", secret=True),
         Setting(
             "PROMETHEUS_MULTIPROC_DIR",
             "where gunicorn workers keep the metrics /metrics sums (cleaned at start)",
@@ -209,7 +223,11 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
             "providers people connect to their account for tools, not to sign in: names, each with OAUTH_<NAME>_*"
             " variables (needs UPSTREAM_TOKEN_KEY)",
         ),
-        *(Setting(f"OAUTH_{field}", help) for field, help in PROVIDER_FIELDS.items() if field != "TYPE"),
+        *(
+            Setting(f"OAUTH_{field}", help, secret=field == "CLIENT_SECRET")
+            for field, help in PROVIDER_FIELDS.items()
+            if field != "TYPE"
+        ),
     ),
 }
 SETTINGS: tuple[Setting, ...] = tuple(setting for group in GROUPS.values() for setting in group)
