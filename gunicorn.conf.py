@@ -56,7 +56,7 @@ threads = int(setting("GUNICORN_THREADS"))
 timeout = int(setting("GUNICORN_TIMEOUT"))
 graceful_timeout = int(setting("GUNICORN_GRACEFUL_TIMEOUT"))
 keepalive = int(setting("GUNICORN_KEEPALIVE"))
-# No control socket (gunicorn 24+ opens one in the home directory): nothing here uses it, a read-only root file
+# No control socket (gunicorn 25.1+ opens one in the home directory): nothing here uses it, a read-only root file
 # system has no place for it, and every gunicorn of a user would share the one path.
 control_socket_disable = True
 # Which proxy addresses may set X-Forwarded-*; the app's TRUSTED_PROXY_HOPS decides

@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None, ask: Callable[[str], str] = input) -> in
     if args.path.exists():
         print(f"{args.path} exists already: left as it is (move it away to make a new one).", file=sys.stderr)
         return 1
+    if args.public_url and not args.public_url.startswith("https://"):
+        parser.error("--public-url must start with https:// (production serves people over TLS)")
     provider = args.provider or _asked(ask, f"Identity provider ({', '.join(PROVIDERS)})", PROVIDERS)
     public_url = args.public_url or _asked(ask, "Public URL (https://...)", None)
     values = {

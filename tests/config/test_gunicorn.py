@@ -48,9 +48,10 @@ def test_a_worker_class_given_on_the_command_line_is_refused_with_its_remedy(tmp
     assert "choose it with GUNICORN_WORKER_CLASS, not -k" in done.stderr + done.stdout
 
 
-def test_nothing_is_written_outside_tmp_and_nothing_logged_at_error(tmp_path):
+def test_a_home_directory_that_cannot_be_written_logs_nothing_at_error(tmp_path):
     """A read-only root file system (Kubernetes' readOnlyRootFilesystem) leaves nowhere to write but /tmp: gunicorn's
-    control socket, by default in the home directory, must not be wanted there (nor shared by every gunicorn)."""
+    control socket, by default in the home directory, must not be wanted there (nor shared by every gunicorn).
+    tests/deploy/test_image.py runs the image so."""
     from tests.support import services
     from tests.support.servers import app_settings, gunicorn_app
 

@@ -26,7 +26,7 @@ def make_env():
     return module
 
 
-def test_writes_fresh_secrets_the_provider_and_the_url(make_env, tmp_path, capsys):
+def test_writes_fresh_secrets_the_provider_and_the_url(make_env, tmp_path):
     first, second = tmp_path / "one.env", tmp_path / "two.env"
     for path in (first, second):
         assert (
@@ -51,6 +51,14 @@ def test_ends_with_what_production_still_needs(make_env, tmp_path, capsys):
     said = capsys.readouterr().out
     assert "provider 'google' has no client_id" in said and "provider 'google' has no client_secret" in said
     assert "SECRET_KEY" not in said.split("set in it:")[1]  # the generated one passes
+
+
+def test_a_plain_http_url_is_refused_before_anything_is_written(make_env, tmp_path, capsys):
+    path = tmp_path / ".env"
+    with pytest.raises(SystemExit) as refused:
+        make_env.main(["--provider", "okta", "--public-url", "http://mcp.example.org", "--path", str(path)])
+    assert refused.value.code == 2 and "must start with https://" in capsys.readouterr().err
+    assert not path.exists()
 
 
 def test_an_existing_env_is_never_overwritten(make_env, tmp_path, capsys):

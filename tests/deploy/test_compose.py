@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.settings import VERSION
+from config.settings import GUNICORN_SETTINGS, VERSION
 from tests.support import services
 from tests.support.image import documented_migration
 from tests.support.servers import ROOT
@@ -68,6 +68,9 @@ def test_the_app_runs_the_image_as_the_production_tests_run_it(stack: dict) -> N
     healthcheck = re.search(r"^HEALTHCHECK .* CMD (\[.*\])$", dockerfile(), re.MULTILINE)[1]
     assert app["healthcheck"]["test"] == ["CMD", *yaml.safe_load(healthcheck)]
     assert app["expose"] == ["8000"] and "ports" not in app  # nginx is the way in
+    assert app["read_only"] is True and app["tmpfs"] == ["/tmp"]  # as tests/deploy/test_image.py runs it
+    graceful = next(s.default for s in GUNICORN_SETTINGS if s.name == "GUNICORN_GRACEFUL_TIMEOUT")
+    assert int(app["stop_grace_period"].rstrip("s")) > int(graceful)
 
 
 def test_each_service_starts_once_what_it_needs_is_ready(stack: dict) -> None:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from dotenv import dotenv_values
 
 from config.settings import GUNICORN_SETTINGS
 from tests.support import image, services, stores
@@ -31,6 +32,8 @@ from tests.support.servers import ROOT
 pytestmark = [pytest.mark.services, pytest.mark.live, pytest.mark.node]
 
 HOST = "mcp.test"
+CLUSTER_SETTINGS = ROOT / "deploy" / "kubernetes" / "base" / "settings.env"
+METRICS_TOKEN = "a-metrics-token-for-the-image-test"
 #: The image as small as it is now, and some room: a build that grows past it is looked at.
 MAX_SIZE_MB = 600
 GRACEFUL = int(next(s.default for s in GUNICORN_SETTINGS if s.name == "GUNICORN_GRACEFUL_TIMEOUT"))
@@ -79,10 +82,12 @@ def deployed(built: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with stores.postgres_schema() as database, stores.redis_database() as redis_url, image.mounted() as root:
         provider = start_oidc_provider([f"https://{HOST}/auth/callback"])
         try:
-            environment = {
+            # The settings a cluster gives it (deploy/kubernetes), with this machine's stores, provider and secrets.
+            environment = {name: value or "" for name, value in dotenv_values(CLUSTER_SETTINGS).items()} | {
                 "SECRET_KEY": os.urandom(32).hex(), "PUBLIC_URL": f"https://{HOST}", "DATABASE_URL": database,
                 "REDIS_URL": redis_url, "OAUTH_PROVIDER": "oidc", "OAUTH_ISSUER": provider.issuer,
                 "OAUTH_CLIENT_ID": provider.client_id, "OAUTH_CLIENT_SECRET": provider.client_secret,
+                "METRICS_TOKEN": METRICS_TOKEN, "GUNICORN_BIND": f"0.0.0.0:{port}",
             }  # fmt: skip
             migrated = subprocess.run(image.command(root, built, environment, image.documented_migration()),
                                       capture_output=True, text=True, timeout=120)  # fmt: skip
@@ -105,7 +110,7 @@ def _healthy(base_url: str, container: image.Container, log_path: Path) -> float
         try:
             if requests.get(f"{base_url}/health", timeout=1).ok:
                 return time.monotonic()
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still booting on a busy machine
             time.sleep(0.05)
     raise AssertionError(f"not healthy within 60 s:\n{log_path.read_text()}")
 
@@ -113,8 +118,10 @@ def _healthy(base_url: str, container: image.Container, log_path: Path) -> float
 def test_the_image_is_small_and_holds_neither_secrets_nor_tests(built: dict) -> None:
     assert built["Size"] / 1e6 < MAX_SIZE_MB
     with image.mounted() as root:
-        kept = {path.name for path in (root / built["WorkingDir"].lstrip("/")).iterdir()}
-        assert not {".env", "tests", ".git", "docs", ".venv", "node_modules"} & kept, kept
+        workdir = root / built["WorkingDir"].lstrip("/")
+        kept = {path.name for path in workdir.iterdir()}
+        assert not {"tests", ".git", "docs", ".venv", "node_modules", "deploy"} & kept, kept
+        assert not list(workdir.rglob(".env*")) and not list(workdir.rglob("secret.env"))
         assert not (root / "usr" / "bin" / "gcc").exists()  # no compilers
 
 
@@ -122,6 +129,9 @@ def test_health_status_and_the_images_healthcheck(deployed: Deployed) -> None:
     assert requests.get(f"{deployed.base_url}/health", timeout=5).json() == {"status": "ok"}
     status = requests.get(f"{deployed.base_url}/status", timeout=5)
     assert status.status_code == 200 and status.json()["checks"] == {"database": "ok", "sessions": "ok"}
+    bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    metrics = requests.get(f"{deployed.base_url}/metrics", headers=bearer, timeout=10)
+    assert metrics.status_code == 200 and "# HELP" in metrics.text, metrics.text
     kind, *check = deployed.config["Healthcheck"]["Test"]
     assert kind == "CMD"
     done = subprocess.run(image.command(deployed.root, deployed.config, deployed.environment, check),
@@ -130,14 +140,12 @@ def test_health_status_and_the_images_healthcheck(deployed: Deployed) -> None:
 
 
 def test_it_runs_as_the_images_user_as_pid_1_on_a_read_only_root(deployed: Deployed) -> None:
+    """A read-only root with a writable /tmp is how the container runs here (tests/support/image.py); what this
+    proves is that the server needs no more: it answers, and logs nothing at ERROR (gunicorn once did)."""
     assert deployed.container.pid_in_container() == 1
     assert deployed.container.uid() != 0 and deployed.config["User"] == "app"
-    write = "import sys; open(sys.argv[1], 'w').write('x')"
-    for path, allowed in (("/srv/planted", False), ("/etc/planted", False), ("/tmp/scratch", True)):
-        argv = ["python", "-c", write, path]
-        done = subprocess.run(image.command(deployed.root, deployed.config, deployed.environment, argv),
-                              capture_output=True, text=True, timeout=30)  # fmt: skip
-        assert (done.returncode == 0) == allowed, (path, done.stderr)
+    log = deployed.log_path.read_text()
+    assert "Listening at" in log and "[ERROR]" not in log, log
 
 
 def behind_a_proxy() -> requests.Session:

@@ -8,6 +8,7 @@ an unknown field is an error) for the oldest and newest Kubernetes it knows, and
 from __future__ import annotations
 
 import importlib.util
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from dotenv import dotenv_values
 
 from config.settings import GUNICORN_SETTINGS, SETTINGS, VERSION
 from tests.support.servers import ROOT
@@ -75,18 +77,36 @@ def test_the_kustomizations_name_every_file_and_only_files_that_are_there() -> N
 
 def test_the_settings_come_from_config_settings_and_secrets_never_sit_in_the_config_map() -> None:
     module = generated()
-    assert (KUBERNETES / "base" / "settings.env").read_text() == module.settings_env(), "run the script"
+    written = KUBERNETES / "base" / "settings.env"
+    assert written.read_text() == module.settings_env(dotenv_values(written)), "run scripts/kubernetes_settings.py"
     assert (KUBERNETES / "base" / "secret.env.example").read_text() == module.secret_env_example(), "run the script"
-    config_map, secrets = (
-        env_file(KUBERNETES / "base" / "settings.env"),
-        env_file(KUBERNETES / "base" / "secret.env.example"),
-    )
+    config_map, secrets = env_file(written), env_file(KUBERNETES / "base" / "secret.env.example")
+    unset = set(re.findall(r"^# ([A-Z0-9_]+)=$", written.read_text(), re.MULTILINE))
     secret_names = {setting.name for setting in SETTINGS if setting.secret}
-    assert set(secrets) == secret_names and not set(config_map) & secret_names
-    assert set(config_map) | secret_names == set(DEFAULTS)
+    assert set(secrets) == secret_names and not (set(config_map) | unset) & secret_names
+    assert set(config_map) | unset | secret_names == set(DEFAULTS) and not set(config_map) & unset
+    assert all(config_map.values())  # set but empty is not unset (prometheus-client, for one, tells them apart)
     assert not any(value for value in secrets.values())  # the example holds names only
     assert config_map["APP_ENV"] == "production" and config_map["TRUSTED_PROXY_HOPS"] == "1"
     assert (ROOT / ".gitignore").read_text().count("deploy/kubernetes/base/secret.env") == 1
+    assert "deploy/kubernetes/base/secret.env" in (ROOT / ".dockerignore").read_text()
+
+
+def test_every_setting_that_looks_like_a_credential_is_marked_secret() -> None:
+    """A new setting named like a credential cannot land in the ConfigMap by omission."""
+    credential = re.compile(r"SECRET|PASSWORD|_KEY$|HEADERS|_TOKENS?$|_URL$")
+    public_urls = {"PUBLIC_URL", "OAUTH_CALLBACK_URL", "OAUTH_SERVER_METADATA_URL", "OAUTH_AUTHORIZATION_URL",
+                   "OAUTH_TOKEN_URL", "OAUTH_USER_INFO_URL"}  # fmt: skip
+    looks_secret = {s.name for s in SETTINGS if credential.search(s.name)} - public_urls
+    assert looks_secret == {s.name for s in SETTINGS if s.secret}
+
+
+def test_values_edited_in_the_settings_are_kept_when_they_are_written_again() -> None:
+    module = generated()
+    edited = {"PUBLIC_URL": "https://mcp.corp.example", "OAUTH_PROVIDER": "okta", "LOG_FORMAT": ""}
+    again = dotenv_values(stream=io.StringIO(module.settings_env(edited)))
+    assert again["PUBLIC_URL"] == "https://mcp.corp.example" and again["OAUTH_PROVIDER"] == "okta"
+    assert again["LOG_FORMAT"] == "json"  # emptied: back to the cluster's value
 
 
 def test_probes_ask_what_they_should() -> None:

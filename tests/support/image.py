@@ -1,10 +1,11 @@
 """The project's container image: built with podman from the Dockerfile as it is, and run as a runtime runs it.
 
 No image registry is reachable here, so the Dockerfile's base, `python:<version>-slim-bookworm`, is stood in for
-by an image made on this machine, for tests only: a Debian bookworm root file system (debootstrap, from the
-mirror apt uses) with Debian's Python, `python` and `pip` on the PATH, pip allowed to install, and the machine's
-CA bundle (the package registries are reached through the machine's certificate authority). It is made once and
-kept by podman, so later runs only build the project's image.
+(`podman build --from`, the Dockerfile unchanged) by an image made on this machine, for tests only, under a name
+of its own: a Debian bookworm root file system (debootstrap, from the mirror apt uses) with Debian's Python, of
+the same minor version, `python` and `pip` on the PATH, pip allowed to install, and the machine's CA bundle (the
+package registries are reached through the machine's certificate authority). It is made once and kept by
+podman, so later runs only build the project's image.
 
 podman's runtimes cannot start a container here (they cannot set rlimits without CAP_SYS_RESOURCE), so the image
 runs as they would run it: its file system mounted (`podman image mount`), read-only, with a tmpfs on /tmp and
@@ -31,8 +32,10 @@ from tests.support.servers import ROOT
 
 #: What the project's image is tagged as here.
 IMAGE = "localhost/mcp-server:test"
-#: The Debian root file system the stand-in base is made from.
+#: The Debian root file system the stand-in base is made from, and the stand-in (its Python: bookworm's).
 DEBIAN = "localhost/bookworm-minbase"
+STAND_IN_IMAGE = "localhost/python-stand-in:3.11-bookworm"
+STAND_IN_PYTHON = "3.11"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 #: The stand-in for the Dockerfile's base: Debian's Python as the official image lays it out.
 STAND_IN = """\
@@ -63,10 +66,12 @@ def available() -> bool:
     return os.geteuid() == 0 and bool(debootstrap) and all(shutil.which(tool) for tool in tools)
 
 
-def base_of(dockerfile: Path = ROOT / "Dockerfile") -> str:
-    """The image the Dockerfile builds FROM, as podman names it."""
-    name = re.search(r"^FROM\s+(\S+)", dockerfile.read_text(), re.MULTILINE).group(1)
-    return name if "/" in name else f"docker.io/library/{name}"
+def wanted_python(dockerfile: Path = ROOT / "Dockerfile") -> str:
+    """The Python minor version of the image the Dockerfile builds FROM (`python:3.11.14-slim-bookworm`: 3.11)."""
+    found = re.search(r"^FROM\s+(?:\S+/)?python:(\d+\.\d+)\S*-bookworm\s*$", dockerfile.read_text(), re.MULTILINE)
+    if found is None:
+        raise RuntimeError("the Dockerfile is no longer FROM python:<version>-slim-bookworm: make a stand-in for it")
+    return found[1]
 
 
 def documented_migration() -> list[str]:
@@ -77,8 +82,10 @@ def documented_migration() -> list[str]:
 
 def ensure_base() -> float:
     """Make the stand-in base unless podman has it; return the seconds it took (0 when it was there)."""
+    if wanted_python() != STAND_IN_PYTHON:
+        raise RuntimeError(f"the Dockerfile wants Python {wanted_python()}; the stand-in has {STAND_IN_PYTHON}")
     started = time.monotonic()
-    if _exists(base_of()):
+    if _exists(STAND_IN_IMAGE):
         return 0.0
     with tempfile.TemporaryDirectory(prefix="image-base-") as work:
         if not _exists(DEBIAN):
@@ -89,7 +96,7 @@ def ensure_base() -> float:
                 _run(["podman", "import", "-", DEBIAN], stdin=tar.stdout, timeout=300)
         (Path(work) / "Containerfile").write_text(STAND_IN.format(debian=DEBIAN))
         shutil.copy(CA_BUNDLE, Path(work) / "ca-certificates.crt")
-        _build(Path(work), base_of())
+        _build(Path(work), STAND_IN_IMAGE)
     return time.monotonic() - started
 
 
@@ -107,11 +114,13 @@ def debian_mirror() -> str:
 
 
 def build(context: Path) -> float:
-    """Build the Dockerfile in `context` as IMAGE (docker format, which keeps HEALTHCHECK); return the seconds.
-    The image it replaces is deleted: each build would otherwise keep half a gigabyte."""
+    """Build the Dockerfile in `context` as IMAGE, FROM the stand-in (docker format, which keeps HEALTHCHECK);
+    return the seconds. The image it replaces is deleted: each build would otherwise keep half a gigabyte."""
     started = time.monotonic()
-    _build(context, IMAGE)
-    subprocess.run(["podman", "image", "prune", "--force"], capture_output=True, timeout=120)
+    before = _image_id(IMAGE)
+    _build(context, IMAGE, "--from", STAND_IN_IMAGE)
+    if before and before != _image_id(IMAGE):
+        subprocess.run(["podman", "rmi", before], capture_output=True, timeout=120)
     return time.monotonic() - started
 
 
@@ -155,16 +164,8 @@ def command(root: Path, image: dict, environment: dict[str, str], argv: list[str
     env = dict(entry.split("=", 1) for entry in image.get("Env") or [])
     env |= {"HOME": _home_of(root, user)} | environment
     script = ["sh", "-c", CONTAINER, "container", str(root), f"{uid}:{gid}", image.get("WorkingDir") or "/"]
-    return [
-        "unshare",
-        "--mount",
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        *script,
-        *(f"{k}={v}" for k, v in env.items()),
-        *argv,
-    ]
+    namespaces = ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]  # dies with its caller
+    return [*namespaces, *script, *(f"{k}={v}" for k, v in env.items()), *argv]
 
 
 @contextmanager
@@ -219,9 +220,15 @@ def _exists(name: str) -> bool:
     return subprocess.run(["podman", "image", "exists", name], capture_output=True, timeout=60).returncode == 0
 
 
-def _build(context: Path, tag: str) -> None:
+def _build(context: Path, tag: str, *options: str) -> None:
     build = ["podman", "build", "--format", "docker", "--isolation", "chroot", "--network", "host", "-t", tag]
-    _run([*build, str(context)], timeout=900)
+    _run([*build, *options, str(context)], timeout=900)
+
+
+def _image_id(name: str) -> str | None:
+    found = subprocess.run(["podman", "image", "inspect", "--format", "{{.Id}}", name], capture_output=True,
+                           text=True, timeout=60)  # fmt: skip
+    return found.stdout.strip() if found.returncode == 0 else None
 
 
 def _run(argv: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess[str]:
