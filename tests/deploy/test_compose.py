@@ -7,12 +7,14 @@ say the same, and the image it runs is the one tests/deploy/test_image.py builds
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -46,6 +48,18 @@ def stack(tmp_path: Path) -> dict:
 
 def dockerfile() -> str:
     return (ROOT / "Dockerfile").read_text()
+
+
+def test_it_follows_the_compose_specification() -> None:
+    """podman-compose resolves what it understands and ignores the rest: the schema catches a misspelt key."""
+    schema = json.loads((ROOT / "tests" / "support" / "compose" / "compose-spec.json").read_text())
+    errors = [
+        error.message for error in jsonschema.Draft7Validator(schema).iter_errors(yaml.safe_load(COMPOSE.read_text()))
+    ]
+    assert errors == []
+    misspelt = yaml.safe_load(COMPOSE.read_text())
+    misspelt["services"]["app"]["helthcheck"] = misspelt["services"]["app"].pop("healthcheck")
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(misspelt))
 
 
 def test_it_resolves_and_refuses_to_without_a_database_password(stack: dict, tmp_path: Path) -> None:
