@@ -39,6 +39,7 @@ def manifests() -> dict[str, dict[str, Any]]:
 
 
 def env_file(path: Path) -> dict[str, str]:
+    """The pairs of an env file as kustomize's generators read them: NAME=value lines, comments skipped."""
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#"))
     return dict(pairs)
 

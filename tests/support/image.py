@@ -160,9 +160,9 @@ def command(root: Path, image: dict, environment: dict[str, str], argv: list[str
     """The command line that runs `argv` in the image mounted at `root`, as its user, in its working directory, with
     its environment and `environment` over it."""
     user = image.get("User") or "root"
-    uid, gid = _ids_of(root, user)
+    uid, gid, home = _account(root, user)
     env = dict(entry.split("=", 1) for entry in image.get("Env") or [])
-    env |= {"HOME": _home_of(root, user)} | environment
+    env |= {"HOME": home} | environment
     script = ["sh", "-c", CONTAINER, "container", str(root), f"{uid}:{gid}", image.get("WorkingDir") or "/"]
     namespaces = ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]  # dies with its caller
     return [*namespaces, *script, *(f"{k}={v}" for k, v in env.items()), *argv]
@@ -200,20 +200,13 @@ def _status(pid: int) -> dict[str, str]:
     return dict(line.split(":\t", 1) for line in lines if ":\t" in line)
 
 
-def _ids_of(root: Path, user: str) -> tuple[int, int]:
+def _account(root: Path, user: str) -> tuple[int, int, str]:
+    """The uid, gid and home directory of `user` (a name or a uid) in the image's /etc/passwd."""
     for line in (root / "etc" / "passwd").read_text().splitlines():
-        name, _password, uid, gid, *_rest = line.split(":")
+        name, _password, uid, gid, _gecos, home, *_shell = line.split(":")
         if user in (name, uid):
-            return int(uid), int(gid)
+            return int(uid), int(gid), home
     raise RuntimeError(f"no user {user} in the image")
-
-
-def _home_of(root: Path, user: str) -> str:
-    for line in (root / "etc" / "passwd").read_text().splitlines():
-        fields = line.split(":")
-        if user in (fields[0], fields[2]):
-            return fields[5]
-    return "/"
 
 
 def _exists(name: str) -> bool:

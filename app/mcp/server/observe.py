@@ -59,7 +59,7 @@ def _recorded(call: Call, response: dict[str, Any] | None, started: float) -> No
             tool = call.spec.name if call.spec is not None else UNKNOWN
             counted(method, tool if method == "tools/call" else "", response, started)
         if method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"] and not _unfinished(response):
-            audit_tool_call(call.principal, call.params, ending(response), _milliseconds_since(started))
+            _audit_tool_call(call.principal, call.params, ending(response), _milliseconds_since(started))
     except Exception:
         current_app.logger.exception("MCP %s: its count or audit line could not be made", method)
 
@@ -83,7 +83,7 @@ def task_ended(
     response = {"error": ended.get("error")} if status == "failed" else response
     params = {"name": tool, "arguments": arguments}
     try:
-        audit_tool_call(principal, params, ending(response), _milliseconds_since(started))
+        _audit_tool_call(principal, params, ending(response), _milliseconds_since(started))
     except Exception:
         current_app.logger.exception("task of %s: its audit line could not be made", tool)
 
@@ -110,7 +110,7 @@ def refused(message: Message, principal: Principal, problem: ProtocolError, know
                 counted(method, tool, {"error": problem.to_json()})
         if method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"]:
             ended = ("refused_scope", "") if problem.status == 403 else ("protocol_error", str(problem.code))
-            audit_tool_call(principal, message.params, ended, None)
+            _audit_tool_call(principal, message.params, ended, None)
     except Exception:
         current_app.logger.exception("MCP %s: its span, count or audit line could not be made", message.method)
 
@@ -135,7 +135,7 @@ def counted(method: str, tool: str, response: dict[str, Any] | None, started: fl
         metrics.observe("mcp_server_operation_duration_seconds", time.perf_counter() - started, **labels)
 
 
-def audit_tool_call(
+def _audit_tool_call(
     principal: Principal, params: dict[str, Any], ended: tuple[str, str], duration_ms: int | None
 ) -> None:
     """A tool call's line in the audit log: who, which client, the tool `params` name, how it ended (`ending`), how
