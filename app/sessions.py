@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import datetime
 
 from flask import Flask, Response, current_app, request
@@ -34,6 +35,9 @@ class SessionRecord(db.Model):
 
 
 SESSION_ERROR = "app.session_error"
+#: An unchanged session is stored again, its expiry moved on, at most this often (seconds).
+REFRESH_SECONDS = 3600
+REFRESHED_AT = "_refreshed_at"
 
 
 class NoSessionForBearer:
@@ -75,13 +79,31 @@ class HashedSessionIds:
         return self.key_prefix + hmac.new(self._id_key, sid.encode(), hashlib.sha256).hexdigest()
 
 
+class StoredWhenChanged:
+    """Store a session when a request changed it, and an unchanged one about once an hour (sliding expiry).
+
+    Flask-Session stores every permanent session at the end of every request. Requests of one browser run side by
+    side (a page's assets, the playground's calls to /mcp), so one that loaded the session before another changed
+    it wrote its older copy back over the change: a form's CSRF token, put in the session as the page was made,
+    was gone when the form was posted.
+    """
+
+    def should_set_storage(self, app: Flask, session) -> bool:
+        return session.modified
+
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        if session and time.time() - session.get(REFRESHED_AT, 0) > REFRESH_SECONDS:
+            session[REFRESHED_AT] = time.time()  # a change: stored, with a new expiry
+        return super().save_session(app, session, response)
+
+
 def answer_store_error() -> Response | None:
     """Answer 503 (errors.handle_store_down) if the request's session could not load."""
     error = request.environ.get(SESSION_ERROR)
     return handle_store_down(error) if error is not None else None
 
 
-class DatabaseSessionInterface(HashedSessionIds, NoSessionForBearer, SqlAlchemySessionInterface):
+class DatabaseSessionInterface(HashedSessionIds, NoSessionForBearer, StoredWhenChanged, SqlAlchemySessionInterface):
     """Flask-Session's SQLAlchemy backend over the model above.
 
     The stock backend defines its model anew for every app and creates the table at
@@ -114,7 +136,7 @@ def _redis_sessions(app: Flask, options: dict) -> ServerSideSessionInterface:
     """Flask-Session's Redis backend (loaded only with Redis)."""
     from flask_session.redis import RedisSessionInterface
 
-    class RedisSessions(HashedSessionIds, NoSessionForBearer, RedisSessionInterface):
+    class RedisSessions(HashedSessionIds, NoSessionForBearer, StoredWhenChanged, RedisSessionInterface):
         pass
 
     return RedisSessions(app, client=app.extensions["redis"], **options)

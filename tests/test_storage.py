@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 
+import flask
+import pytest
 import redis
 from sqlalchemy import select
 
 from app.auth.users import User
 from app.extensions import db
 from app.sessions import SessionRecord
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, csrf_token
 
 
 def test_postgresql_database_and_sessions(make_app, postgres_url):
@@ -60,3 +62,40 @@ def test_database_sessions_store_keyed_hashes_of_their_ids(app, client, auth):
     auth.sign_out()
     with app.app_context():
         assert db.session.scalars(select(SessionRecord)).all() == []
+
+
+@pytest.mark.parametrize("store", ["database", pytest.param("redis", marks=pytest.mark.services)])
+def test_a_request_that_changed_nothing_does_not_write_back_an_older_session(make_app, request, store):
+    """A page's assets, or the playground's calls, run beside the page that puts a CSRF token in the session: a
+    request that loaded the session before and changed nothing must not store its older copy over it (the form's
+    POST then failed: "The CSRF session token is missing")."""
+    settings = {"REDIS_URL": request.getfixturevalue("redis_url")} if store == "redis" else {}
+    app = make_app(**settings)
+    client = app.test_client()
+    AuthActions(client).dev_sign_in()
+    cookie = f"session={client.get_cookie('session').value}"
+    with app.test_request_context("/static/style.css", headers={"Cookie": cookie}):
+        beside = app.session_interface.open_session(app, flask.request)  # an asset request, begun first
+    page = client.get("/account/tokens")  # the form: its CSRF token goes into the session
+    with app.test_request_context("/static/style.css", headers={"Cookie": cookie}):
+        app.session_interface.save_session(app, beside, app.response_class())  # the asset request ends after it
+    created = client.post("/account/tokens", data={"name": "deploy", "scope": "mcp", "days": "1",
+                                                   "csrf_token": csrf_token(page.text)})  # fmt: skip
+    assert created.status_code == 201, created.text
+
+
+def test_an_unchanged_session_is_still_kept_alive_once_an_hour(app, client, auth, monkeypatch):
+    """Sessions last SESSION_LIFETIME_HOURS from their last use, not from their last change."""
+    from app import sessions
+
+    auth.dev_sign_in()
+    client.get("/account/tokens")  # its CSRF token is a change
+    with app.app_context():
+        first = db.session.scalars(select(SessionRecord.expiry)).one()
+    client.get("/account/tokens")
+    with app.app_context():
+        assert db.session.scalars(select(SessionRecord.expiry)).one() == first  # used, unchanged: not stored
+    monkeypatch.setattr(sessions, "REFRESH_SECONDS", -1)  # as if its hour had passed
+    client.get("/account/tokens")
+    with app.app_context():
+        assert db.session.scalars(select(SessionRecord.expiry)).one() > first
