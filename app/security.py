@@ -82,6 +82,13 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def kept_nowhere(response: Response) -> Response:
+    """A page of a person's own account (tokens, apps, activity) or of everyone's (the operator page): no cache
+    keeps it, and the browser asks again rather than showing it from its history."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def bearer_token(authorization: str | None) -> str | None:
     """The token of an `Authorization: Bearer <token>` header ('' when it has none); None for no header or
     another scheme. The scheme is read in any case (RFC 7235), and spaces around the token are dropped."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.security import content_security_policy
+from tests.conftest import AuthActions
 from tests.test_factory import PRODUCTION
 
 
@@ -81,3 +82,15 @@ def test_head_changes_nothing(client, auth):
     body = b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}'
     headers = {"Origin": "http://localhost", "Content-Type": "application/json"}
     assert client.head("/mcp", data=body, headers=headers).status_code == 405
+
+
+def test_account_pages_are_kept_by_no_cache(make_app):
+    """A person's tokens, apps, activity and connected accounts, and the operator page, stay out of caches and the
+    browser's history; public pages may be kept."""
+    app = make_app(ADMIN_EMAILS="ada@example.test")
+    client = app.test_client()
+    AuthActions(client).dev_sign_in()
+    for path in ("/account/tokens", "/account/apps", "/account/activity", "/admin/"):
+        response = client.get(path)
+        assert response.status_code == 200 and response.headers.get("Cache-Control") == "no-store", path
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")

@@ -10,8 +10,10 @@ from app.oauth import audit, connected, personal, revocation
 from app.oauth.scopes import BASE_SCOPE, supported
 from app.oauth.scopes import describe as describe_scope
 from app.oauth.urls import resource_url
+from app.security import kept_nowhere
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+bp.after_request(kept_nowhere)
 
 
 @bp.get("/apps")

@@ -10,16 +10,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.wrappers import Response
 
 from app.auth import operators
 from app.auth.users import User
 from app.extensions import db
 from app.oauth import audit, report
 from app.oauth.connected import names_of
+from app.security import kept_nowhere
 from app.web.routes import readiness
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.after_request(kept_nowhere)
 
 
 @bp.before_request
@@ -30,13 +31,6 @@ def operators_only() -> None:
         hours = operators.OPERATOR_HOURS
         abort(403, f"Operators sign in at least every {hours} hours: sign in again to see this page.")
     abort(403, "This page is for the operators of this server (ADMIN_EMAILS, or ADMIN_ROLE at the provider).")
-
-
-@bp.after_request
-def kept_nowhere(response: Response) -> Response:
-    """Other people's activity stays out of caches and the browser's history."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/")

@@ -24,12 +24,13 @@ from app.auth import upstream
 from app.auth.routes import offline_access
 from app.mcp.server import elicitations
 from app.oauth.clients import origin_of
-from app.security import SOURCE, content_security_policy
+from app.security import SOURCE, content_security_policy, kept_nowhere
 from app.urls import public_url
 from config.providers import ProviderConfig
 
 bp = Blueprint("connections", __name__, url_prefix=upstream.CONNECTIONS_PATH)
 account_bp = Blueprint("account_connections", __name__, url_prefix="/account/connections")
+account_bp.after_request(kept_nowhere)
 
 
 @bp.get("/<name>")

@@ -109,7 +109,8 @@ def test_a_tool_sends_the_person_to_connect_and_goes_on(connection_app):
 def test_the_account_page_lists_and_removes_the_connection(connection_app):
     browser, mcp = signed_in(connection_app)
     assert "not connected" in browser.get("/account/connections").text
-    assert "Accounts" in browser.get("/account/connections").text  # in the navigation
+    page = browser.get("/account/connections")
+    assert "Accounts" in page.text and page.headers["Cache-Control"] == "no-store"  # in the navigation; not cached
     connect(browser, "http://localhost/connections/elsewhere")
     listed = browser.get("/account/connections").text
     assert "connected <time" in listed
