@@ -96,9 +96,8 @@ def tools(known: set[str], now: datetime | None = None) -> list[ToolReport]:
     named = case((ConnectionEvent.target.in_(sorted(known)), ConnectionEvent.target), else_=OTHER_TOOLS)
     bounds = [(ConnectionEvent.duration_ms <= bound, index) for index, bound in enumerate(BUCKETS_MS)]
     bucket = case((ConnectionEvent.duration_ms.is_(None), -1), *bounds, else_=len(BUCKETS_MS))
-    failed = func.sum(case((ConnectionEvent.ok.is_(False), 1), else_=0))
     rows = db.session.execute(
-        select(named, hour, bucket, func.count(), failed)
+        select(named, hour, bucket, func.count(), _failures())
         .where(ConnectionEvent.step == TOOL, ConnectionEvent.at >= since)
         .group_by(named, hour, bucket)
     )
@@ -109,6 +108,11 @@ def tools(known: set[str], now: datetime | None = None) -> list[ToolReport]:
             _add(hours[at_hour - first], index, calls, errors or 0)
     reports = [ToolReport(name, hours, _sum(hours)) for name, hours in found.items()]
     return sorted(reports, key=lambda report: (-report.total.calls, report.name))
+
+
+def _failures():
+    """How many of a group's events failed."""
+    return func.sum(case((ConnectionEvent.ok.is_(False), 1), else_=0))
 
 
 def _add(hour: Hour, bucket: int, calls: int, errors: int) -> None:
@@ -146,11 +150,10 @@ def clients(now: datetime | None = None, limit: int = 50) -> list[ClientReport]:
     """The clients seen in the last HOURS hours, the latest first, with the last of their failures."""
     _first, since = window(now)
     seen = ConnectionEvent.client_id.is_not(None), ConnectionEvent.at >= since
-    failed = func.sum(case((ConnectionEvent.ok.is_(False), 1), else_=0))
     calls = func.sum(case((ConnectionEvent.step == TOOL, 1), else_=0))
     last = func.max(ConnectionEvent.at)
     rows = db.session.execute(
-        select(ConnectionEvent.client_id, last, calls, failed)
+        select(ConnectionEvent.client_id, last, calls, _failures())
         .where(*seen)
         .group_by(ConnectionEvent.client_id)
         .order_by(last.desc())
