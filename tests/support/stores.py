@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from tests.support import services
 
@@ -23,9 +25,24 @@ def postgres_schema() -> Iterator[str]:
     try:
         yield f"{services.POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+        try:
+            _drop(engine, schema)
+        finally:
+            engine.dispose()
+
+
+def _drop(engine, schema: str, attempts: int = 5) -> None:
+    """Drop the schema; the app of a test may still be writing to it (its audit writer, a listener), and PostgreSQL
+    then picks the drop as a deadlock's victim: it is tried again once the other transaction is done."""
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            return
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @contextmanager
