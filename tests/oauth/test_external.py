@@ -68,10 +68,10 @@ def test_wrong_issuer_audience_or_expiry_is_refused(external, keys, claims):
 @responses.activate
 def test_unknown_key_triggers_one_jwks_refresh(make_app, keys):
     app = make_app(EXTERNAL_ISSUER=ISSUER, EXTERNAL_JWKS_URI=JWKS)
-    client, cache = app.test_client(), app.extensions.setdefault("external_jwks", {})
+    client, cache = app.test_client(), app.extensions.setdefault("jwks", {})
     responses.get(JWKS, json={"keys": [keys[0].as_dict(private=False)]})
     assert call(client, token(keys[0])).status_code == 200
-    cache[ISSUER] = (time.monotonic() - 120, cache[ISSUER][1])  # the cached set is old enough to refetch
+    cache[JWKS] = (time.monotonic() - 120, cache[JWKS][1])  # the cached set is old enough to refetch
     responses.replace(responses.GET, JWKS, json={"keys": [k.as_dict(private=False) for k in keys]})
     assert call(client, token(keys[1])).status_code == 200  # a rotated-in key, fetched on demand
     forged = RSAKey.generate_key(2048, parameters={"kid": "k1"})
