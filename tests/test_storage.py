@@ -1,4 +1,4 @@
-"""The same sign-in on PostgreSQL (DATABASE_URL) and Redis sessions (REDIS_URL)."""
+"""The same sign-in on PostgreSQL (DATABASE_URL) and Redis sessions (REDIS_URL); the migrations match the models."""
 
 from __future__ import annotations
 
@@ -7,12 +7,28 @@ import secrets
 import flask
 import pytest
 import redis
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from app.auth.users import User
 from app.extensions import db
 from app.sessions import SessionRecord
 from tests.conftest import AuthActions, csrf_token
+
+
+def differences_from_the_models(app: flask.Flask) -> list:
+    with app.app_context(), db.engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), db.metadata)
+
+
+def test_the_migrations_make_the_tables_the_models_describe(app):
+    """A model changed without its migration would work in tests that create tables, and fail in production."""
+    assert differences_from_the_models(app) == []
+
+
+def test_the_migrations_make_the_same_tables_on_postgresql(make_app, postgres_url):
+    assert differences_from_the_models(make_app(DATABASE_URL=postgres_url)) == []
 
 
 def test_postgresql_database_and_sessions(make_app, postgres_url):
