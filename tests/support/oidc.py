@@ -8,6 +8,11 @@ and `name`). Any login name is accepted: it becomes `sub`, with email `<login>@e
 don't need a browser. Playwright tests can use the same pages: the login field has id `login`, the buttons read
 "Sign in", "Cancel", "Allow" and "Deny".
 
+The provider also plays an enterprise IdP that issues Identity Assertion JWT Authorization Grants (ID-JAGs) by
+RFC 8693 token exchange: `OidcProvider.id_token` signs a person in and returns their ID token, `id_jag` trades it
+for an ID-JAG for a resource authorization server, whose client id for our client `map_client` sets first.
+`rotate_keys` and `sign` let tests present ID-JAGs signed with a newer key, or with wrong claims or headers.
+
 Typical fixture::
 
     provider = start_oidc_provider(["http://127.0.0.1:5000/auth/callback"])
@@ -19,6 +24,8 @@ Typical fixture::
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 import shutil
@@ -28,8 +35,8 @@ import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import IO
-from urllib.parse import urljoin, urlsplit
+from typing import IO, Any
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 
@@ -38,6 +45,12 @@ from tests.support.services import free_port
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 STARTUP_TIMEOUT = 20.0  # seconds until the discovery document must answer
 MAX_SIGN_IN_STEPS = 20  # redirects + form posts; the real flow needs about 8
+#: Always registered for the client so that `OidcProvider.id_token` can sign in; nothing listens there (port 9 is
+#: "discard"), and it is never requested: `sign_in_at_provider` stops at the redirect.
+ID_TOKEN_CALLBACK = "http://127.0.0.1:9/id-token-callback"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ID_JAG_TYPE = "urn:ietf:params:oauth:token-type:id-jag"
+ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 
 
 @dataclass
@@ -63,6 +76,102 @@ class OidcProvider:
         """How many refresh grants the provider answered, and how many it refused."""
         return requests.get(f"{self.issuer}/test/refreshes", timeout=5).json()
 
+    def metadata(self) -> dict[str, Any]:
+        """The provider's discovery document, where its endpoints are named (as a relying party finds them)."""
+        response = requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def id_token(self, login: str) -> str:
+        """Sign in as `login` (authorization code flow with PKCE S256) and return the ID token the client gets.
+
+        It is the subject token of an ID-JAG exchange, as an MCP client holds after its single sign-on.
+        """
+        metadata = self.metadata()
+        verifier, challenge = _pkce_pair()
+        query = {
+            "client_id": self.client_id,
+            "response_type": "code",
+            "scope": "openid email profile",
+            "redirect_uri": ID_TOKEN_CALLBACK,
+            "state": secrets.token_urlsafe(16),
+            "nonce": secrets.token_urlsafe(16),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        with requests.Session() as browser:
+            back = sign_in_at_provider(browser, f"{metadata['authorization_endpoint']}?{urlencode(query)}", login)
+        code = parse_qs(urlsplit(back).query).get("code")
+        if not code:
+            raise RuntimeError(f"the provider answered the sign-in without a code: {back}")
+        form = {"grant_type": "authorization_code", "code": code[0], "redirect_uri": ID_TOKEN_CALLBACK}
+        response = self._token_request(metadata["token_endpoint"], {**form, "code_verifier": verifier})
+        return _json_or_raise(response, "code exchange")["id_token"]
+
+    def request_id_jag(
+        self,
+        subject_token: str,
+        audience: str | None,
+        resource: str | None,
+        scope: str | None = None,
+        **params: str | None,
+    ) -> requests.Response:
+        """Ask the provider to exchange `subject_token` for an ID-JAG; return its answer, errors included.
+
+        `params` add form parameters or replace the usual ones. Any parameter that is None is left out, so tests
+        can check the errors.
+        """
+        form: dict[str, str | None] = {
+            "grant_type": TOKEN_EXCHANGE,
+            "requested_token_type": ID_JAG_TYPE,
+            "subject_token": subject_token,
+            "subject_token_type": ID_TOKEN_TYPE,
+            "audience": audience,
+            "resource": resource,
+            "scope": scope,
+            **params,
+        }
+        sent = {name: value for name, value in form.items() if value is not None}
+        return self._token_request(self.metadata()["token_endpoint"], sent)
+
+    def id_jag(self, subject_token: str, audience: str, resource: str, scope: str | None = None) -> str:
+        """Exchange `subject_token` (an ID token of our client) for an ID-JAG to present to `audience`.
+
+        `audience` is the resource authorization server's issuer. Raises with the provider's answer if it refuses.
+        """
+        response = self.request_id_jag(subject_token, audience, resource, scope)
+        return _json_or_raise(response, "ID-JAG exchange")["access_token"]
+
+    def map_client(self, audience: str, client_id: str) -> None:
+        """Tell the provider our client's id at the authorization server `audience`, for its ID-JAGs' `client_id`.
+
+        An enterprise IdP learns this when the resource is set up; without it, it refuses the exchange.
+        """
+        self._test_post("id-jag-clients", {"audience": audience, "client_id": client_id})
+
+    def rotate_keys(self) -> None:
+        """Add a new signing key to the provider's JWKS and sign ID-JAGs with it from now on; old keys stay listed."""
+        self._test_post("rotate-keys")
+
+    def sign(self, claims: dict[str, Any], **header: Any) -> str:
+        """Sign `claims` as given with the provider's current ID-JAG key, for ID-JAGs no exchange would issue.
+
+        `header` overrides the defaults (alg RS256, typ oauth-id-jag+jwt, kid of that key); None removes one, a
+        kid that names no published key signs with a key the JWKS never lists, and alg "none" leaves it unsigned.
+        """
+        return self._test_post("sign", {"claims": claims, "header": header}).json()["jwt"]
+
+    def _token_request(self, token_endpoint: str, form: dict[str, str]) -> requests.Response:
+        """POST `form` to the token endpoint, authenticated as our client (client_secret_basic)."""
+        return requests.post(token_endpoint, data=form, auth=(self.client_id, self.client_secret), timeout=10)
+
+    def _test_post(self, endpoint: str, body: dict[str, Any] | None = None) -> requests.Response:
+        """POST `body` as JSON to one of the provider's /test/ endpoints; raise with its answer if it fails."""
+        response = requests.post(f"{self.issuer}/test/{endpoint}", json=body or {}, timeout=10)
+        if not response.ok:
+            raise RuntimeError(f"POST /test/{endpoint} failed (HTTP {response.status_code}): {response.text}")
+        return response
+
     def stop(self) -> None:
         """Stop the provider (SIGTERM, then SIGKILL after 10 s) and release its log. Safe to call twice."""
         if self.process.poll() is None:
@@ -80,6 +189,20 @@ class OidcProvider:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _pkce_pair() -> tuple[str, str]:
+    """A fresh PKCE code verifier and its S256 challenge (the provider requires PKCE, and S256 only)."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def _json_or_raise(response: requests.Response, what: str) -> dict[str, Any]:
+    """The JSON body of a successful token endpoint answer; otherwise raise with the answer."""
+    if response.status_code != 200:
+        raise RuntimeError(f"the provider refused the {what} (HTTP {response.status_code}): {response.text}")
+    return response.json()
 
 
 def _ensure_node_modules() -> None:
@@ -125,7 +248,8 @@ def start_oidc_provider(
 ) -> OidcProvider:
     """Start the test provider on 127.0.0.1 and wait until it serves its discovery document.
 
-    `redirect_uris` are registered for the client exactly as given. A free port is picked when `port` is None.
+    `redirect_uris` are registered for the client exactly as given, with `ID_TOKEN_CALLBACK` for `id_token`. A
+    free port is picked when `port` is None.
     `access_token_seconds` shortens its access tokens (default 10 minutes).
     The caller must call `stop()` on the result.
     """
@@ -144,7 +268,7 @@ def start_oidc_provider(
         "ISSUER": issuer,
         "CLIENT_ID": client_id,
         "CLIENT_SECRET": client_secret,
-        "REDIRECT_URIS": ",".join(redirect_uris),
+        "REDIRECT_URIS": ",".join(dict.fromkeys([*redirect_uris, ID_TOKEN_CALLBACK])),
         **({"ACCESS_TOKEN_TTL": str(access_token_seconds)} if access_token_seconds else {}),
     }
     log = tempfile.TemporaryFile()  # closed by OidcProvider.stop()
