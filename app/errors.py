@@ -61,6 +61,11 @@ def error_response(status: int, error: str, message: str) -> Response:
     return response
 
 
+def oauth_description(text: str) -> str:
+    """Keep only the characters RFC 6749 allows in an error description (Authlib refuses others)."""
+    return "".join(char if " " <= char <= "~" and char not in '"\\' else "?" for char in text)
+
+
 def answer_as_oauth(app: Flask, paths: list[str]) -> None:
     """Answer errors at `paths` as OAuth errors (RFC 6749 section 5.2): only OAuth clients call them."""
     app.extensions["oauth_error_paths"] = frozenset(paths)

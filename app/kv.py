@@ -3,8 +3,9 @@
 For short-lived state that every worker of every instance must see: legacy MCP
 sessions, a client's answer to a question a tool asked, cancellations. Values are
 JSON objects. Beside keys it keeps leases: members of a named group, each expiring on
-its own, of which a group holds at most so many (the open event streams of a caller); and
-locks, which one worker of all holds at a time (a refresh of a provider token).
+its own, of which a group holds at most so many (the open event streams of a caller);
+locks, which one worker of all holds at a time (a refresh of a provider token); and marks,
+set once (an assertion's jti, so that no worker takes it twice).
 The leases of one group are all taken for the same number of seconds.
 
 Every operation is a short transaction of its own: a call that waits for minutes while
@@ -72,15 +73,19 @@ class DatabaseStore:
             found = connection.scalar(select(Entry.key).where(Entry.key == key, Entry.expires_at > utcnow()))
         return found is not None
 
-    def lock(self, key: str, ttl: int) -> bool:
-        """Take the lock `key` for `ttl` seconds; False if another holds it (every worker and instance sees it)."""
+    def mark(self, key: str, ttl: int) -> bool:
+        """Set `key` for `ttl` seconds unless it is set; False if it was (every worker and instance sees it)."""
         try:
             with _writing():
                 db.session.execute(delete(Entry).where(Entry.expires_at <= utcnow()))
-                db.session.add(Entry(key=f"lock:{key}", value="{}", expires_at=utcnow() + timedelta(seconds=ttl)))
+                db.session.add(Entry(key=key, value="{}", expires_at=utcnow() + timedelta(seconds=ttl)))
         except IntegrityError:
             return False
         return True
+
+    def lock(self, key: str, ttl: int) -> bool:
+        """Take the lock `key` for `ttl` seconds; False if another holds it."""
+        return self.mark(f"lock:{key}", ttl)
 
     def unlock(self, key: str) -> None:
         self.delete(f"lock:{key}")
@@ -156,9 +161,13 @@ class RedisStore:
     def exists(self, key: str) -> bool:
         return bool(self.client.exists(f"kv:{key}"))
 
+    def mark(self, key: str, ttl: int) -> bool:
+        """Set `key` for `ttl` seconds unless it is set; False if it was."""
+        return bool(self.client.set(f"kv:{key}", "1", nx=True, ex=ttl))
+
     def lock(self, key: str, ttl: int) -> bool:
         """Take the lock `key` for `ttl` seconds; False if another holds it."""
-        return bool(self.client.set(f"kv:lock:{key}", "1", nx=True, ex=ttl))
+        return self.mark(f"lock:{key}", ttl)
 
     def unlock(self, key: str) -> None:
         self.client.delete(f"kv:lock:{key}")

@@ -58,6 +58,7 @@ def find_problems(config: dict[str, Any]) -> list[str]:
             problems.append(f"{name} must be at least 1")
     if bool(config["ADMIN_ROLE_CLAIM"]) != bool(config["ADMIN_ROLE"]):
         problems.append("ADMIN_ROLE_CLAIM and ADMIN_ROLE go together: the claim to read, and the role in it")
+    problems += _grant_problems(config)
     if not 1 <= config["PERSONAL_TOKEN_MAX_DAYS"] <= 3650:
         problems.append("PERSONAL_TOKEN_MAX_DAYS must be from 1 to 3650 (ten years)")
     if config["APP_ENV"] == "production":
@@ -74,6 +75,15 @@ def _provider_problems(providers: list) -> list[str]:
             missing = [f for f in ("client_id", "client_secret") if not getattr(provider, f)]
             problems += [f"provider {provider.name!r} has no {field}" for field in missing]
     return problems
+
+
+def _grant_problems(config: dict[str, Any]) -> list[str]:
+    """The enterprise and machine grants are the built-in authorization server's: none with an external one."""
+    if not config["EXTERNAL_ISSUER"]:
+        return []
+    enterprise = [f"provider {p.name!r}" for p in config["OAUTH_PROVIDERS"] if p.enterprise]
+    asked = enterprise + (["MACHINE_CLIENTS"] if config["MACHINE_CLIENTS"] else [])
+    return [f"{what} asks for a grant of the built-in authorization server, off with EXTERNAL_ISSUER" for what in asked]
 
 
 def _connection_problems(config: dict[str, Any]) -> list[str]:

@@ -11,9 +11,7 @@ from typing import Any
 
 from config.checks import RATE_LIMITS, ConfigError, find_problems
 from config.providers import read_connection_providers, read_providers
-from config.settings import SETTINGS
-
-TRUE_WORDS = ("1", "true", "yes", "on")
+from config.settings import SETTINGS, TRUE_WORDS
 
 
 def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
@@ -149,7 +147,7 @@ def _authorization(values: dict[str, str]) -> dict[str, Any]:
         {name: _int(values, name) for name in numbers}
         | {name: values[name] for name in texts}
         | {"EXTERNAL_ISSUER": values["EXTERNAL_ISSUER"].rstrip("/")}
-        | {"AUDIT_TOOL_CALLS": values["AUDIT_TOOL_CALLS"].lower() in TRUE_WORDS}
+        | {name: values[name].lower() in TRUE_WORDS for name in ("AUDIT_TOOL_CALLS", "MACHINE_CLIENTS")}
     )
 
 

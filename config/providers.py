@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from config.settings import PROVIDER_TYPES
+from config.settings import PROVIDER_TYPES, TRUE_WORDS
 
 OIDC_SCOPE = "openid profile email"
 GITHUB_SCOPE = "read:user user:email"
@@ -35,6 +35,8 @@ class ProviderConfig:
     token_url: str = ""
     user_info_url: str = ""
     audience: str = ""
+    #: Its ID-JAGs are accepted at the token endpoint (OAUTH_<NAME>_ENTERPRISE).
+    enterprise: bool = False
     problem: str = ""
 
 
@@ -83,8 +85,16 @@ def _read_one(environ: Mapping[str, str], name: str, prefix: str, type_: str = "
         token_url=get("TOKEN_URL") or defaults.get("token_url", ""),
         user_info_url=get("USER_INFO_URL") or defaults.get("user_info_url", ""),
         audience=get("AUDIENCE"),
-        problem=problem,
+        enterprise=get("ENTERPRISE").lower() in TRUE_WORDS,
+        problem=problem or _enterprise_problem(type_, get("ENTERPRISE"), prefix),
     )
+
+
+def _enterprise_problem(type_: str, enterprise: str, prefix: str) -> str:
+    """ID-JAGs are checked against an OpenID issuer's keys: GitHub and the dev sign-in have none."""
+    if enterprise.lower() in TRUE_WORDS and type_ in ("github", "dev"):
+        return f"{prefix}ENTERPRISE needs an OpenID Connect provider; {type_} issues no ID-JAGs"
+    return ""
 
 
 def _metadata_url(type_: str, get, prefix: str) -> tuple[str, str]:

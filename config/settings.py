@@ -41,6 +41,7 @@ PROVIDER_FIELDS: dict[str, str] = {
     "USER_INFO_URL": "user info endpoint, overriding discovery or the built-in one",
     "AUDIENCE": "API audience sent with the authorization request (auth0)",
     "SCOPE": "scopes to request (default: openid profile email; github: read:user user:email)",
+    "ENTERPRISE": "true: accept its ID-JAGs at /oauth/token (enterprise-managed authorization; OIDC types only)",
 }
 
 #: Every setting, by the part of the application it concerns.
@@ -165,6 +166,11 @@ GROUPS: dict[str, tuple[Setting, ...]] = {
             "days after which a registration that never completed a grant is deleted (others stay until removed)",
             "30",
         ),
+        Setting(
+            "MACHINE_CLIENTS",
+            "allow the client-credentials grant to clients added with `flask clients add --machine` (no person)",
+            "false",
+        ),
         Setting("EXTERNAL_ISSUER", "trust this MCP-ready authorization server instead of the built-in one"),
         Setting("EXTERNAL_AUDIENCE", "audience its tokens must carry", shown="this server's MCP URL"),
         Setting("EXTERNAL_JWKS_URI", "its JWKS URL", shown="found through its metadata"),
@@ -249,6 +255,9 @@ GUNICORN_SETTINGS: tuple[Setting, ...] = (
     Setting("GUNICORN_FORWARDED_ALLOW_IPS", "proxy addresses that may set X-Forwarded-*", "127.0.0.1,::1"),
     Setting("GUNICORN_ACCESS_LOG", "access log: - for stdout, a file, or off", "-"),
 )
+
+#: What a true/false setting takes as true; anything else is false.
+TRUE_WORDS = ("1", "true", "yes", "on")
 
 #: Provider types this application knows how to sign in with.
 PROVIDER_TYPES = ("auth0", "google", "okta", "github", "keycloak", "oidc", "dev")

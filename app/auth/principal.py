@@ -15,7 +15,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a person (signed in, or through a token) and what it may do."""
+    """Who is calling: a person (signed in, or through a token), or a machine client acting for itself
+    (`machine`: client credentials; no person, `user_id` None, subject `client:<client_id>`), and what it may do."""
 
     subject: str
     user_id: int | None = None
@@ -25,3 +26,4 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     claims: Mapping[str, Any] = field(default_factory=dict)
     token_id: str | None = None
+    machine: bool = False

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.auth.users import User
 from app.extensions import db
-from app.oauth import events, personal, removal
+from app.oauth import enterprise, events, personal, provisioning, removal
 from app.oauth.models import OAuthClient
 from app.oauth.urls import resource_url
 
@@ -46,6 +47,32 @@ def list_events(client_id: str | None, email: str | None, as_json: bool) -> None
     for event in found:
         outcome, client = "ok    " if event.ok else "FAILED", event.client_id or "-"
         click.echo(f"{event.at:%Y-%m-%d %H:%M:%S}  {outcome}  {event.step:<12}  {client}  {event.reason}")
+
+
+@clients_cli.command("add")
+@click.argument("name")
+@click.option("--machine", is_flag=True, help="A machine client: client credentials, no person (MACHINE_CLIENTS).")
+@click.option("--id-jag", "id_jag", is_flag=True, help="An app presenting ID-JAGs from an enterprise provider.")
+@click.option("--scope", default="mcp", show_default=True, help="Space-separated scopes it may have.")
+@click.option("--jwks", "jwks_file", type=click.File(), help="A JWKS file of its public keys: private_key_jwt.")
+@click.option("--jwks-uri", help="Where it publishes its public keys (JWKS): private_key_jwt.")
+def add_client(name: str, machine: bool, id_jag: bool, scope: str, jwks_file, jwks_uri: str | None) -> None:
+    """Add client NAME and print its id (and its secret, shown this once, unless it signs with its own keys)."""
+    if machine == id_jag:
+        raise click.UsageError("say what it is: --machine or --id-jag")
+    try:
+        added = provisioning.add(name, machine, scope, jwks_file.read() if jwks_file else None, jwks_uri)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    kind = "machine client" if machine else "ID-JAG app"
+    click.echo(f"{kind} {name!r} added with scopes {added.scope!r}:", err=True)
+    click.echo(f"client_id={added.client_id}")
+    if added.secret:
+        click.echo(f"client_secret={added.secret}")
+    if machine and not current_app.config["MACHINE_CLIENTS"]:
+        click.echo("note: MACHINE_CLIENTS is off; it cannot get tokens until you set MACHINE_CLIENTS=true", err=True)
+    if id_jag and not enterprise.enabled(current_app.config):
+        click.echo("note: no sign-in provider takes ID-JAGs yet; set OAUTH_<NAME>_ENTERPRISE=true", err=True)
 
 
 # Client ids are URL-safe base64 and may begin with "-": such an argument is the id, not an unknown option.

@@ -8,8 +8,12 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from authlib.oauth2.rfc6749 import ClientMixin
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError, InvalidScopeError
+from joserfc.jwk import Key, KeySet
+from joserfc.jws import CompactSignature
 
+from app.errors import oauth_description
+from app.oauth import jwks
 from app.oauth.models import OAuthClient, digest
 from app.oauth.scopes import BASE_SCOPE, split
 from app.urls import LOOPBACK_HOSTS
@@ -47,9 +51,30 @@ class Client(ClientMixin):
         return uris[0]
 
     def get_allowed_scope(self, scope: str | None) -> str:
-        """Every token for /mcp carries the base scope, asked for or not."""
+        """Every token for /mcp carries the base scope, asked for or not. A client an operator added may have
+        only the scopes it was given (all of them when it asks for none); asking for more is invalid_scope."""
         requested = split(scope)
+        if self.allowed_scopes is not None:
+            if beyond := [name for name in requested if name not in self.allowed_scopes]:
+                raise InvalidScopeError(oauth_description(f"this client may not have: {' '.join(beyond)}"))
+            requested = requested or self.allowed_scopes
         return " ".join(requested if BASE_SCOPE in requested else [BASE_SCOPE, *requested])
+
+    @property
+    def allowed_scopes(self) -> list[str] | None:
+        """The scopes an operator gave this client (`flask clients add --scope`); None: any the person allows."""
+        return split(self.metadata["scope"]) if self.row.kind == "operator" else None
+
+    def signing_key(self, signature: CompactSignature) -> Key:
+        """The key of this client's that signed `signature` (private_key_jwt): from its JWKS or its JWKS URL."""
+        kid = signature.headers().get("kid")
+        try:
+            if uri := self.metadata.get("jwks_uri"):
+                return jwks.key_for(uri, kid)
+            return KeySet.import_key_set(self.metadata.get("jwks") or {"keys": []}).get_by_kid(kid)
+        except (jwks.UnknownKey, jwks.KeysUnavailable, ValueError) as error:
+            why = oauth_description(f"the client assertion could not be checked: {error}")
+            raise InvalidClientError(description=why) from None
 
     @property
     def application_type(self) -> str:
@@ -66,7 +91,10 @@ class Client(ClientMixin):
         return bool(self.row.secret_hash) and hmac.compare_digest(self.row.secret_hash, digest(client_secret))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return method == self.metadata.get("token_endpoint_auth_method", "none")
+        """The registered method; a client an operator gave a secret may send it either way (SDKs differ)."""
+        registered = self.metadata.get("token_endpoint_auth_method", "none")
+        secret_methods = {"client_secret_basic", "client_secret_post"}
+        return method == registered or (self.row.kind == "operator" and {method, registered} <= secret_methods)
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type in self.metadata.get("response_types", ["code"])

@@ -54,9 +54,10 @@ def of_user(user_id: int) -> list[Connection]:
     return connections
 
 
-def revoke(user_id: int, client_id: str) -> None:
-    """Revoke everything `client_id` holds for `user_id` (tokens, pending codes, consent), for good."""
-    removal.remove_for_person(user_id, client_id)
+def revoke(user_id: int, client_id: str) -> bool:
+    """Revoke everything `client_id` holds for `user_id` (tokens, pending codes, consent); return whether it stays
+    out for good (False: an app the person's organization lets in with ID-JAGs, which may come back)."""
+    return removal.remove_for_person(user_id, client_id)
 
 
 def _ends(token: Token) -> datetime:

@@ -20,14 +20,15 @@ def digest(secret: str) -> str:
 
 
 class OAuthClient(db.Model):
-    """A registered (RFC 7591) or metadata-document (CIMD) client."""
+    """A client: registered (RFC 7591), described by a metadata document (CIMD), or added by an operator
+    (`flask clients add`, for enterprise apps and machine clients)."""
 
     __tablename__ = "oauth_clients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(2048), unique=True)
     secret_hash: Mapped[str | None] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))  # "registered" or "document"
+    kind: Mapped[str] = mapped_column(String(16))  # "registered", "document" or "operator"
     metadata_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -68,16 +69,20 @@ class AuthorizationCode(db.Model):
 
 
 class Token(db.Model):
-    """An access token and (for OAuth clients) its refresh token; one family per grant."""
+    """An access token and (for OAuth clients) its refresh token; one family per grant.
+
+    `kind` is "oauth" (a client acting for a person), "personal" (a person's own token) or
+    "machine" (a client acting for itself, through client credentials: no person, no refresh token).
+    """
 
     __tablename__ = "oauth_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "oauth" or "personal"
+    kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(255))
     family: Mapped[str] = mapped_column(String(64), index=True)
     client_id: Mapped[str] = mapped_column(String(2048), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     scope: Mapped[str] = mapped_column(Text)
     resource: Mapped[str] = mapped_column(Text)
     access_hash: Mapped[str] = mapped_column(String(64), unique=True)

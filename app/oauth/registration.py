@@ -19,6 +19,7 @@ from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMeta
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.errors import oauth_description
 from app.extensions import db
 from app.oauth import events, housekeeping
 from app.oauth.clients import https_problem, redirect_problem
@@ -64,7 +65,7 @@ class Registration(ClientRegistrationEndpoint):
         except ValidationError as error:
             first = error.errors(include_url=False, include_input=False)[0]
             where = ".".join(str(part) for part in first["loc"])
-            raise InvalidClientMetadataError(description(f"{where}: {first['msg']}")) from None
+            raise InvalidClientMetadataError(oauth_description(f"{where}: {first['msg']}")) from None
         for number, uri in enumerate(metadata.redirect_uris, start=1):
             if problem := redirect_problem(uri, metadata.application_type):
                 # No echo of the URI: an error description allows only plain printable ASCII.
@@ -102,8 +103,3 @@ def registration_allowed(authorization: str | None) -> bool:
     expected = current_app.config["REGISTRATION_TOKEN"]
     presented = bearer_token(authorization) or ""
     return not expected or hmac.compare_digest(presented.encode(), expected.encode())
-
-
-def description(text: str) -> str:
-    """Keep only the characters RFC 6749 allows in an error description (Authlib refuses others)."""
-    return "".join(char if " " <= char <= "~" and char not in '"\\' else "?" for char in text)

@@ -36,15 +36,20 @@ def remove_client(row: OAuthClient) -> int:
     return revoked
 
 
-def remove_for_person(user_id: int, client_id: str) -> None:
-    """A person removes `client_id` from their connected apps: its tokens, codes and consent for them go."""
+def remove_for_person(user_id: int, client_id: str) -> bool:
+    """A person removes `client_id` from their connected apps: its tokens, codes and consent for them go.
+
+    Returns False for a client an operator added, which takes ID-JAGs: it comes back when the
+    person's organization's identity provider grants it again, since that provider decides.
+    """
     db.session.execute(delete(AuthorizationCode).filter_by(user_id=user_id, client_id=client_id))
     db.session.execute(delete(Consent).filter_by(user_id=user_id, client_id=client_id))
-    registered = db.session.scalar(select(OAuthClient.id).filter_by(client_id=client_id, kind="registered"))
-    if registered is not None:
+    kind = db.session.scalar(select(OAuthClient.kind).filter_by(client_id=client_id))
+    if kind == "registered":
         db.session.add(Consent(user_id=user_id, client_id=client_id, scope="", removed_at=utcnow()))
     revocation.revoke(Token.user_id == user_id, Token.client_id == client_id)  # commits
     events.record("client_removed", True, "removed from the person's connected apps", client_id, user_id)
+    return kind != "operator"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -16,12 +17,12 @@ from sqlalchemy import or_, select
 from app import metrics
 from app.clock import utcnow
 from app.extensions import db
-from app.oauth import documents, events, registration
+from app.oauth import documents, enterprise, events, machines, registration
 from app.oauth.clients import Client
 from app.oauth.fetching import FetchError
 from app.oauth.grants import AUTH_METHODS, CONFIDENTIAL_METHODS, CodeGrant, RefreshGrant, S256Challenge, revoke_family
 from app.oauth.models import OAuthClient, Token, digest
-from app.oauth.urls import issuer
+from app.oauth.urls import issuer, resource_url
 
 
 def query_client(client_id: str) -> Client | None:
@@ -33,38 +34,48 @@ def query_client(client_id: str) -> Client | None:
             current_app.logger.info("client metadata document refused: %s", error)
             events.record("registration", False, f"its client metadata document could not be used: {error}", client_id)
             return None
-    row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id, kind="registered", removed_at=None))
+    known = OAuthClient.kind.in_(("registered", "operator"))
+    row = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id, removed_at=None).where(known))
     if row is None:
         return None
     row.last_used_at = utcnow()
     return Client(row)
 
 
+#: What each grant's token records in the connection doctor: its step, and what happened.
+ISSUED = {
+    "authorization_code": ("token", "a code exchanged for tokens"),
+    "refresh_token": ("refresh", "tokens refreshed"),
+    enterprise.GRANT_TYPE: ("token", "an ID-JAG from the identity provider exchanged for an access token"),
+    machines.GRANT_TYPE: ("token", "client credentials exchanged for an access token (no person)"),
+}
+
+
 def save_token(token: dict, request) -> None:
-    """Store a new token pair as hashes, in the family of the grant it came from."""
-    origin = getattr(request, "authorization_code", None) or request.refresh_token
-    config = current_app.config
+    """Store a new token (pair) as hashes: in the family of the grant it came from, or a family of its own."""
+    origin = getattr(request, "authorization_code", None) or getattr(request, "refresh_token", None)
+    config, user = current_app.config, request.user
     client_row = request.client.row
     client_row.granted_at = client_row.granted_at or utcnow()  # from now on housekeeping keeps the registration
+    refresh = token.get("refresh_token")
     db.session.add(
         Token(
-            kind="oauth",
-            family=origin.family,
+            kind="oauth" if user is not None else "machine",
+            family=origin.family if origin else secrets.token_hex(16),
             client_id=request.client.get_client_id(),
-            user_id=request.user.id,
+            user_id=user.id if user is not None else None,
             scope=token.get("scope") or origin.scope,
-            resource=origin.resource,
+            resource=origin.resource if origin else resource_url(),
             access_hash=digest(token["access_token"]),
-            refresh_hash=digest(token["refresh_token"]) if token.get("refresh_token") else None,
+            refresh_hash=digest(refresh) if refresh else None,
             expires_at=utcnow() + timedelta(seconds=token["expires_in"]),
-            refresh_expires_at=utcnow() + timedelta(days=config["REFRESH_TOKEN_DAYS"]),
+            refresh_expires_at=utcnow() + timedelta(days=config["REFRESH_TOKEN_DAYS"]) if refresh else None,
         )
     )
     db.session.commit()
-    what = "a code exchanged for tokens" if getattr(request, "authorization_code", None) else "tokens refreshed"
-    step = "token" if getattr(request, "authorization_code", None) else "refresh"
-    events.record(step, True, what, request.client.get_client_id(), request.user.id)
-    metrics.count("oauth_tokens", event="issued" if step == "token" else "refreshed")
+    step, what = ISSUED[request.payload.grant_type]
+    events.record(step, True, what, request.client.get_client_id(), user.id if user is not None else None)
+    metrics.count("oauth_tokens", event="refreshed" if step == "refresh" else "issued")
 
 
 class UnsupportedTokenTypeHint(OAuth2Error):
@@ -115,7 +126,7 @@ class Introspection(HintChecked, IntrospectionEndpoint):
             "active": True,
             "client_id": token.client_id,
             "scope": token.scope,
-            "sub": str(token.user_id),
+            "sub": str(token.user_id) if token.user_id is not None else token.client_id,
             "aud": token.resource,
             "iss": issuer(),
             "exp": int(token.expires_at.timestamp()),
@@ -145,18 +156,21 @@ def init_app(app: Flask) -> None:
     server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
     server.register_client_auth_method("client_secret_post", unauthorized_when_unknown(authenticate_client_secret_post))
     server.register_client_auth_method("none", unauthorized_when_unknown(authenticate_none))
+    server.register_client_auth_method(machines.PRIVATE_KEY_JWT, unauthorized_when_unknown(machines.PrivateKeyJwt()))
+    lifetime = app.config["ACCESS_TOKEN_SECONDS"]
     server.load_config(
         {
             "OAUTH2_REFRESH_TOKEN_GENERATOR": True,
-            "OAUTH2_TOKEN_EXPIRES_IN": {
-                "authorization_code": app.config["ACCESS_TOKEN_SECONDS"],
-                "refresh_token": app.config["ACCESS_TOKEN_SECONDS"],
-            },
+            "OAUTH2_TOKEN_EXPIRES_IN": {grant_type: lifetime for grant_type in ISSUED},
         }
     )
     server.scopes_supported = app.extensions["scopes_supported"]
     server.register_grant(CodeGrant, [S256Challenge(required=True)])
     server.register_grant(RefreshGrant)
+    if enterprise.enabled(app.config):
+        server.register_grant(enterprise.EnterpriseGrant)
+    if app.config["MACHINE_CLIENTS"]:
+        server.register_grant(machines.MachineGrant)
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     server.register_endpoint(registration.Registration)

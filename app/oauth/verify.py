@@ -20,7 +20,7 @@ from app.auth.users import User
 from app.clock import aware, utcnow
 from app.extensions import db
 from app.oauth import events, external, revocation, scopes
-from app.oauth.models import Token, digest
+from app.oauth.models import OAuthClient, Token, digest
 from app.oauth.urls import resource_url
 
 CACHE_SIZE = 10_000
@@ -108,27 +108,36 @@ def _look_up(token_hash: str, audience: str) -> tuple[Principal | None, float]:
         return None, 0
     remaining = (aware(row.expires_at) - utcnow()).total_seconds()
     if refusal := _refusal(row, audience, remaining):
-        if row.kind == "oauth":
+        if row.kind != "personal":
             events.record("mcp", False, f"/mcp refused the access token: {refusal}", row.client_id, row.user_id)
         return None, 0
-    user = db.session.get(User, row.user_id)  # only for a token that lets its holder in
-    if user is None:
+    principal = _principal_of(row)
+    if principal is None:
         return None, 0
-    if row.last_used_at is None and row.kind == "oauth":
+    if row.last_used_at is None and row.kind != "personal":
         events.record("mcp", True, "first call to /mcp with this access token", row.client_id, row.user_id)
     row.last_used_at = utcnow()
     db.session.commit()
-    principal = Principal(
-        subject=f"user:{user.id}",
-        user_id=user.id,
-        name=user.name,
-        email=user.email,
-        client_id=row.client_id,
-        scopes=scopes.of_token(row.scope.split()),
-        claims={"sub": str(user.id), "aud": row.resource, "exp": int(aware(row.expires_at).timestamp())},
-        token_id=str(row.id),
-    )
     return principal, min(remaining, current_app.config["TOKEN_CACHE_SECONDS"])
+
+
+def _principal_of(row: Token) -> Principal | None:
+    """Who a valid token speaks for: its person, or (a machine token) its client; None if they are gone."""
+    claims = {"aud": row.resource, "exp": int(aware(row.expires_at).timestamp())}
+    granted = {"client_id": row.client_id, "scopes": scopes.of_token(row.scope.split()), "token_id": str(row.id)}
+    if row.user_id is None:
+        client = db.session.scalar(select(OAuthClient).filter_by(client_id=row.client_id, removed_at=None))
+        if client is None:
+            return None
+        name = client.client_metadata.get("client_name") or row.client_id
+        subject = f"client:{row.client_id}"
+        return Principal(subject=subject, name=name, claims={"sub": subject, **claims}, machine=True, **granted)
+    user = db.session.get(User, row.user_id)  # only for a token that lets its holder in
+    if user is None:
+        return None
+    claims = {"sub": str(user.id), **claims}
+    return Principal(subject=f"user:{user.id}", user_id=user.id, name=user.name, email=user.email, claims=claims,
+                     **granted)  # fmt: skip
 
 
 def _refusal(row: Token, audience: str, remaining: float) -> str | None:

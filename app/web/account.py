@@ -32,11 +32,16 @@ def apps() -> str:
 @bp.post("/apps/revoke")
 def revoke_app() -> Response:
     client_id = request.form.get("client_id") or abort(400)
-    connected.revoke(current_user.id, client_id)
-    flash(
-        f"Access revoked ({revocation.takes_effect()}) and the app removed: to use it again, remove its connector"
-        " in your client and add it again."
-    )
+    if connected.revoke(current_user.id, client_id):
+        flash(
+            f"Access revoked ({revocation.takes_effect()}) and the app removed: to use it again, remove its"
+            " connector in your client and add it again."
+        )
+    else:
+        flash(
+            f"Access revoked ({revocation.takes_effect()}). Your organization's identity provider lets this app in"
+            " for you, so it may get access again without asking; your administrator can remove it for good."
+        )
     return redirect(url_for("account.apps"))
 
 

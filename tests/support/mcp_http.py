@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 import requests
+from flask.testing import FlaskClient
 
 from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.support.servers import HTTP_TIMEOUT, post
@@ -55,6 +56,12 @@ def call_tool(
     """POST a tools/call to `mcp_url` with `http` (None: a fresh connection); `headers` add to or replace the form's."""
     body, sent = tool_call_request(token, name, arguments or {}, version, meta)
     return post(http, mcp_url, json=body, headers=sent | (headers or {}), timeout=timeout, **kwargs)
+
+
+def call_in_process(client: FlaskClient, token: str, name: str = "whoami", arguments: dict[str, Any] | None = None):
+    """A tools/call (2025-11-25 form) through Flask's test client; its JSON answer is `.json`."""
+    body, headers = tool_call_request(token, name, arguments or {}, LEGACY)
+    return client.post("/mcp", json=body, headers=headers)
 
 
 def whoami(
