@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, String, UniqueConstraint, select
+from sqlalchemy import Boolean, DateTime, String, UniqueConstraint, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     provider: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
+    #: Whether the provider said, at the last sign-in, that the address is theirs (an ID-JAG may link to it).
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     name: Mapped[str | None] = mapped_column(String(255))
     picture: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -62,6 +64,7 @@ def upsert_user(provider: str, profile: Profile) -> User:
         user = db.session.scalar(select(User).filter_by(provider=provider, subject=profile.subject))
         user = user or User(provider=provider, subject=profile.subject)
         user.email, user.name, user.picture = profile.email, profile.name, profile.picture
+        user.email_verified = bool(profile.email) and profile.email_verified
         user.last_login_at = utcnow()
         db.session.add(user)
         try:

@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError, InvalidScopeError
+from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
-from joserfc.jws import CompactSignature
 
 from app.errors import oauth_description
 from app.oauth import jwks
@@ -53,7 +53,7 @@ class Client(ClientMixin):
     def get_allowed_scope(self, scope: str | None) -> str:
         """Every token for /mcp carries the base scope, asked for or not. A client an operator added may have
         only the scopes it was given (all of them when it asks for none); asking for more is invalid_scope."""
-        requested = split(scope)
+        requested = list(dict.fromkeys(split(scope)))
         if self.allowed_scopes is not None:
             if beyond := [name for name in requested if name not in self.allowed_scopes]:
                 raise InvalidScopeError(oauth_description(f"this client may not have: {' '.join(beyond)}"))
@@ -65,16 +65,19 @@ class Client(ClientMixin):
         """The scopes an operator gave this client (`flask clients add --scope`); None: any the person allows."""
         return split(self.metadata["scope"]) if self.row.kind == "operator" else None
 
-    def signing_key(self, signature: CompactSignature) -> Key:
-        """The key of this client's that signed `signature` (private_key_jwt): from its JWKS or its JWKS URL."""
-        kid = signature.headers().get("kid")
+    def signing_keys(self, kid: object) -> list[Key]:
+        """This client's keys that may have signed an assertion naming `kid` (private_key_jwt): from the JWKS it was
+        added with, or the one it publishes at its JWKS URL."""
         try:
             if uri := self.metadata.get("jwks_uri"):
-                return jwks.key_for(uri, kid)
-            return KeySet.import_key_set(self.metadata.get("jwks") or {"keys": []}).get_by_kid(kid)
-        except (jwks.UnknownKey, jwks.KeysUnavailable, ValueError) as error:
+                return jwks.keys_for(uri, kid)
+            found = jwks.matching(KeySet.import_key_set(self.metadata.get("jwks") or {"keys": []}), kid)
+        except (jwks.UnknownKey, jwks.KeysUnavailable, JoseError) as error:
             why = oauth_description(f"the client assertion could not be checked: {error}")
             raise InvalidClientError(description=why) from None
+        if not found:
+            raise InvalidClientError(description="the client assertion is signed with a key this client was not given")
+        return found
 
     @property
     def application_type(self) -> str:

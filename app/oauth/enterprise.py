@@ -11,15 +11,16 @@ Trusted issuers are the sign-in providers that opt in (OAUTH_<NAME>_ENTERPRISE):
 ID-JAG's signature is checked against that provider's published keys (app.oauth.jwks),
 then its `typ`, issuer, audience (this authorization server's issuer), client (the one that
 authenticated), resource (this MCP endpoint), times, and `jti`, which is taken once across
-every worker and instance (app.oauth.replay). The person is the provider's subject, as at
-a sign-in with that provider; a first-time subject whose verified e-mail belongs to a person
-of the same provider is that person. Scopes are those the ID-JAG grants and the client may
-have. No refresh token: the client asks its identity provider for a new ID-JAG instead.
+every worker and instance (app.oauth.replay): the draft lets a client present one again for
+a new access token, this server does not, so that a stolen ID-JAG cannot be replayed (the
+SDK asks its identity provider for a new one for each exchange). The person is the
+provider's subject, as at a sign-in with that provider (see person_for). Scopes are those
+the ID-JAG grants and the client may have. No refresh token: the client asks its identity
+provider for a new ID-JAG instead.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,15 +39,16 @@ from app.extensions import db
 from app.oauth import events, jwks, replay
 from app.oauth.grants import CONFIDENTIAL_METHODS, requested_resource
 from app.oauth.machines import PRIVATE_KEY_JWT
-from app.oauth.scopes import split
+from app.oauth.scopes import BASE_SCOPE, split
 from app.oauth.urls import issuer, resource_url
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #: What the authorization server metadata says it takes (`authorization_grant_profiles_supported`).
 PROFILE = "urn:ietf:params:oauth:grant-profile:id-jag"
 TYP = "oauth-id-jag+jwt"
-#: The furthest in the future an ID-JAG's `exp` may be: its jti is kept that long.
-MAX_SECONDS = 3600
+#: The audit log's step for a refused ID-JAG: not the connection doctor's, since the person it names is unproven
+#: and an enterprise app is shared by many (each would see the others' refusals).
+REFUSED = "id_jag"
 
 
 def enabled(config) -> bool:
@@ -84,10 +86,13 @@ class EnterpriseGrant(BaseGrant, TokenEndpointMixin):
         requested_resource(self.request.form)
         try:
             claims, trusted = verified(assertion, client.get_client_id())
+            self.granted_scope = granted_scope(client, claims, self.request.payload.scope)
+            # Last: an ID-JAG refused for any other reason is not used up.
+            if not replay.first_use("id-jag", trusted.issuer, claims["jti"], claims["exp"]):
+                raise Refused("it was used before (its jti was seen): ask the identity provider for a new one")
         except Refused as refusal:
-            events.record("token", False, f"an ID-JAG was refused: {refusal}", client.get_client_id())
+            events.record(REFUSED, False, f"an ID-JAG was refused: {refusal}", client.get_client_id())
             raise InvalidGrantError(oauth_description(f"the ID-JAG was refused: {refusal}")) from None
-        self.granted_scope = granted_scope(client, claims.get("scope"), self.request.payload.scope)
         self.request.user = person_for(trusted, claims)
 
     @hooked
@@ -114,8 +119,6 @@ def verified(assertion: str, client_id: str) -> tuple[dict[str, Any], TrustedIss
     except JoseError:
         raise Refused(f"its signature does not verify with the keys of {trusted.issuer}") from None
     _check_claims(claims, trusted, client_id)
-    if not replay.first_use("id-jag", trusted.issuer, claims["jti"], claims["exp"]):
-        raise Refused("it was used before (its jti was seen): ask the identity provider for a new one")
     return claims, trusted
 
 
@@ -148,47 +151,57 @@ def _check_claims(claims: dict[str, Any], trusted: TrustedIssuer, client_id: str
         raise Refused("it expired: ask the identity provider for a new one") from None
     except (InvalidClaimError, JoseError) as error:
         raise Refused(f"a claim is not valid ({error.description})") from None
-    audience = claims["aud"]
-    if (audience if isinstance(audience, str) else audience[0] if len(audience) == 1 else None) != issuer():
-        raise Refused(f"its audience is {str(audience)[:200]!r}, not this authorization server's issuer {issuer()}")
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if audiences != [issuer()]:  # one audience, ours: a string, or an array of exactly that one (the draft)
+        shown = " and ".join(map(str, audiences))[:200]
+        raise Refused(f"its audience is {shown}, not this authorization server's issuer {issuer()}")
     if claims["client_id"] != client_id:
         raise Refused("it was issued to another client than the one that presented it (its client_id)")
     resources = claims["resource"] if isinstance(claims["resource"], list) else [claims["resource"]]
     if resource_url() not in [str(resource).rstrip("/") for resource in resources]:
         raise Refused(f"it is for {str(claims['resource'])[:200]!r}, not this server's {resource_url()}")
-    if not isinstance(claims["sub"], str) or not 0 < len(claims["sub"]) <= 255:
-        raise Refused("its sub is not a subject identifier (a string of 1 to 255 characters)")
-    if not isinstance(claims["jti"], str) or not claims["jti"]:
-        raise Refused("its jti is not a string")
-    if claims["exp"] - time.time() > MAX_SECONDS:
-        raise Refused(f"it lives too long: its exp may be at most {MAX_SECONDS} s ahead")
+    if len(claims["sub"]) > 255:
+        raise Refused("its sub is longer than 255 characters")
+    if replay.lives_too_long(claims["exp"]):
+        raise Refused(f"it lives too long: its exp may be at most {replay.MAX_SECONDS} s ahead")
 
 
-def granted_scope(client, assertion_scope: object, requested: str | None) -> str:
-    """The scopes to grant: those asked for (within the ID-JAG's, or invalid_scope), else the ID-JAG's that the
-    client may have (the others dropped, as the draft allows), else the client's default; always within the
-    client's (app.oauth.clients)."""
-    granted = split(assertion_scope) if isinstance(assertion_scope, str) else []
-    asked = split(requested)
-    if asked and granted and (beyond := [name for name in asked if name not in granted]):
+def granted_scope(client, claims: dict[str, Any], requested: str | None) -> str:
+    """The scopes to grant, within what the ID-JAG grants (its `scope`; the base scope alone without one) and what
+    the client may have: those asked for (invalid_scope beyond the ID-JAG's or the client's), else the ID-JAG's that
+    the client may have, the others dropped as the draft allows."""
+    granted = _scopes_claim(claims.get("scope", BASE_SCOPE))
+    asked = list(dict.fromkeys(split(requested)))
+    if beyond := [name for name in asked if name not in granted]:
         raise InvalidScopeError(oauth_description(f"the identity provider did not grant: {' '.join(beyond)}"))
-    if not asked and granted:
-        known = current_app.extensions["scopes_supported"]
-        allowed = client.allowed_scopes
+    if not asked:
+        known, allowed = current_app.extensions["scopes_supported"], client.allowed_scopes
         asked = [name for name in granted if name in known and (allowed is None or name in allowed)]
-    return client.get_allowed_scope(" ".join(asked) or None)
+    return client.get_allowed_scope(" ".join(asked) or BASE_SCOPE)
+
+
+def _scopes_claim(value: object) -> list[str]:
+    """The `scope` claim's names: a space-separated string, as the draft says, or an array of names."""
+    if isinstance(value, str):
+        return split(value)
+    if isinstance(value, list) and all(isinstance(name, str) for name in value):
+        return [name for item in value for name in split(item)]
+    raise Refused("its scope claim is neither a string nor an array of strings")
 
 
 def person_for(trusted: TrustedIssuer, claims: dict[str, Any]) -> User:
-    """The person the ID-JAG is about: the provider's subject, else the holder of its verified e-mail among the
-    provider's people, else someone new (as a first sign-in with that provider would make them)."""
-    found = db.session.scalar(select(User).filter_by(provider=trusted.provider, subject=claims["sub"]))
+    """The person the ID-JAG is about: the provider's subject, as at a sign-in with that provider. A subject seen
+    for the first time is linked to the person of the same provider holding its e-mail address only when both
+    addresses were verified (the ID-JAG's and that person's own, at their last sign-in); else someone new."""
     email = claims.get("email") if isinstance(claims.get("email"), str) else None
-    if found is None and email and claims.get("email_verified") is True:
-        same = select(User).filter_by(provider=trusted.provider).where(func.lower(User.email) == email.lower())
-        same = same.order_by(User.id)
-        found = db.session.scalars(same).first()
+    name = claims.get("name") if isinstance(claims.get("name"), str) else None
+    verified = bool(email) and claims.get("email_verified") is True
+    found = db.session.scalar(select(User).filter_by(provider=trusted.provider, subject=claims["sub"]))
+    if found is None and verified:
+        same = select(User).filter_by(provider=trusted.provider, email_verified=True)
+        found = db.session.scalars(same.where(func.lower(User.email) == email.lower()).order_by(User.id)).first()
     if found is not None:
         return found
-    name = claims.get("name") if isinstance(claims.get("name"), str) else None
-    return upsert_user(trusted.provider, Profile(subject=claims["sub"], email=email, name=name))
+    return upsert_user(
+        trusted.provider, Profile(subject=claims["sub"], email=email, name=name, email_verified=verified)
+    )

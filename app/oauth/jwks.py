@@ -3,14 +3,17 @@
 Whose: an enterprise identity provider's (its ID-JAGs), an external issuer's (its access
 tokens), a machine client's (its `private_key_jwt` assertions). A key set is fetched once
 and kept; a JWT naming a key not in it (the other side rotated its keys) fetches the set
-again, at most once per REFETCH_AFTER seconds per URL, so that made-up key ids cannot make
-this server hammer the other; after MAX_AGE seconds it is fetched again whatever, so a key
-the other side withdrew stops being trusted.
+again, at most once per REFETCH_AFTER seconds per URL whether the fetch works or not, so
+that made-up key ids cannot make this server hammer the other; after MAX_AGE seconds it is
+fetched again whatever, so a key the other side withdrew stops being trusted (a failed
+fetch keeps the keys fetched before). One URL is fetched at a time, without holding up the
+others. Shared-secret ("oct") keys are never used: the algorithms are public-key ones.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 
@@ -21,11 +24,14 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
 #: Signatures accepted: public-key ones only (a shared-secret algorithm would let a public key sign).
-ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "Ed25519", "EdDSA"]
+#: Key types those algorithms use: a published shared-secret ("oct") key is ignored.
+PUBLIC_KEY_TYPES = ("RSA", "EC", "OKP")
 REFETCH_AFTER = 60.0
 MAX_AGE = 3600.0
 TIMEOUT_SECONDS = 5
-_lock = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
 
 
 class KeysUnavailable(Exception):
@@ -37,16 +43,25 @@ class UnknownKey(Exception):
 
 
 def key_set(url: str, refresh: bool = False) -> KeySet:
-    """The keys published at `url`: cached, fetched again when `refresh` asks (at most once per REFETCH_AFTER)."""
-    cache: dict[str, tuple[float, KeySet]] = current_app.extensions.setdefault("jwks", {})
-    with _lock:
-        cached = cache.get(url)
-        age = time.monotonic() - cached[0] if cached else MAX_AGE
-        if cached and age < MAX_AGE and (not refresh or age < REFETCH_AFTER):
-            return cached[1]
-        keys = _fetch(url)
-        cache[url] = (time.monotonic(), keys)
-        return keys
+    """The keys published at `url`: cached; fetched again after MAX_AGE, or when `refresh` asks, at most once per
+    REFETCH_AFTER whether the last try worked or not (a failed fetch keeps the keys fetched before)."""
+    cache: dict[str, tuple[float, KeySet | None]] = current_app.extensions.setdefault("jwks", {})
+    with _lock_for(url):  # one fetch per URL at a time; other URLs are not held up by a slow one
+        tried, keys = cache.get(url, (None, None))
+        age = math.inf if tried is None else time.monotonic() - tried
+        if age < (REFETCH_AFTER if refresh or keys is None else MAX_AGE):
+            if keys is None:
+                raise KeysUnavailable(f"its keys could not be fetched from {url} (tried {age:.0f} s ago)")
+            return keys
+        cache[url] = (time.monotonic(), keys)  # the attempt counts, even if it fails
+        try:
+            fetched = _fetch(url)
+        except KeysUnavailable:
+            if keys is None:
+                raise
+            return keys
+        cache[url] = (time.monotonic(), fetched)
+        return fetched
 
 
 def decode(token: str, url: str) -> jwt.Token:
@@ -55,17 +70,40 @@ def decode(token: str, url: str) -> jwt.Token:
     Raises UnknownKey, KeysUnavailable, or joserfc's JoseError for a token that is not a
     well-formed JWT signed by one of those keys. The claims are the caller's to check.
     """
-    return jwt.decode(token, key_for(url, header(token).get("kid")), algorithms=ALGORITHMS)
+    return decode_with(token, keys_for(url, header(token).get("kid")))
 
 
-def key_for(url: str, kid: object) -> Key:
-    """The key `kid` of those published at `url`, fetched again once if it is not among them yet."""
-    keys = key_set(url)
-    if not _has(keys, kid):
-        keys = key_set(url, refresh=True)
-        if not _has(keys, kid):
-            raise UnknownKey(f"it is signed with a key its issuer does not publish (kid {str(kid)[:64]!r})")
-    return keys.get_by_kid(kid if isinstance(kid, str) else None)
+def decode_with(token: str, keys: list[Key]) -> jwt.Token:
+    """Verify `token` with the first of `keys` that its signature fits (ALGORITHMS only); JoseError if none does."""
+    failure = JoseError("no key to check the signature with")
+    for key in keys:
+        try:
+            return jwt.decode(token, key, algorithms=ALGORITHMS)
+        except JoseError as error:
+            failure = error
+    raise failure
+
+
+def keys_for(url: str, kid: object) -> list[Key]:
+    """The keys at `url` that may have signed a JWT naming `kid` (all of them when it names none), fetched again
+    once if the key is not among them yet."""
+    found = matching(key_set(url), kid)
+    if not found:
+        found = matching(key_set(url, refresh=True), kid)
+        if not found:
+            raise UnknownKey(f"it is signed with a key its issuer does not publish (kid {str(kid)[:64]})")
+    return found
+
+
+def matching(keys: KeySet, kid: object) -> list[Key]:
+    """The public keys of `keys` a JWT naming `kid` may have been signed with."""
+    usable = [key for key in keys.keys if key.key_type in PUBLIC_KEY_TYPES]
+    return usable if kid is None else [key for key in usable if key.kid == kid]
+
+
+def _lock_for(url: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(url, threading.Lock())
 
 
 def header(token: str) -> dict:
@@ -84,12 +122,6 @@ def unverified_claims(token: str) -> dict:
     if not isinstance(claims, dict):
         raise JoseError("its payload is not a JSON object")
     return claims
-
-
-def _has(keys: KeySet, kid: object) -> bool:
-    if kid is None:
-        return len(keys.keys) == 1
-    return any(key.kid == kid for key in keys.keys)
 
 
 def _fetch(url: str) -> KeySet:

@@ -24,31 +24,10 @@ def authorization_server_metadata() -> dict:
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         **_grants(),
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "client_id_metadata_document_supported": True,
     }
-
-
-def _grants() -> dict:
-    """The grants and client authentication methods the token endpoint takes: more with the enterprise and
-    machine grants on (the draft and the MCP extensions say which fields tell clients so)."""
-    config = current_app.config
-    found = {
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
-    }
-    if enterprise.enabled(config):
-        found["grant_types_supported"].append(enterprise.GRANT_TYPE)
-        found["authorization_grant_profiles_supported"] = [enterprise.PROFILE]
-    if config["MACHINE_CLIENTS"]:
-        found["grant_types_supported"].append(machines.GRANT_TYPE)
-    if enterprise.enabled(config) or config["MACHINE_CLIENTS"]:
-        found["token_endpoint_auth_methods_supported"].append(machines.PRIVATE_KEY_JWT)
-        found["token_endpoint_auth_signing_alg_values_supported"] = jwks.ALGORITHMS
-    return found
 
 
 def protected_resource_metadata() -> dict:
@@ -61,3 +40,25 @@ def protected_resource_metadata() -> dict:
         "bearer_methods_supported": ["header"],
         "resource_name": current_app.config["MCP_SERVER_NAME"],
     }
+
+
+def _grants() -> dict:
+    """The grants and client authentication methods the token, revocation and introspection endpoints take: more
+    with the enterprise or machine grants on (the draft and the MCP extensions say which fields tell clients so)."""
+    config = current_app.config
+    signed = enterprise.enabled(config) or machines.enabled(config)  # clients an operator added may sign
+    extra = [machines.PRIVATE_KEY_JWT] if signed else []
+    found = {
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": [*AUTH_METHODS, *extra],
+        "revocation_endpoint_auth_methods_supported": [*AUTH_METHODS, *extra],
+        "introspection_endpoint_auth_methods_supported": [*CONFIDENTIAL_METHODS, *extra],
+    }
+    if enterprise.enabled(config):
+        found["grant_types_supported"].append(enterprise.GRANT_TYPE)
+        found["authorization_grant_profiles_supported"] = [enterprise.PROFILE]
+    if machines.enabled(config):
+        found["grant_types_supported"].append(machines.GRANT_TYPE)
+    if signed:
+        found["token_endpoint_auth_signing_alg_values_supported"] = jwks.ALGORITHMS
+    return found

@@ -98,7 +98,7 @@ class HintChecked:
 
 
 class Revocation(HintChecked, RevocationEndpoint):
-    CLIENT_AUTH_METHODS = AUTH_METHODS
+    CLIENT_AUTH_METHODS = [*AUTH_METHODS, machines.PRIVATE_KEY_JWT]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
         hashed = digest(token_string)
@@ -113,7 +113,7 @@ class Revocation(HintChecked, RevocationEndpoint):
 class Introspection(HintChecked, IntrospectionEndpoint):
     """For confidential clients, about their own tokens (RFC 7662)."""
 
-    CLIENT_AUTH_METHODS = CONFIDENTIAL_METHODS
+    CLIENT_AUTH_METHODS = [*CONFIDENTIAL_METHODS, machines.PRIVATE_KEY_JWT]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
         return Revocation.query_token(self, token_string, token_type_hint)
@@ -169,7 +169,7 @@ def init_app(app: Flask) -> None:
     server.register_grant(RefreshGrant)
     if enterprise.enabled(app.config):
         server.register_grant(enterprise.EnterpriseGrant)
-    if app.config["MACHINE_CLIENTS"]:
+    if machines.enabled(app.config):
         server.register_grant(machines.MachineGrant)
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)

@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.auth.users import User
 from app.clock import aware, utcnow
 from app.extensions import db
-from app.oauth import events, external, revocation, scopes
+from app.oauth import events, external, machines, revocation, scopes
 from app.oauth.models import OAuthClient, Token, digest
 from app.oauth.urls import resource_url
 
@@ -125,14 +125,14 @@ def _principal_of(row: Token) -> Principal | None:
     """Who a valid token speaks for: its person, or (a machine token) its client; None if they are gone."""
     claims = {"aud": row.resource, "exp": int(aware(row.expires_at).timestamp())}
     granted = {"client_id": row.client_id, "scopes": scopes.of_token(row.scope.split()), "token_id": str(row.id)}
-    if row.user_id is None:
+    if row.kind == "machine":
         client = db.session.scalar(select(OAuthClient).filter_by(client_id=row.client_id, removed_at=None))
-        if client is None:
+        if client is None or not machines.enabled(current_app.config):
             return None
         name = client.client_metadata.get("client_name") or row.client_id
         subject = f"client:{row.client_id}"
         return Principal(subject=subject, name=name, claims={"sub": subject, **claims}, machine=True, **granted)
-    user = db.session.get(User, row.user_id)  # only for a token that lets its holder in
+    user = db.session.get(User, row.user_id) if row.user_id is not None else None  # only for a token that lets in
     if user is None:
         return None
     claims = {"sub": str(user.id), **claims}

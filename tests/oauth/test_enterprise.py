@@ -90,20 +90,39 @@ def test_the_person_revokes_it_on_their_connected_apps(enterprise, oidc_provider
     assert call_in_process(app.test_client(), access).status_code == 401
 
 
+def people_of(app) -> dict[str, int]:
+    with app.app_context():
+        return {user.subject: user.id for user in db.session.scalars(select(User).filter_by(provider="oidc"))}
+
+
 def test_a_verified_email_links_a_new_subject_to_the_person_with_it(enterprise, oidc_provider):
+    """Only when both addresses were verified: the ID-JAG's, and the person's own at their last sign-in."""
     app, made = enterprise
     with app.app_context():
-        db.session.add(User(provider="oidc", subject="pairwise-1", email="Hal@example.test"))
-        db.session.add(User(provider="elsewhere", subject="h", email="hal@example.test"))
+        db.session.add(User(provider="oidc", subject="pairwise-1", email="Hal@example.test", email_verified=True))
+        db.session.add(User(provider="elsewhere", subject="h", email="hal@example.test", email_verified=True))
+        db.session.add(User(provider="oidc", subject="pairwise-2", email="ivy@example.test", email_verified=False))
         db.session.commit()
-        first = db.session.scalar(select(User.id).filter_by(subject="pairwise-1"))
     jag = signed(oidc_provider, made, sub="hal-2", email="hal@example.test", email_verified=True)
     assert present(app, made, jag).status_code == 200
     unverified = signed(oidc_provider, made, sub="hal-3", email="hal@example.test", email_verified=False)
     assert present(app, made, unverified).status_code == 200
-    with app.app_context():
-        people = {user.subject: user.id for user in db.session.scalars(select(User).filter_by(provider="oidc"))}
-    assert "hal-2" not in people and people["hal-3"] != first  # linked only with a verified e-mail
+    theirs_unverified = signed(oidc_provider, made, sub="ivy-2", email="ivy@example.test", email_verified=True)
+    assert present(app, made, theirs_unverified).status_code == 200
+    people = people_of(app)
+    assert "hal-2" not in people  # linked to pairwise-1, of the same provider
+    assert {"hal-3", "ivy-2"} <= set(people)  # an unverified address on either side links nothing
+
+
+def test_an_address_claimed_unverified_first_is_not_taken_over(enterprise, oidc_provider):
+    """Someone presents an ID-JAG with another's address, unverified; the owner's verified one is not linked to it."""
+    app, made = enterprise
+    squat = signed(oidc_provider, made, sub="mallory", email="ceo@example.test", email_verified=False)
+    assert present(app, made, squat).status_code == 200
+    owner = signed(oidc_provider, made, sub="ceo", email="ceo@example.test", email_verified=True)
+    assert present(app, made, owner).status_code == 200
+    people = people_of(app)
+    assert people["ceo"] != people["mallory"]
 
 
 @pytest.mark.parametrize(
@@ -156,6 +175,38 @@ def test_scopes_beyond_the_clients(enterprise, oidc_provider):
     beyond_grant = present(app, made, signed(oidc_provider, made, scope="mcp"), scope="notes:write")
     assert (beyond_grant.status_code, beyond_grant.json["error"]) == (400, "invalid_scope")
     assert "did not grant" in beyond_grant.json["error_description"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "granted"),
+    [(None, "mcp"), ("admin", "mcp"), ("openid profile", "mcp"), (["mcp", "notes:write"], "mcp notes:write")],
+)
+def test_the_grant_never_exceeds_the_id_jags_scope(enterprise, oidc_provider, scope, granted):
+    """Without a scope claim, or with none the client may have, the base scope only: never all the client's."""
+    app, made = enterprise
+    response = present(app, made, signed(oidc_provider, made, scope=scope))
+    assert (response.status_code, response.json.get("scope")) == (200, granted), response.text
+
+
+@pytest.mark.parametrize("scope", [5, {"a": 1}, ["mcp", 5]])
+def test_a_scope_claim_of_another_type_is_refused(enterprise, oidc_provider, scope):
+    app, made = enterprise
+    response = present(app, made, signed(oidc_provider, made, scope=scope))
+    assert (response.status_code, response.json["error"]) == (400, "invalid_grant")
+
+
+def test_an_id_jag_refused_for_its_scope_is_not_used_up(enterprise, oidc_provider):
+    app, made = enterprise
+    jag = signed(oidc_provider, made, scope="mcp")
+    assert present(app, made, jag, scope="notes:write").json["error"] == "invalid_scope"
+    assert present(app, made, jag).status_code == 200
+
+
+def test_a_far_future_exp_is_a_refusal_not_an_error(enterprise, oidc_provider):
+    app, made = enterprise
+    for exp in (10**300, int(time.time()) + 10**12):  # 10**300: a number JavaScript can sign
+        response = present(app, made, signed(oidc_provider, made, exp=exp))
+        assert (response.status_code, response.json["error"]) == (400, "invalid_grant"), response.text
 
 
 def test_the_client_must_authenticate_and_be_allowed(enterprise, oidc_provider, make_app):

@@ -7,8 +7,9 @@ import time
 import uuid
 
 import pytest
+import responses
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 
 from tests.oauth.conftest import RESOURCE
 from tests.support.mcp_http import call_in_process
@@ -135,7 +136,10 @@ def test_private_key_jwt_gets_a_token(machines, signer):
     [
         ({"aud": "https://elsewhere.example"}, "aud"),
         ({"exp": int(time.time()) - 600}, "expired"),
-        ({"jti": None}, "JWT ID"),
+        ({"jti": None}, "jti"),
+        ({"jti": 5}, "jti"),
+        ({"exp": 10**400}, "at most"),
+        ({"exp": int(time.time()) + 10**12}, "at most"),
         ({"exp": int(time.time()) + 7200}, "at most"),
         ({"iss": "someone-else"}, "Issuer and Subject"),
     ],
@@ -197,3 +201,84 @@ def test_revoking_a_machine_client_ends_its_tokens(machines):
     result = machines.test_cli_runner().invoke(args=["clients", "revoke", made["client_id"]])
     assert result.exit_code == 0, result.output
     assert call_in_process(client, access["access_token"]).status_code == 401
+
+
+def signed_form(key, client_id: str, algorithm: str = "RS256", **header) -> dict[str, str]:
+    now = int(time.time())
+    claims = {"iss": client_id, "sub": client_id, "aud": "http://localhost", "iat": now, "exp": now + 300}
+    signed = jwt.encode({"alg": algorithm, **header}, claims | {"jti": str(uuid.uuid4())}, key, algorithms=[algorithm])
+    return {
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": signed,
+    }
+
+
+def test_every_advertised_algorithm_is_taken(machines, tmp_path):
+    """What the metadata lists in token_endpoint_auth_signing_alg_values_supported must work."""
+    keys = {"PS256": RSAKey.generate_key(2048), "ES256": ECKey.generate_key("P-256"), "Ed25519": OKPKey.generate_key()}
+    client = machines.test_client()
+    advertised = client.get("/.well-known/oauth-authorization-server").json
+    for algorithm, key in keys.items():
+        assert algorithm in advertised["token_endpoint_auth_signing_alg_values_supported"]
+        path = tmp_path / f"{algorithm}.json"
+        path.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+        made = add(machines, algorithm, "--machine", "--jwks", str(path))
+        response = token_request(client, **signed_form(key, made["client_id"], algorithm))
+        assert response.status_code == 200, (algorithm, response.text)
+
+
+@responses.activate
+def test_a_shared_secret_key_at_a_jwks_url_signs_nothing(machines):
+    """HS256 with an "oct" key the client's JWKS URL publishes: a public document must not hold a signing secret."""
+    secret = OctKey.generate_key(256, parameters={"kid": "shared"})
+    responses.get("https://keys.example/jwks.json", json={"keys": [secret.as_dict(private=True)]})
+    responses.add_passthru("http://localhost")
+    made = add(machines, "Job", "--machine", "--jwks-uri", "https://keys.example/jwks.json")
+    response = token_request(machines.test_client(), **signed_form(secret, made["client_id"], "HS256", kid="shared"))
+    assert (response.status_code, response.json["error"]) == (401, "invalid_client")
+
+
+@responses.activate
+def test_a_jwks_url_that_fails_is_not_fetched_again_at_once(machines):
+    responses.get("https://keys.example/jwks.json", status=503)
+    made = add(machines, "Job", "--machine", "--jwks-uri", "https://keys.example/jwks.json")
+    key = RSAKey.generate_key(2048)
+    client = machines.test_client()
+    for kid in ("a", "b", "c"):
+        response = token_request(client, **signed_form(key, made["client_id"], kid=kid))
+        assert (response.status_code, response.json["error"]) == (401, "invalid_client")
+    assert len(responses.calls) == 1  # made-up kids do not make this server hammer the client's host
+
+
+def test_an_assertion_without_kid_is_checked_with_each_of_the_clients_keys(machines, tmp_path):
+    first, second = RSAKey.generate_key(2048), RSAKey.generate_key(2048)
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [first.as_dict(private=False), second.as_dict(private=False)]}))
+    made = add(machines, "Job", "--machine", "--jwks", str(path))
+    assert token_request(machines.test_client(), **signed_form(second, made["client_id"])).status_code == 200
+
+
+def test_a_client_id_naming_another_client_is_refused(machines, signer):
+    key, client_id = signer
+    other = add(machines, "Other", "--machine")
+    form = signed_form(key, client_id, kid=key.kid) | {"client_id": other["client_id"]}
+    response = token_request(machines.test_client(), **form)
+    assert (response.status_code, response.json["error"]) == (401, "invalid_client")
+
+
+def test_machine_tokens_stop_when_machine_clients_are_turned_off(machines):
+    made = add(machines, "Job", "--machine")
+    client = machines.test_client()
+    access = token_request(client, client_id=made["client_id"], client_secret=made["client_secret"]).json
+    machines.config["MACHINE_CLIENTS"] = False  # as a restart with MACHINE_CLIENTS=false would have it
+    machines.extensions["token_cache"].clear()
+    assert call_in_process(client, access["access_token"]).status_code == 401
+
+
+def test_a_signing_client_revokes_its_own_token(machines, signer):
+    key, client_id = signer
+    client = machines.test_client()
+    access = token_request(client, **signed_form(key, client_id, kid=key.kid)).json["access_token"]
+    form = signed_form(key, client_id, kid=key.kid) | {"token": access}
+    assert client.post("/oauth/revoke", data=form).status_code == 200
+    assert call_in_process(client, access).status_code == 401
