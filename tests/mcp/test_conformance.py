@@ -54,12 +54,16 @@ def proxied_mcp_url(mcp_server: McpServer) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/mcp"
 
 
-def explain(run: ConformanceRun, server: McpServer) -> str:
-    """A failure message: the figures, the end of the suite's output and of the server log."""
+def explain(run: ConformanceRun, server: McpServer, output_dir: Path | None = None) -> str:
+    """A failure message: the figures, the failed checks (when the run wrote them to `output_dir`), the end of the
+    suite's output and of the server log."""
     output = "\n".join(run.output.splitlines()[-80:])
     log = "\n".join(server.log_path.read_text(errors="replace").splitlines()[-40:])
+    failed = [str(check) for check in read_checks(output_dir, "server-")] if output_dir else []
+    checks = "\n".join(line for line in failed if " FAILURE" in line)
     return (
-        f"{run.table(' '.join(run.command[2:]))}\n--- suite output (end) ---\n{output}\n--- server log (end) ---\n{log}"
+        f"{run.table(' '.join(run.command[2:]))}\n--- failed checks ---\n{checks}\n"
+        f"--- suite output (end) ---\n{output}\n--- server log (end) ---\n{log}"
     )
 
 
@@ -81,20 +85,24 @@ def test_suite_0_1_16_all(proxied_mcp_url: str, mcp_server: McpServer, record_pr
     assert run.returncode == 0, explain(run, mcp_server)
 
 
-def test_suite_0_2_requirements_2025_11_25(proxied_mcp_url: str, mcp_server: McpServer, record_property) -> None:
-    args = ["server", "--url", proxied_mcp_url, "--requirements", "2025-11-25"]
+def test_suite_0_2_requirements_2025_11_25(
+    proxied_mcp_url: str, mcp_server: McpServer, record_property, tmp_path: Path
+) -> None:
+    args = ["server", "--url", proxied_mcp_url, "--requirements", "2025-11-25", "-o", str(tmp_path)]
     run = run_conformance(CONFORMANCE_V02, args, RUN_TIMEOUT)
     report(run, "conformance 0.2.0-alpha.12 --requirements 2025-11-25", record_property)
 
-    assert len(run.required) == 30, explain(run, mcp_server)
-    assert run.required_failed == [], explain(run, mcp_server)
-    assert run.returncode == 0, explain(run, mcp_server)
-    assert run.not_scored_names == NOT_SCORED_2025_11_25, explain(run, mcp_server)
-    assert all(n.ok for n in run.not_scored), explain(run, mcp_server)
+    assert len(run.required) == 30, explain(run, mcp_server, tmp_path)
+    assert run.required_failed == [], explain(run, mcp_server, tmp_path)
+    assert run.returncode == 0, explain(run, mcp_server, tmp_path)
+    assert run.not_scored_names == NOT_SCORED_2025_11_25, explain(run, mcp_server, tmp_path)
+    assert all(n.ok for n in run.not_scored), explain(run, mcp_server, tmp_path)
 
 
-def test_suite_0_2_requirements_2026_07_28(proxied_mcp_url: str, mcp_server: McpServer, record_property) -> None:
-    args = ["server", "--url", proxied_mcp_url, "--requirements", "2026-07-28"]
+def test_suite_0_2_requirements_2026_07_28(
+    proxied_mcp_url: str, mcp_server: McpServer, record_property, tmp_path: Path
+) -> None:
+    args = ["server", "--url", proxied_mcp_url, "--requirements", "2026-07-28", "-o", str(tmp_path)]
     run = run_conformance(CONFORMANCE_V02, args, RUN_TIMEOUT)
     report(run, "conformance 0.2.0-alpha.12 --requirements 2026-07-28", record_property)
     optional_ok = [n.name for n in run.not_scored if n.ok]
@@ -103,11 +111,11 @@ def test_suite_0_2_requirements_2026_07_28(proxied_mcp_url: str, mcp_server: Mcp
     record_property("optional_passing", len(optional_ok))
     record_property("optional_failing", len(optional_failing))
 
-    assert len(run.required) == 37, explain(run, mcp_server)
-    assert run.required_failed == [], explain(run, mcp_server)
-    assert run.returncode == 0, explain(run, mcp_server)
+    assert len(run.required) == 37, explain(run, mcp_server, tmp_path)
+    assert run.required_failed == [], explain(run, mcp_server, tmp_path)
+    assert run.returncode == 0, explain(run, mcp_server, tmp_path)
     for name in sorted(MUST_PASS_2026_07_28):
-        assert run.scenario(name).ok, f"{name} failed\n{explain(run, mcp_server)}"
+        assert run.scenario(name).ok, f"{name} failed\n{explain(run, mcp_server, tmp_path)}"
 
 
 def test_suite_0_2_all(proxied_mcp_url: str, mcp_server: McpServer, record_property, tmp_path: Path) -> None:
