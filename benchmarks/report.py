@@ -101,6 +101,7 @@ def form_table(title: str, labels: dict[str, str], summaries: dict[str, dict[str
             f"{_number(row['cpu_ms_per_request'], 3):>12}{_number(row['peak_rss_mb'], 1):>15}"
             f"{_number(row.get('pss_mb'), 1):>15}{row['errors']:>8}"
         )
+    lines += _overheads(width, summaries)
     table = ratios(summaries)
     if table:
         heading = f"{'ratios (this app / other)':<{width}}{'req/s':>9}{'':>12}{'p50':>9}{'p99':>9}"
@@ -109,6 +110,22 @@ def form_table(title: str, labels: dict[str, str], summaries: dict[str, dict[str
             cells = [_number(values[metric], 2) for metric in METRICS]
             lines.append(f"{name:<{width}}{cells[0]:>9}{'':>12}{cells[1]:>9}{cells[2]:>9}{cells[3]:>12}{cells[4]:>15}")
     return "\n".join(lines)
+
+
+def _overheads(width: int, summaries: dict[str, dict[str, Any]]) -> list[str]:
+    """What each variant of this app costs per request over the bare Flask floor of its worker class, in µs of
+    server CPU: the goal, as a figure every run shows."""
+    lines = []
+    for app, floor in (("app", "floor-gevent"), ("app-gthread", "floor-gthread"), ("app-sync", "floor")):
+        floor = floor if _cpu(summaries, floor) is not None else "floor"  # else the sync floor, named as such
+        mine, theirs = _cpu(summaries, app), _cpu(summaries, floor)
+        if mine is not None and theirs is not None:
+            lines.append(f"{f'{app} - {floor}, CPU µs/request':<{width}}{(mine - theirs) * 1000:>9.0f}")
+    return lines
+
+
+def _cpu(summaries: dict[str, dict[str, Any]], key: str) -> float | None:
+    return summaries.get(key, {}).get("cpu_ms_per_request")
 
 
 def micro_table(results: dict[str, dict[str, float]]) -> str:
@@ -123,6 +140,8 @@ def micro_table(results: dict[str, dict[str, float]]) -> str:
         if app and floor:  # best of the loops: the least disturbed by the rest of the machine
             ratio = app["min_us"] / floor["min_us"]
             lines.append(f"{f'tools/call app / floor ({form}), best':<{width}}{'':>9}{ratio:>9.2f}")
+            overhead = app["min_us"] - floor["min_us"]
+            lines.append(f"{f'tools/call app - floor ({form}), µs, best':<{width}}{'':>9}{overhead:>9.1f}")
     plain, observed = (
         results.get(f"tools/call via WSGI, app{kind}, 2026-07-28") for kind in ("", " traced and counted")
     )
