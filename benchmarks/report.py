@@ -12,7 +12,7 @@ from typing import Any
 from benchmarks.wrk import WrkResult
 
 #: This app's variants, compared with each reference server.
-APP_KEYS = ("app", "app-gthread", "app-sync")
+APP_KEYS = ("app", "app-production", "app-gthread", "app-sync")
 REFERENCE_KEYS = ("floor", "floor-gthread", "floor-gevent", "fastmcp", "sdk")
 METRICS = ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request", "peak_rss_mb")
 
@@ -116,7 +116,8 @@ def _overheads(width: int, summaries: dict[str, dict[str, Any]]) -> list[str]:
     """What each variant of this app costs per request over the bare Flask floor of its worker class, in µs of
     server CPU: the goal, as a figure every run shows."""
     lines = []
-    for app, floor in (("app", "floor-gevent"), ("app-gthread", "floor-gthread"), ("app-sync", "floor")):
+    pairs = (("app", "floor-gevent"), ("app-production", "floor-gevent"), ("app-gthread", "floor-gthread"))
+    for app, floor in (*pairs, ("app-sync", "floor")):
         floor = floor if _cpu(summaries, floor) is not None else "floor"  # else the sync floor, named as such
         mine, theirs = _cpu(summaries, app), _cpu(summaries, floor)
         if mine is not None and theirs is not None:

@@ -20,10 +20,13 @@ from benchmarks.report import Run, Series
 from benchmarks.servers import Server, StartError, app_server, floor_server, peer_server
 from benchmarks.tokens import FlowError, JwtIssuer
 
-SERVER_KEYS = ("app", "app-gthread", "app-sync", "floor", "floor-gthread", "floor-gevent", "fastmcp", "sdk")
+SERVER_KEYS = (
+    "app", "app-production", "app-gthread", "app-sync", "floor", "floor-gthread", "floor-gevent", "fastmcp", "sdk"
+)  # fmt: skip
 #: This app's servers by key: their worker class and label.
 APP_SERVERS: dict[str, tuple[str, str]] = {
     "app": ("gevent", "this app (gevent, the default)"),
+    "app-production": ("gevent", "this app, production settings"),
     "app-gthread": ("gthread", "this app (gthread, 4 threads)"),
     "app-sync": ("sync", "this app (sync)"),
 }
@@ -140,7 +143,8 @@ def start_servers(bench: Bench, stack: ExitStack, tmp: Path, peers_bin: Path | N
         print(f"starting {key} ...", flush=True)
         if key in APP_SERVERS:
             worker_class, label = APP_SERVERS[key]
-            server, settings = stack.enter_context(app_server(key, label, tmp, worker_class))
+            production = key == "app-production"
+            server, settings = stack.enter_context(app_server(key, label, tmp, worker_class, production))
             if key == "app" or bench.app_settings is None:
                 bench.app_settings, bench.app_token = settings, server.token
         elif key in FLOORS:

@@ -99,14 +99,54 @@ def app_settings(base_url: str, folder: Path) -> dict[str, str]:
     }
 
 
+#: The public URL of the production-settings run: clients' requests reach gunicorn on 127.0.0.1 (allowed by
+#: MCP_ALLOWED_HOSTS) as they would behind a proxy, and tokens name this URL's MCP endpoint.
+PRODUCTION_URL = "https://mcp.bench.test"
+
+
+def production_settings(folder: Path) -> dict[str, str]:
+    """This app as people deploy it: APP_ENV=production, an https PUBLIC_URL, an OpenID provider configured (never
+    called: the benchmark's token is a personal token), secure cookies."""
+    return app_settings(PRODUCTION_URL, folder) | {
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "OAUTH_PROVIDER": "oidc",
+        "OAUTH_ISSUER": "https://idp.bench.test",
+        "OAUTH_CLIENT_ID": "bench",
+        "OAUTH_CLIENT_SECRET": secrets.token_urlsafe(24),
+        "SESSION_COOKIE_SECURE": "true",
+        "MCP_ALLOWED_HOSTS": "127.0.0.1",
+    }
+
+
+#: Made in the app's own process: the production settings allow no browser sign-in to run the OAuth flow with.
+PERSONAL_TOKEN = """
+from app import create_app
+from app.auth.users import Profile, upsert_user
+from app.oauth import personal
+app = create_app()
+with app.app_context():
+    user = upsert_user("oidc", Profile(subject="bench", email="bench@bench.test"))
+    print(personal.create(user.id, "bench", "mcp", 30, app.config["PUBLIC_URL"] + app.config["MCP_PATH"])[1])
+"""
+
+
+def personal_token(environ: dict[str, str]) -> str:
+    made = subprocess.run([str(APP_BIN / "python"), "-c", PERSONAL_TOKEN], cwd=ROOT, env=environ, check=True,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return made.stdout.strip().splitlines()[-1]
+
+
 @contextmanager
-def app_server(key: str, label: str, tmp: Path, worker_class: str) -> Iterator[tuple[Server, dict[str, str]]]:
-    """This app under gunicorn.conf.py with `worker_class` (gevent, gthread with 4 threads, or sync); yield it and
-    its settings."""
+def app_server(
+    key: str, label: str, tmp: Path, worker_class: str, production: bool = False
+) -> Iterator[tuple[Server, dict[str, str]]]:
+    """This app under gunicorn.conf.py with `worker_class` (gevent, gthread with 4 threads, or sync), with the
+    benchmark's settings or (`production`) production ones; yield it and its settings."""
     port, folder = free_port(), tmp / key
     folder.mkdir()
     base_url = f"http://127.0.0.1:{port}"
-    settings = app_settings(base_url, folder)
+    settings = production_settings(folder) if production else app_settings(base_url, folder)
     threads = 4 if worker_class == "gthread" else 1
     environ = _clean_environ() | settings | {"GUNICORN_WORKER_CLASS": worker_class, "GUNICORN_WORKERS": str(WORKERS)}
     environ["GUNICORN_THREADS"] = str(threads)
@@ -119,7 +159,8 @@ def app_server(key: str, label: str, tmp: Path, worker_class: str) -> Iterator[t
         _wait_ready(process, folder / "server.log", port, health=f"{base_url}/health")
         info = {"server": "gunicorn", "workers": f"{WORKERS} x {worker_class}", "access_log": "off"}
         info |= {"threads": str(threads)} if worker_class == "gthread" else {}
-        server = Server(key, label, f"{base_url}/mcp", app_token(base_url), process, folder / "server.log", info)
+        token = personal_token(environ) if production else app_token(base_url)
+        server = Server(key, label, f"{base_url}/mcp", token, process, folder / "server.log", info)
         yield server, settings
 
 
