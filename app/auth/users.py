@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, String, UniqueConstraint, false, select
+from sqlalchemy import Boolean, DateTime, String, UniqueConstraint, false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -74,3 +74,19 @@ def upsert_user(provider: str, profile: Profile) -> User:
             # Two first sign-ins of one person raced; the other inserted the row.
             db.session.rollback()
     raise RuntimeError("could not record the sign-in")
+
+
+def known_or_new(provider: str, profile: Profile) -> User:
+    """The person `provider` vouches for without a sign-in (an enterprise ID-JAG), their record left as it is.
+
+    By subject first. A subject seen for the first time is the person of the same provider holding
+    its e-mail address only when both addresses were verified (the profile's, and that person's own
+    at their last sign-in), so an address someone claimed unverified is never taken over; else
+    someone new.
+    """
+    found = db.session.scalar(select(User).filter_by(provider=provider, subject=profile.subject))
+    if found is None and profile.email and profile.email_verified:
+        same = select(User).filter_by(provider=provider, email_verified=True)
+        same = same.where(func.lower(User.email) == profile.email.lower()).order_by(User.id)
+        found = db.session.scalars(same).first()
+    return found or upsert_user(provider, profile)

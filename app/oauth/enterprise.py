@@ -14,7 +14,7 @@ authenticated), resource (this MCP endpoint), times, and `jti`, which is taken o
 every worker and instance (app.oauth.replay): the draft lets a client present one again for
 a new access token, this server does not, so that a stolen ID-JAG cannot be replayed (the
 SDK asks its identity provider for a new one for each exchange). The person is the
-provider's subject, as at a sign-in with that provider (see person_for). Scopes are those
+provider's subject, as at a sign-in with that provider (app.auth.users.known_or_new). Scopes are those
 the ID-JAG grants and the client may have. No refresh token: the client asks its identity
 provider for a new ID-JAG instead.
 """
@@ -30,12 +30,10 @@ from authlib.oauth2.rfc6749.hooks import hooked
 from flask import current_app
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
-from sqlalchemy import func, select
 
 from app.auth.providers import client_for, providers
-from app.auth.users import Profile, User, upsert_user
+from app.auth.users import Profile, User, known_or_new
 from app.errors import oauth_description
-from app.extensions import db
 from app.oauth import events, jwks, replay
 from app.oauth.grants import CONFIDENTIAL_METHODS, requested_resource
 from app.oauth.machines import PRIVATE_KEY_JWT
@@ -190,18 +188,9 @@ def _scopes_claim(value: object) -> list[str]:
 
 
 def person_for(trusted: TrustedIssuer, claims: dict[str, Any]) -> User:
-    """The person the ID-JAG is about: the provider's subject, as at a sign-in with that provider. A subject seen
-    for the first time is linked to the person of the same provider holding its e-mail address only when both
-    addresses were verified (the ID-JAG's and that person's own, at their last sign-in); else someone new."""
+    """The person the ID-JAG is about, as a sign-in with its provider would know them (app.auth.users)."""
     email = claims.get("email") if isinstance(claims.get("email"), str) else None
     name = claims.get("name") if isinstance(claims.get("name"), str) else None
     verified = bool(email) and claims.get("email_verified") is True
-    found = db.session.scalar(select(User).filter_by(provider=trusted.provider, subject=claims["sub"]))
-    if found is None and verified:
-        same = select(User).filter_by(provider=trusted.provider, email_verified=True)
-        found = db.session.scalars(same.where(func.lower(User.email) == email.lower()).order_by(User.id)).first()
-    if found is not None:
-        return found
-    return upsert_user(
-        trusted.provider, Profile(subject=claims["sub"], email=email, name=name, email_verified=verified)
-    )
+    profile = Profile(subject=claims["sub"], email=email, name=name, email_verified=verified)
+    return known_or_new(trusted.provider, profile)
