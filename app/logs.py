@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import re
 import secrets
 
@@ -21,6 +22,15 @@ SECRET_PARAMS = re.compile(r"([?&](?:code|state|token|access_token|id_token|refr
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _PREFIX = secrets.token_hex(12)
 _COUNTER = itertools.count()
+
+
+def _new_prefix() -> None:
+    """A forked process (a gunicorn worker of a preloaded app) numbers its requests under a prefix of its own."""
+    global _PREFIX, _COUNTER
+    _PREFIX, _COUNTER = secrets.token_hex(12), itertools.count()
+
+
+os.register_at_fork(after_in_child=_new_prefix)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 
@@ -83,7 +93,7 @@ def init_app(app: Flask) -> None:
 
 
 def _assign_request_id() -> None:
-    offered = request.headers.get("X-Request-ID")
+    offered = request.environ.get("HTTP_X_REQUEST_ID")
     g.request_id = offered if offered and SANE_REQUEST_ID.fullmatch(offered) else _new_id()
 
 

@@ -90,3 +90,23 @@ def test_gunicorn_json_access_log(tmp_path):
     access = [line for line in lines if line["logger"] == "gunicorn.access" and line["request_id"] == "req-gunicorn-1"]
     assert access and access[0]["path"] == "/auth/callback" and access[0]["status"] == 302
     assert "SECRETCODE" not in log_path.read_text()
+
+
+def test_request_ids_differ_between_forked_workers():
+    """gunicorn loads the app once (preload_app) and forks its workers: each must make ids of its own, or two
+    workers hand out the same id for different requests."""
+    import os
+
+    from app.logs import _new_id
+
+    _new_id()  # the master made one already
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: its first id, to its parent
+        os.write(writing, _new_id().encode())
+        os._exit(0)
+    os.close(writing)
+    os.waitpid(child, 0)
+    with os.fdopen(reading) as pipe:
+        worker_id = pipe.read()
+    assert worker_id and worker_id != _new_id()
