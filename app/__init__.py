@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import auth, bodies, errors, guard, limits, logs, metrics, oauth, security, storage, tracing, web
+from app import auth, bodies, errors, guard, limits, logs, metrics, oauth, pages, security, storage, tracing, web
 from app.mcp import apps as mcp_apps
 from app.mcp import legacy as mcp_legacy
 from app.mcp import server as mcp_server
@@ -60,6 +60,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     # Each line's hooks run in this order on every request; where the order matters, the comment says why.
     logs.init_app(app)  # a request id, first: every later hook may log
     storage.init_app(app)  # database, Redis, browser sessions, shared store: what everything below keeps data in
+    pages.init_app(app)  # the hooks of pages only (CSRF, sign-in, remember-me cookie), skipped on the MCP endpoint
     security.init_app(app)  # proxy headers, CSRF, response headers
     auth.init_app(app)  # upstream providers, sign-in routes, user loader
     web.init_app(app)  # home, account pages, playground, health and status

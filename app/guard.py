@@ -6,6 +6,7 @@ from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import pages
 from app.errors import error_response, wants_json
 
 #: Always open: liveness and readiness, assets, discovery documents, sign-in itself,
@@ -14,7 +15,7 @@ PUBLIC_PATHS = ("/health", "/status", "/favicon.ico", "/static/", "/.well-known/
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(require_sign_in)
+    pages.before_page(app, require_sign_in)  # the MCP endpoint answers for itself
 
 
 def is_public(path: str) -> bool:

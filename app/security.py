@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import pages
 from app.extensions import csrf
 
 #: The policy of every page. frame-ancestors comes first: of two copies of a directive, browsers obey
@@ -62,7 +63,19 @@ def init_app(app: Flask) -> None:
         # a client cannot make the app believe it was reached over https.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     csrf.init_app(app)
+    # Flask-WTF checks every request by default; here only pages are checked (app.pages), as its docs allow:
+    # its own hook stands aside, and `check_form` calls `protect` with the exemptions applied.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    pages.before_page(app, check_form)
     app.after_request(add_security_headers)
+
+
+def check_form() -> None:
+    """Refuse (400) a state-changing request to a page without this site's CSRF token (views marked
+    `csrf.exempt` aside)."""
+    config = current_app.config
+    if config["WTF_CSRF_ENABLED"] and request.method in config["WTF_CSRF_METHODS"]:
+        csrf.protect(apply_exemptions=True)
 
 
 def add_security_headers(response: Response) -> Response:
