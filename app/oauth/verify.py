@@ -76,23 +76,26 @@ def init_app(app: Flask) -> None:
 
 def verify(token: str) -> Principal | None:
     """Return the principal of a valid token for this endpoint, else None."""
-    return cached(token) or look_up(token)
+    token_hash = digest(token)
+    return cached(token_hash) or look_up(token, token_hash)
 
 
-def cached(token: str) -> Principal | None:
-    """Return the principal of `token` if this worker verified it lately (no lookup), else None."""
+def cached(token_hash: str) -> Principal | None:
+    """Return the principal of the token with this digest (`models.digest`) if this worker verified it lately (no
+    lookup), else None. The caller hashes the token once: the rate limit counts by the same digest."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["EXTERNAL_ISSUER"]:
         return None
-    return app.extensions["token_cache"].get((digest(token), resource_url()))
+    return app.extensions["token_cache"].get((token_hash, resource_url()))
 
 
-def look_up(token: str) -> Principal | None:
-    """Verify `token` in the database (or against the external issuer's keys), and cache what is valid."""
+def look_up(token: str, token_hash: str) -> Principal | None:
+    """Verify `token` (whose digest is `token_hash`) in the database, or against the external issuer's keys, and
+    cache what is valid."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["EXTERNAL_ISSUER"]:
         return external.verify(token)
-    key, cache = (digest(token), resource_url()), app.extensions["token_cache"]
+    key, cache = (token_hash, resource_url()), app.extensions["token_cache"]
     if listener := app.extensions.get("revocation_listener"):
         listener.ensure_running()  # before anything is trusted from the cache
     generation = cache.generation

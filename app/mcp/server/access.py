@@ -8,7 +8,6 @@ pages (checked by `Origin`, which also stands in for a CSRF token). Never a redi
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from app.auth.principal import Principal
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.server import throttle
 from app.oauth import events, scopes, verify
+from app.oauth.models import digest
 from app.oauth.scopes import BASE_SCOPE
 from app.oauth.urls import resource_metadata_url
 from app.security import bearer_token
@@ -59,8 +59,8 @@ def caller(req: Request) -> Principal:
     app.mcp.server.throttle), never as a credential of its own.
     """
     check_host_and_origin(req)
-    principal = authenticate(req)
-    throttle.check(req)
+    principal, credential = authenticate(req)
+    throttle.check(credential)
     return principal
 
 
@@ -82,33 +82,35 @@ def check_host_and_origin(req: Request) -> None:
         raise ProtocolError(INVALID_REQUEST, "Forbidden: requests from that Origin are not accepted", status=403)
 
 
-def authenticate(req: Request) -> Principal:
-    """Return the caller, from a bearer token or a same-origin browser session (else 401)."""
-    authorization = req.headers.get("Authorization")
+def authenticate(req: Request) -> tuple[Principal, str]:
+    """Return the caller, from a bearer token or a same-origin browser session (else 401), and what its rate
+    limit counts by: the token's digest, or (a session) the client's address."""
+    authorization = req.environ.get("HTTP_AUTHORIZATION")
     if authorization:
         token = bearer_token(authorization)
         if not token:
             raise Unauthorized("Authorization must be: Bearer <token>", "invalid_request")
-        principal = _static_token_principal(token) or verify.cached(token)
+        token_hash = digest(token)
+        principal = _static_token_principal(token, token_hash) or verify.cached(token_hash)
         if principal is None:
             throttle.check_address()  # too many invalid tokens from here: refused before the lookup
-            principal = verify.look_up(token)
+            principal = verify.look_up(token, token_hash)
         if principal is None:
             throttle.count_invalid()
             raise Unauthorized("The bearer token is not valid, has expired, or is for another server", "invalid_token")
         require_scopes(principal, (BASE_SCOPE,))
-        return principal
+        return principal, token_hash[:32]
     if req.headers.get("Origin") == public_origin() and current_user.is_authenticated:
         user = current_user
-        return Principal(f"user:{user.id}", user.id, user.name, user.email, scopes=scopes.ALL)
+        return Principal(f"user:{user.id}", user.id, user.name, user.email, scopes=scopes.ALL), str(req.remote_addr)
     raise Unauthorized()
 
 
-def _static_token_principal(token: str) -> Principal | None:
+def _static_token_principal(token: str, token_hash: str) -> Principal | None:
     for configured in current_app.config["MCP_STATIC_TOKENS"]:
         if hmac.compare_digest(configured.encode(), token.encode()):
-            digest = hashlib.sha256(token.encode()).hexdigest()[:16]
-            return Principal(f"static-token:{digest}", name="static token", scopes=scopes.ALL, token_id=digest)
+            short = token_hash[:16]
+            return Principal(f"static-token:{short}", name="static token", scopes=scopes.ALL, token_id=short)
     return None
 
 

@@ -9,20 +9,17 @@ known is looked up.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 
-from flask import Request, current_app, request
+from flask import current_app, request
 
 from app import limits
-from app.security import bearer_token
 
 
-def check(req: Request) -> None:
-    """Count this request against its credential (the address, without one); 429 when over MCP_RATE_LIMIT."""
-    token = bearer_token(req.headers.get("Authorization"))  # authenticated already: a valid credential, or none
-    key = hashlib.sha256(token.encode()).hexdigest()[:32] if token else str(req.remote_addr)
-    limits.count("MCP_RATE_LIMIT", key)
+def check(credential: str) -> None:
+    """Count a request against its valid credential (a token's digest, or the address of a browser session); 429
+    when over MCP_RATE_LIMIT."""
+    limits.count("MCP_RATE_LIMIT", credential)
 
 
 def check_address() -> None:
