@@ -106,8 +106,12 @@ class RateLimit:
 
     def hit(self, key: str) -> int | None:
         """Count one request for `key`: None if allowed, else the seconds until it would be."""
-        refusals = [reset for allowed, reset in (window.hit(key) for window in self.windows) if not allowed]
-        return max(refusals) if refusals else None
+        refused = None
+        for window in self.windows:
+            allowed, reset = window.hit(key)
+            if not allowed:
+                refused = reset if refused is None else max(refused, reset)
+        return refused
 
     def reached(self, key: str) -> int | None:
         """Without counting: None if `key` may go on, else the seconds until it may."""

@@ -1,7 +1,7 @@
 """The audit log's side of app.oauth.events: a person's activity, the export, and tool calls written in batches.
 
-A tool call is noted on the request path (a dict in a list) and written with the others of
-its process by a thread of its own, every FLUSH_SECONDS; the rest of the audit log (sign-ins,
+A tool call is noted on the request path (a tuple in a list: the row is made off it) and
+written with the others of its process by a thread of its own, every FLUSH_SECONDS; the rest of the audit log (sign-ins,
 consents, tokens, revocations, personal tokens, removed clients) is written at once by
 `events.record`. Both are rows of the same `connection_events` table.
 """
@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -98,10 +98,20 @@ def record_tool_call(
     user_id: int | None, client_id: str | None, tool: str, outcome: str, duration_ms: int | None, arguments: str | None
 ) -> None:
     """Note a tool call, to be written with others within FLUSH_SECONDS (never on the request path)."""
-    row = {"at": utcnow(), "client_id": _clean(client_id, 2048), "user_id": user_id, "step": TOOL,
-           "ok": outcome == "ok", "reason": outcome, "target": _clean(tool, 255), "duration_ms": duration_ms,
-           "detail": _clean(arguments, None)}  # fmt: skip
-    _batches.add(current_app._get_current_object(), row)  # type: ignore[attr-defined]
+    call = (time.time(), user_id, client_id, tool, outcome, duration_ms, arguments)
+    _batches.add(current_app._get_current_object(), call)  # type: ignore[attr-defined]
+
+
+#: A tool call as noted: when (epoch seconds), who, which client, the tool, how it ended, how long, its arguments.
+Noted = tuple[float, int | None, str | None, str, str, int | None, str | None]
+
+
+def _row(call: Noted) -> dict[str, Any]:
+    """The `connection_events` row of a noted tool call (made by the writer, off the request path)."""
+    at, user_id, client_id, tool, outcome, duration_ms, arguments = call
+    return {"at": datetime.fromtimestamp(at, UTC), "client_id": _clean(client_id, 2048), "user_id": user_id,
+            "step": TOOL, "ok": outcome == "ok", "reason": outcome, "target": _clean(tool, 255),
+            "duration_ms": duration_ms, "detail": _clean(arguments, None)}  # fmt: skip
 
 
 def _clean(text: str | None, limit: int | None) -> str | None:
@@ -123,21 +133,28 @@ class _Batches:
     """Tool calls waiting to be written, by app; a thread of each process writes them every FLUSH_SECONDS."""
 
     def __init__(self) -> None:
-        self.waiting: list[tuple[Flask, dict[str, Any]]] = []
+        self.waiting: list[tuple[Flask, Noted]] = []
         self.lock = threading.Lock()
         #: Held while rows are written: `flush` returns once what was taken before it is written too.
         self.writing = threading.Lock()
-        self.writer_pid: int | None = None
+        self.writer_started = False
         self.dropped = 0
+        # A forked worker has none of its parent's threads: it starts its own writer, with locks of its own (one
+        # held at the fork would never be let go), and leaves its parent's calls to its parent.
+        os.register_at_fork(after_in_child=self._forked)
 
-    def add(self, app: Flask, row: dict[str, Any]) -> None:
+    def _forked(self) -> None:
+        self.lock, self.writing, self.writer_started = threading.Lock(), threading.Lock(), False
+        self.waiting, self.dropped = [], 0
+
+    def add(self, app: Flask, call: Noted) -> None:
         with self.lock:
             if len(self.waiting) >= MAX_WAITING:  # the database has been away a long while: the newest go
                 self.dropped += 1
                 return
-            self.waiting.append((app, row))
-            if self.writer_pid != os.getpid():  # the first in this process (a forked worker starts its own)
-                self.writer_pid = os.getpid()
+            self.waiting.append((app, call))
+            if not self.writer_started:  # the first in this process
+                self.writer_started = True
                 threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
 
     def write(self) -> None:
@@ -150,8 +167,8 @@ class _Batches:
         if dropped:
             log.warning("%d tool calls not recorded in the audit log: too many waited for the database", dropped)
         by_app: dict[Flask, list[dict[str, Any]]] = {}
-        for app, row in taken:
-            by_app.setdefault(app, []).append(row)
+        for app, call in taken:
+            by_app.setdefault(app, []).append(_row(call))
         for app, rows in by_app.items():
             with app.app_context():
                 lost = _written(rows)
