@@ -37,6 +37,9 @@ MAX_WAITING = 100_000
 #: Seconds a tool call waits, at most, to be written with others (short: under gevent a long batch's write holds
 #: the worker's other requests back).
 FLUSH_SECONDS = 0.25
+#: Rows written in one transaction. Under gevent a write holds the worker's other requests back (SQLite does not
+#: yield), so a batch of a busy quarter second (hundreds of rows, ~10 ms) goes in slices, with a pause between.
+SLICE_ROWS = 100
 
 
 audit_cli = AppGroup("audit", help="The audit log: tool calls and security events.")
@@ -185,8 +188,22 @@ class _Batches:
 
 
 def _written(rows: list[dict[str, Any]]) -> int:
-    """Write `rows`; return how many were lost. A row the database refuses (a user deleted meanwhile) costs only
-    itself: the batch is written again row by row. A database that is away costs the batch."""
+    """Write `rows`, SLICE_ROWS to a transaction with a pause between; return how many were lost. A database that
+    is away costs what was left to write."""
+    lost = 0
+    for start in range(0, len(rows), SLICE_ROWS):
+        if start:
+            time.sleep(0)  # the worker's requests run between slices (gevent), or other threads (the GIL)
+        slice_lost = _slice_written(rows[start : start + SLICE_ROWS])
+        if slice_lost is None:
+            return lost + len(rows) - start
+        lost += slice_lost
+    return lost
+
+
+def _slice_written(rows: list[dict[str, Any]]) -> int | None:
+    """Write `rows` in one transaction; return how many were lost, or None if the database is away. A row the
+    database refuses (a user deleted meanwhile) costs only itself: the slice is written again row by row."""
     try:
         _insert(rows)
         return 0
@@ -195,7 +212,7 @@ def _written(rows: list[dict[str, Any]]) -> int:
     except Exception as error:
         db.session.rollback()
         log.warning("the audit log's database failed: %s", type(error).__name__)
-        return len(rows)
+        return None
     lost = 0
     for row in rows:
         try:
@@ -207,7 +224,7 @@ def _written(rows: list[dict[str, Any]]) -> int:
 
 
 def _insert(rows: list[dict[str, Any]]) -> None:
-    db.session.execute(insert(ConnectionEvent), rows)
+    db.session.execute(insert(ConnectionEvent.__table__), rows)  # the table's: no ORM bookkeeping per row
     db.session.commit()
 
 

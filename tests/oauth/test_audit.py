@@ -151,6 +151,37 @@ def test_the_writer_goes_on_after_a_failed_write(make_app, monkeypatch):
     assert [e.target for e in tool_calls(app, user_id)] == ["convert_temperature"]
 
 
+def test_a_batch_is_written_in_slices_and_a_refused_row_costs_only_itself(make_app, monkeypatch):
+    """Slices of SLICE_ROWS rows, one transaction each; a row the database refuses (its person deleted) loses only
+    itself; a database that goes away loses what was left, said in the log, not the slices written before."""
+    app = make_app()
+    user_id, _token = person(app)
+    monkeypatch.setattr(audit, "SLICE_ROWS", 2)
+    slices = []
+    original = audit._insert
+    monkeypatch.setattr(audit, "_insert", lambda rows: slices.append(len(rows)) or original(rows))
+    with app.app_context():
+        for number in range(5):
+            audit.record_tool_call(user_id if number != 2 else 999_999, "client-1", f"tool{number}", "ok", 1, None)
+        audit.flush()
+    assert slices[:2] == [2, 2] and [e.target for e in reversed(tool_calls(app, user_id))] == [
+        "tool0", "tool1", "tool3", "tool4"
+    ]  # fmt: skip
+
+    def away(rows):
+        if rows[0]["target"] == "tool7":
+            raise RuntimeError("the database went away")
+        return original(rows)
+
+    monkeypatch.setattr(audit, "_insert", away)
+    with app.app_context():
+        for number in range(5, 10):
+            audit.record_tool_call(user_id, "client-1", f"tool{number}", "ok", 1, None)
+        audit.flush()
+    assert [e.target for e in tool_calls(app, user_id)][:2] == ["tool6", "tool5"]
+    assert len(tool_calls(app, user_id)) == 6
+
+
 FIXTURES = "tests.mcp_fixtures,tests.oauth.scoped_tools,app.tools"
 
 
