@@ -115,3 +115,11 @@ def test_an_unchanged_session_is_still_kept_alive_once_an_hour(app, client, auth
     client.get("/account/tokens")
     with app.app_context():
         assert db.session.scalars(select(SessionRecord.expiry)).one() > first
+
+
+def test_sqlite_is_shared_by_workers_without_an_fsync_per_commit(app):
+    """WAL, waiting on locks, foreign keys, and `synchronous=NORMAL` (a commit syncs nothing; checkpoints do)."""
+    with app.app_context():
+        pragmas = {name: db.session.execute(db.text(f"PRAGMA {name}")).scalar() for name in
+                   ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")}  # fmt: skip
+    assert pragmas == {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1, "synchronous": 1}
