@@ -77,7 +77,7 @@ def check_host_and_origin(req: Request) -> None:
     """Refuse (403) a request for a foreign Host, or from a foreign Origin."""
     if not _host_allowed(req.host):
         raise ProtocolError(INVALID_REQUEST, "Forbidden: this server does not answer for that Host", status=403)
-    origin = req.headers.get("Origin")
+    origin = req.environ.get("HTTP_ORIGIN")
     if origin is not None and not _origin_allowed(origin):
         raise ProtocolError(INVALID_REQUEST, "Forbidden: requests from that Origin are not accepted", status=403)
 

@@ -22,6 +22,7 @@ from app.mcp.errors import METHOD_NOT_FOUND, ProtocolError
 from app.mcp.server import access, observe, transport, wire
 from app.mcp.server.call import Call
 from app.mcp.server.jsonrpc import Message
+from app.mcp.server.request_headers import RequestHeaders
 from app.mcp.specs import PromptSpec, ResourceSpec, ToolSpec
 
 if TYPE_CHECKING:
@@ -123,11 +124,12 @@ def versions() -> tuple[str, ...]:
 
 def handle(message: Message, principal: Principal, req: Request) -> Response:
     """Answer `message`: a result or error for a request, 202 for anything else accepted."""
-    revision = revision_of(message, req.headers)
+    headers = RequestHeaders(req.environ)
+    revision = revision_of(message, headers)
     try:
         if message.kind != "request":
-            return revision.accept(message, principal, req.headers)
-        call = _call(revision, message, principal, req)
+            return revision.accept(message, principal, headers)
+        call = _call(revision, message, principal, headers)
         return transport.answer(call)
     except ProtocolError as problem:
         observe.refused(message, principal, problem, _known_method(message.method))
@@ -138,9 +140,9 @@ def _known_method(method: str) -> bool:
     return method in extension_methods() or any(known == method for known, _ in CLIENT_REQUESTS)
 
 
-def _call(revision: Revision, message: Message, principal: Principal, req: Request) -> Call:
+def _call(revision: Revision, message: Message, principal: Principal, headers: RequestHeaders) -> Call:
     """The call `message` asks for, once its envelope, method, params and scopes have passed."""
-    envelope = revision.envelope(message, principal, req.headers)
+    envelope = revision.envelope(message, principal, headers)
     handler = revision.methods.get(message.method)
     if handler is None or (message.method, envelope.version) not in CLIENT_REQUESTS:
         handler = extension_methods().get(message.method)
@@ -153,7 +155,7 @@ def _call(revision: Revision, message: Message, principal: Principal, req: Reque
         handler = partial(wrapper, handler)
     target = _target(message.method, message.params)
     access.require_scopes(principal, target[0].scopes if target else ())
-    streaming = "text/event-stream" in req.headers.get("Accept", "")
+    streaming = "text/event-stream" in headers.get("Accept", "")
     return Call(message, envelope, principal, target, handler, revision, streaming)
 
 
