@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import auth, bodies, errors, guard, limits, logs, metrics, oauth, pages, security, storage, tracing, web
+from app import auth, bodies, errors, guard, hooks, limits, logs, metrics, oauth, security, storage, tracing, web
 from app.mcp import apps as mcp_apps
 from app.mcp import legacy as mcp_legacy
 from app.mcp import server as mcp_server
@@ -58,9 +58,9 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     app = App(__name__, template_folder="../templates")
     app.config.from_mapping(load_config(os.environ if environ is None else environ, app.instance_path))
     # Each line's hooks run in this order on every request; where the order matters, the comment says why.
+    hooks.init_app(app)  # the template's own hooks, run by one before and one after hook: first, and last
     logs.init_app(app)  # a request id, first: every later hook may log
     storage.init_app(app)  # database, Redis, browser sessions, shared store: what everything below keeps data in
-    pages.init_app(app)  # the hooks of pages only (CSRF, sign-in, remember-me cookie), skipped on the MCP endpoint
     security.init_app(app)  # proxy headers, CSRF, response headers
     auth.init_app(app)  # upstream providers, sign-in routes, user loader
     web.init_app(app)  # home, account pages, playground, health and status

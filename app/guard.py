@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, redirect, request, url_for
+from flask import Flask, Request, current_app, redirect, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app import pages
+from app import hooks
 from app.errors import error_response, wants_json
 
 #: Always open: liveness and readiness, assets, discovery documents, sign-in itself,
@@ -15,7 +15,7 @@ PUBLIC_PATHS = ("/health", "/status", "/favicon.ico", "/static/", "/.well-known/
 
 
 def init_app(app: Flask) -> None:
-    pages.before_page(app, require_sign_in)  # the MCP endpoint answers for itself
+    hooks.before(app, require_sign_in, pages_only=True)  # the MCP endpoint answers for itself
 
 
 def is_public(path: str) -> bool:
@@ -30,10 +30,10 @@ def is_public(path: str) -> bool:
     return False
 
 
-def require_sign_in() -> Response | None:
+def require_sign_in(req: Request) -> Response | None:
     """Let public paths and signed-in people through; send everyone else to sign in."""
-    if is_public(request.path) or current_user.is_authenticated:
+    if is_public(req.path) or current_user.is_authenticated:
         return None
     if wants_json():
         return error_response(401, "unauthorized", "Sign in first: " + url_for("auth.login", _external=True))
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("auth.login", next=req.full_path.rstrip("?")))

@@ -15,11 +15,15 @@ import os
 import re
 import secrets
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Request, Response, has_request_context, request
+
+from app import hooks
 
 SECRET_PARAMS = re.compile(r"([?&](?:code|state|token|access_token|id_token|refresh_token|client_secret)=)[^&\s\"]*")
 #: A request id a caller (or a proxy) may set: short and plain, so it cannot forge log lines.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+#: Where a request keeps its id: in its WSGI environ, which every hook is handed, instead of `g`.
+REQUEST_ID = "app.request_id"
 _PREFIX = secrets.token_hex(12)
 _COUNTER = itertools.count()
 
@@ -49,7 +53,7 @@ class RequestId(logging.Filter):
     """Put the current request's id on every record (`-` outside a request)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        record.request_id = request.environ.get(REQUEST_ID, "-") if has_request_context() else "-"
         return True
 
 
@@ -88,13 +92,13 @@ def configure_logging(level: str, style: str = "text") -> None:
 
 def init_app(app: Flask) -> None:
     """Give every request an id, and echo it in the response."""
-    app.before_request(_assign_request_id)
-    app.after_request(_echo_request_id)
+    hooks.before(app, _assign_request_id)
+    hooks.after(app, _echo_request_id)
 
 
-def _assign_request_id() -> None:
-    offered = request.environ.get("HTTP_X_REQUEST_ID")
-    g.request_id = offered if offered and SANE_REQUEST_ID.fullmatch(offered) else _new_id()
+def _assign_request_id(req: Request) -> None:
+    offered = req.environ.get("HTTP_X_REQUEST_ID")
+    req.environ[REQUEST_ID] = offered if offered and SANE_REQUEST_ID.fullmatch(offered) else _new_id()
 
 
 def _new_id() -> str:
@@ -102,8 +106,8 @@ def _new_id() -> str:
     return f"{_PREFIX}{next(_COUNTER):08x}"
 
 
-def _echo_request_id(response: Response) -> Response:
-    request_id = g.get("request_id")
-    if request_id is not None:
-        response.headers["X-Request-ID"] = request_id
+def _echo_request_id(req: Request, response: Response) -> Response:
+    assigned = req.environ.get(REQUEST_ID)
+    if assigned is not None:
+        response.headers["X-Request-ID"] = assigned
     return response

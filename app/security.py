@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import pages
+from app import hooks
 from app.extensions import csrf
 
 #: The policy of every page. frame-ancestors comes first: of two copies of a directive, browsers obey
@@ -63,22 +63,22 @@ def init_app(app: Flask) -> None:
         # a client cannot make the app believe it was reached over https.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     csrf.init_app(app)
-    # Flask-WTF checks every request by default; here only pages are checked (app.pages), as its docs allow:
+    # Flask-WTF checks every request by default; here only pages are checked (app.hooks), as its docs allow:
     # its own hook stands aside, and `check_form` calls `protect` with the exemptions applied.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-    pages.before_page(app, check_form)
-    app.after_request(add_security_headers)
+    hooks.before(app, check_form, pages_only=True)
+    hooks.after(app, add_security_headers)
 
 
-def check_form() -> None:
+def check_form(req: Request) -> None:
     """Refuse (400) a state-changing request to a page without this site's CSRF token (views marked
     `csrf.exempt` aside)."""
     config = current_app.config
-    if config["WTF_CSRF_ENABLED"] and request.method in config["WTF_CSRF_METHODS"]:
+    if config["WTF_CSRF_ENABLED"] and req.method in config["WTF_CSRF_METHODS"]:
         csrf.protect(apply_exemptions=True)
 
 
-def add_security_headers(response: Response) -> Response:
+def add_security_headers(req: Request, response: Response) -> Response:
     """Add the fixed security headers, and HSTS when the request came over https.
 
     Pages get them all; other responses (JSON on the API paths, the hot path of MCP
@@ -90,7 +90,7 @@ def add_security_headers(response: Response) -> Response:
             headers.setdefault(name, value)
     else:
         headers["X-Content-Type-Options"] = "nosniff"
-    if request.is_secure:
+    if req.is_secure:
         headers["Strict-Transport-Security"] = HSTS
     return response
 

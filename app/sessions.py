@@ -11,13 +11,14 @@ import hmac
 import time
 from datetime import datetime
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app
 from flask_session.base import ServerSideSessionInterface
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
 from sqlalchemy import DateTime, LargeBinary, String
 from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import hooks
 from app.errors import handle_store_down, store_errors
 from app.extensions import db
 from app.security import bearer_token
@@ -49,7 +50,7 @@ class NoSessionForBearer:
     """
 
     def open_session(self, app: Flask, request):
-        if bearer_token(request.headers.get("Authorization")) is not None:
+        if bearer_token(request.environ.get("HTTP_AUTHORIZATION")) is not None:
             return self.make_null_session(app)
         try:
             return super().open_session(app, request)
@@ -97,9 +98,9 @@ class StoredWhenChanged:
         return super().save_session(app, session, response)
 
 
-def answer_store_error() -> Response | None:
+def answer_store_error(req: Request) -> Response | None:
     """Answer 503 (errors.handle_store_down) if the request's session could not load."""
-    error = request.environ.get(SESSION_ERROR)
+    error = req.environ.get(SESSION_ERROR)
     return handle_store_down(error) if error is not None else None
 
 
@@ -124,7 +125,7 @@ class DatabaseSessionInterface(HashedSessionIds, NoSessionForBearer, StoredWhenC
 
 def init_app(app: Flask) -> None:
     """Install the session interface: in Redis when the app has a Redis client, else in the database."""
-    app.before_request(answer_store_error)
+    hooks.before(app, answer_store_error)
     options = {"key_prefix": "session:", "permanent": True, "sid_length": 32}
     if "redis" in app.extensions:
         app.session_interface = _redis_sessions(app, options)

@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Request, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from app import limits, metrics, pages
+from app import hooks, limits, metrics
 from app.auth.principal import Principal
 from app.extensions import csrf
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
     bp.register_error_handler(HTTPException, http_error)
     csrf.exempt(bp)  # cookie callers are held to this site's Origin instead (see access)
     app.register_blueprint(bp)
-    pages.not_pages(app, bp.name)  # no CSRF token, sign-in redirect or remember-me cookie: see access
+    hooks.not_pages(app, bp.name)  # no CSRF token, sign-in redirect or remember-me cookie: see access
 
 
 def add_view(app: Flask, name: str, view: Callable[[], Response], method: str) -> None:
