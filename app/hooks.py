@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Request, Response, request
+
+from app.extensions import this_app
 
 BeforeHook = Callable[[Request], Response | None]
 AfterHook = Callable[[Request, Response], Response]
@@ -62,7 +64,7 @@ def _is_page(req: Request, hooks: Hooks) -> bool:
 
 def _before() -> Response | None:
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    hooks: Hooks = current_app.extensions["hooks"]
+    hooks: Hooks = this_app().extensions["hooks"]
     page = _is_page(req, hooks)
     for hook, pages_only in hooks.before:
         if page or not pages_only:
@@ -74,7 +76,7 @@ def _before() -> Response | None:
 
 def _after(response: Response) -> Response:
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    hooks: Hooks = current_app.extensions["hooks"]
+    hooks: Hooks = this_app().extensions["hooks"]
     page = _is_page(req, hooks)
     for hook, pages_only in reversed(hooks.after):
         if page or not pages_only:

@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
 from app import metrics
+from app.extensions import this_app
 from config.checks import RATE_LIMITS
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def _limited(view: Callable[..., Any], setting: str, page: str) -> Callable[...,
 
 def count(setting: str, key: str) -> None:
     """Count a request for `key` under `setting`; raise 429 (Retry-After in g.retry_after) when over it."""
-    refuse_after(current_app.extensions["rate_limits"][setting].hit(key), setting)
+    refuse_after(this_app().extensions["rate_limits"][setting].hit(key), setting)
 
 
 def refuse_after(reset: int | None, setting: str) -> None:
@@ -154,7 +155,7 @@ def refuse_after(reset: int | None, setting: str) -> None:
     if reset is not None:
         g.retry_after = reset
         metrics.count("rate_limited", route=request.url_rule.rule if request.url_rule is not None else "unmatched")
-        raise TooManyRequests(f"more than {current_app.config[setting]}")
+        raise TooManyRequests(f"more than {this_app().config[setting]}")
 
 
 def retry_after() -> int:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, g, has_request_context, request
+from flask import g, has_request_context, request
+
+from app.extensions import this_app
 
 #: Where `make run` serves.
 DEVELOPMENT_URL = "http://127.0.0.1:5000"
@@ -22,7 +24,7 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 def public_url() -> str:
     """The externally visible base URL, without a trailing slash."""
-    configured = current_app.config["PUBLIC_URL"]
+    configured = this_app().config["PUBLIC_URL"]
     if configured:
         return configured
     return request.host_url.rstrip("/") if has_request_context() else g.get(CARRIED, DEVELOPMENT_URL)

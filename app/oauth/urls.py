@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
+from app.extensions import this_app
 from app.urls import public_url
 
 #: The authorization server's endpoints, by view name: the routes, the metadata and the error pages read them here.
@@ -24,14 +23,14 @@ def issuer() -> str:
     Clients find the metadata at `<issuer>/.well-known/oauth-authorization-server`
     and must see exactly this string in it (RFC 8414 section 3.3).
     """
-    return current_app.config["EXTERNAL_ISSUER"] or public_url()
+    return this_app().config["EXTERNAL_ISSUER"] or public_url()
 
 
 def resource_url() -> str:
     """The MCP endpoint's canonical URL: the audience of every token for /mcp (RFC 8707)."""
-    return public_url() + current_app.config["MCP_PATH"]
+    return public_url() + this_app().config["MCP_PATH"]
 
 
 def resource_metadata_url() -> str:
     """Where the protected-resource metadata of the MCP endpoint lives (RFC 9728)."""
-    return public_url() + "/.well-known/oauth-protected-resource" + current_app.config["MCP_PATH"]
+    return public_url() + "/.well-known/oauth-protected-resource" + this_app().config["MCP_PATH"]

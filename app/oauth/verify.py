@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.auth.principal import Principal
 from app.auth.users import User
 from app.clock import aware, utcnow
-from app.extensions import db
+from app.extensions import db, this_app
 from app.oauth import events, external, machines, revocation, scopes
 from app.oauth.models import OAuthClient, Token, digest
 from app.oauth.urls import resource_url
@@ -121,7 +121,7 @@ def _look_up(token_hash: str, audience: str) -> tuple[Principal | None, float]:
         events.record("mcp", True, "first call to /mcp with this access token", row.client_id, row.user_id)
     row.last_used_at = utcnow()
     db.session.commit()
-    return principal, min(remaining, current_app.config["TOKEN_CACHE_SECONDS"])
+    return principal, min(remaining, this_app().config["TOKEN_CACHE_SECONDS"])
 
 
 def _principal_of(row: Token) -> Principal | None:
@@ -130,7 +130,7 @@ def _principal_of(row: Token) -> Principal | None:
     granted = {"client_id": row.client_id, "scopes": scopes.of_token(row.scope.split()), "token_id": str(row.id)}
     if row.kind == "machine":
         client = db.session.scalar(select(OAuthClient).filter_by(client_id=row.client_id, removed_at=None))
-        if client is None or not machines.enabled(current_app.config):
+        if client is None or not machines.enabled(this_app().config):
             return None
         name = client.client_metadata.get("client_name") or row.client_id
         subject = f"client:{row.client_id}"

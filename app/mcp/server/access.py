@@ -11,10 +11,11 @@ from __future__ import annotations
 import hmac
 from urllib.parse import urlsplit
 
-from flask import Request, current_app
+from flask import Request
 from flask_login import current_user
 
 from app.auth.principal import Principal
+from app.extensions import this_app
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.server import throttle
 from app.oauth import events, scopes, verify
@@ -107,7 +108,7 @@ def authenticate(req: Request) -> tuple[Principal, str]:
 
 
 def _static_token_principal(token: str, token_hash: str) -> Principal | None:
-    for configured in current_app.config["MCP_STATIC_TOKENS"]:
+    for configured in this_app().config["MCP_STATIC_TOKENS"]:
         if hmac.compare_digest(configured.encode(), token.encode()):
             short = token_hash[:16]
             return Principal(f"static-token:{short}", name="static token", scopes=scopes.ALL, token_id=short)
@@ -125,28 +126,28 @@ def _host_allowed(host: str) -> bool:
 
 def _allowed_hosts() -> tuple[frozenset[str], frozenset[str]]:
     """The allowed Host values, parsed once per app: exact entries, and names on any port."""
-    cached = current_app.extensions.get("mcp_allowed_hosts")
+    cached = this_app().extensions.get("mcp_allowed_hosts")
     if cached is None:
-        entries = current_app.config["MCP_ALLOWED_HOSTS"] or _default_hosts()
+        entries = this_app().config["MCP_ALLOWED_HOSTS"] or _default_hosts()
         split = [(entry, _split_host(entry)) for entry in entries]
         any_port = frozenset(parts[0] for _, parts in split if parts and parts[1] is None)
-        cached = current_app.extensions["mcp_allowed_hosts"] = (frozenset(entries), any_port)
+        cached = this_app().extensions["mcp_allowed_hosts"] = (frozenset(entries), any_port)
     return cached
 
 
 def _origin_allowed(origin: str) -> bool:
-    allowed = current_app.config["MCP_ALLOWED_ORIGINS"]
+    allowed = this_app().config["MCP_ALLOWED_ORIGINS"]
     if allowed:
         return origin in allowed
     parts = urlsplit(origin)
-    if current_app.config["APP_ENV"] != "production" and parts.hostname in LOOPBACK_HOSTS:
+    if this_app().config["APP_ENV"] != "production" and parts.hostname in LOOPBACK_HOSTS:
         return parts.scheme in ("http", "https")
     return origin == public_origin()
 
 
 def _default_hosts() -> list[str]:
-    hosts = [urlsplit(current_app.config["PUBLIC_URL"]).netloc] if current_app.config["PUBLIC_URL"] else []
-    return hosts + (list(LOOPBACK_HOST_HEADERS) if current_app.config["APP_ENV"] != "production" else [])
+    hosts = [urlsplit(this_app().config["PUBLIC_URL"]).netloc] if this_app().config["PUBLIC_URL"] else []
+    return hosts + (list(LOOPBACK_HOST_HEADERS) if this_app().config["APP_ENV"] != "production" else [])
 
 
 def _split_host(host: str) -> tuple[str, int | None] | None:

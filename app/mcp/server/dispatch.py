@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from flask import Flask, Request, current_app
+from flask import Flask, Request
 from mcp_types.methods import CLIENT_REQUESTS
 from werkzeug.wrappers import Response
 
 from app.auth.principal import Principal
+from app.extensions import this_app
 from app.mcp.errors import METHOD_NOT_FOUND, ProtocolError
 from app.mcp.server import access, observe, transport, wire
 from app.mcp.server.call import Call
@@ -101,24 +102,24 @@ def wrap_method(app: Flask, method: str, wrapper: Wrapper) -> None:
 
 
 def extension_methods() -> Mapping[str, Handler]:
-    return current_app.extensions.get("mcp_extension_methods", {})
+    return this_app().extensions.get("mcp_extension_methods", {})
 
 
 def extension_name_param(method: str) -> str | None:
     """The param an extension's method mirrors into `Mcp-Name`, if any."""
-    return current_app.extensions.get("mcp_extension_names", {}).get(method)
+    return this_app().extensions.get("mcp_extension_names", {}).get(method)
 
 
 def revision_of(message: Message, headers: Mapping[str, str]) -> Revision:
     """The revision a request speaks: the first that claims it, else the built-in one."""
-    *plugged, built_in = current_app.extensions["mcp_revisions"]
+    *plugged, built_in = this_app().extensions["mcp_revisions"]
     return next((revision for revision in plugged if revision.claims(message, headers)), built_in)
 
 
 def versions() -> tuple[str, ...]:
     """Every version this server speaks, oldest first."""
     return tuple(
-        sorted(version for revision in current_app.extensions["mcp_revisions"] for version in revision.versions)
+        sorted(version for revision in this_app().extensions["mcp_revisions"] for version in revision.versions)
     )
 
 
@@ -150,7 +151,7 @@ def _call(revision: Revision, message: Message, principal: Principal, headers: R
             raise ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}")
     else:
         wire.check_params(message, envelope.version)  # an extension's method checks its own params
-    wrapper = current_app.extensions.get("mcp_method_wrappers", {}).get(message.method)
+    wrapper = this_app().extensions.get("mcp_method_wrappers", {}).get(message.method)
     if wrapper is not None:
         handler = partial(wrapper, handler)
     target = _target(message.method, message.params)
@@ -165,7 +166,7 @@ def _target(method: str, params: dict[str, Any]) -> tuple[ToolSpec | PromptSpec 
     Every method that names one is here, whether it runs it or not (completions,
     subscriptions): each needs the scopes of what it names.
     """
-    registry = current_app.extensions["mcp"]
+    registry = this_app().extensions["mcp"]
     if method in ("resources/read", "resources/subscribe", "resources/unsubscribe"):
         return registry.find_resource(params["uri"]) if isinstance(params.get("uri"), str) else None
     if method == "tools/call":

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
 from pydantic import ValidationError
 
+from app.extensions import this_app
 from app.mcp.errors import INVALID_PARAMS, ProtocolError
 from app.mcp.server import invoke, listing
 from app.oauth import scopes
@@ -95,7 +95,7 @@ def _visible(call: Call, specs: dict) -> list:
 
 
 def _registry():
-    return current_app.extensions["mcp"]
+    return this_app().extensions["mcp"]
 
 
 def _bind(arguments, values: dict[str, Any], ctx) -> dict[str, Any]:

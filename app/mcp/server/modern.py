@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
 from werkzeug.wrappers import Response
 
 from app.auth.principal import Principal
+from app.extensions import this_app
 from app.mcp.context import LOG_LEVELS
 from app.mcp.errors import (
     HEADER_MISMATCH,
@@ -139,7 +139,7 @@ def decode_header(value: str | None) -> str | None:
 def _check_mirrored(params: Mapping[str, Any], headers: Mapping[str, str]) -> None:
     """Each parameter the tool mirrors into an `Mcp-Param-*` header: the header is sent exactly when the
     arguments hold a value there, carries only what a header value may, and says what the body says."""
-    spec = current_app.extensions["mcp"].tools.get(params.get("name"))
+    spec = this_app().extensions["mcp"].tools.get(params.get("name"))
     arguments = params.get("arguments")
     for parameter in spec.headers if spec else ():
         value = _value_at(arguments, parameter.path)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from app import metrics, tracing
+from app.extensions import this_app
 from app.mcp.errors import Cancelled, ProtocolError
 from app.mcp.server import jsonrpc
 from app.mcp.server.jsonrpc import Message
@@ -26,7 +27,7 @@ UNKNOWN = "unknown"
 
 def wanted(call: Call) -> bool:
     """Whether anything is to be seen of `call` (the question costs the hot path a microsecond)."""
-    audited = call.message.method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"]
+    audited = call.message.method == "tools/call" and this_app().config["AUDIT_TOOL_CALLS"]
     return audited or tracing.active() or metrics.on()
 
 
@@ -58,7 +59,7 @@ def _recorded(call: Call, response: dict[str, Any] | None, started: float) -> No
         if metrics.on():
             tool = call.spec.name if call.spec is not None else UNKNOWN
             counted(method, tool if method == "tools/call" else "", response, started)
-        if method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"] and not _unfinished(response):
+        if method == "tools/call" and this_app().config["AUDIT_TOOL_CALLS"] and not _unfinished(response):
             _audit_tool_call(call.principal, call.params, ending(response), _milliseconds_since(started))
     except Exception:
         current_app.logger.exception("MCP %s: its count or audit line could not be made", method)
@@ -76,7 +77,7 @@ def task_ended(
 ) -> None:
     """A tool that ran as a task ended (`ended`: its status, and its result or error): its audit line, with the
     run's outcome and time. Never raises: the task's record matters more."""
-    if not current_app.config["AUDIT_TOOL_CALLS"]:
+    if not this_app().config["AUDIT_TOOL_CALLS"]:
         return
     status = ended.get("status")
     response = {"result": ended.get("result")} if status == "completed" else None
@@ -108,7 +109,7 @@ def refused(message: Message, principal: Principal, problem: ProtocolError, know
                 metrics.count("mcp_requests", method=method, tool=tool, outcome="refused_scope")
             else:
                 counted(method, tool, {"error": problem.to_json()})
-        if method == "tools/call" and current_app.config["AUDIT_TOOL_CALLS"]:
+        if method == "tools/call" and this_app().config["AUDIT_TOOL_CALLS"]:
             ended = ("refused_scope", "") if problem.status == 403 else ("protocol_error", str(problem.code))
             _audit_tool_call(principal, message.params, ended, None)
     except Exception:
@@ -117,7 +118,7 @@ def refused(message: Message, principal: Principal, problem: ProtocolError, know
 
 def _tool_label(name: object) -> str:
     """A tool's name as a metric label: one this server has, else UNKNOWN (whatever the client sent)."""
-    found = current_app.extensions["mcp"].tools.get(name) if isinstance(name, str) else None
+    found = this_app().extensions["mcp"].tools.get(name) if isinstance(name, str) else None
     return found.name if found is not None else UNKNOWN
 
 
@@ -141,7 +142,7 @@ def _audit_tool_call(
     """A tool call's line in the audit log: who, which client, the tool `params` name, how it ended (`ending`), how
     long it took (None: it never ran); its arguments only with AUDIT_ARGUMENT_BYTES."""
     outcome, error_type = ended
-    limit = current_app.config["AUDIT_ARGUMENT_BYTES"]
+    limit = this_app().config["AUDIT_ARGUMENT_BYTES"]
     arguments = json.dumps(params.get("arguments") or {}, default=str)[:limit] if limit > 0 else None
     name = params.get("name")
     audit.record_tool_call(

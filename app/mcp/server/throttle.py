@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 
-from flask import current_app, request
+from flask import request
 
 from app import limits
+from app.extensions import this_app
 
 
 def check(credential: str) -> None:
@@ -24,13 +25,13 @@ def check(credential: str) -> None:
 
 def check_address() -> None:
     """Raise 429 when this address has sent more invalid credentials than MCP_INVALID_TOKEN_RATE_LIMIT allows."""
-    limit = current_app.extensions["rate_limits"]["MCP_INVALID_TOKEN_RATE_LIMIT"]
+    limit = this_app().extensions["rate_limits"]["MCP_INVALID_TOKEN_RATE_LIMIT"]
     limits.refuse_after(limit.reached(_address_key()), "MCP_INVALID_TOKEN_RATE_LIMIT")
 
 
 def count_invalid() -> None:
     """Count an invalid credential against this address."""
-    current_app.extensions["rate_limits"]["MCP_INVALID_TOKEN_RATE_LIMIT"].hit(_address_key())
+    this_app().extensions["rate_limits"]["MCP_INVALID_TOKEN_RATE_LIMIT"].hit(_address_key())
 
 
 def _address_key() -> str:
