@@ -19,6 +19,8 @@ from flask import Flask, Request, Response, request
 
 from app.extensions import this_app
 
+#: Where `_before` notes, in the request's WSGI environ, whether the request is for a page.
+PAGE = "app.hooks.page"
 BeforeHook = Callable[[Request], Response | None]
 AfterHook = Callable[[Request, Response], Response]
 
@@ -65,7 +67,7 @@ def _is_page(req: Request, hooks: Hooks) -> bool:
 def _before() -> Response | None:
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     hooks: Hooks = this_app().extensions["hooks"]
-    page = _is_page(req, hooks)
+    page = req.environ[PAGE] = _is_page(req, hooks)
     for hook, pages_only in hooks.before:
         if page or not pages_only:
             answered = hook(req)
@@ -77,7 +79,9 @@ def _before() -> Response | None:
 def _after(response: Response) -> Response:
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     hooks: Hooks = this_app().extensions["hooks"]
-    page = _is_page(req, hooks)
+    page = req.environ.get(PAGE)
+    if page is None:  # no before hook ran: the request ended before them (a URL that matched nothing, say)
+        page = _is_page(req, hooks)
     for hook, pages_only in reversed(hooks.after):
         if page or not pages_only:
             response = hook(req, response)

@@ -65,7 +65,7 @@ def call_tool(name: str, arguments: str, email: str | None) -> None:
     if not isinstance(values, dict):
         raise click.ClickException("ARGUMENTS must be a JSON object")
     ctx = Context(_principal(email), Console(), request_id="cli", progress_token="cli", log_level="debug")
-    result = invoke.call_tool(spec, values, ctx)
+    result = invoke.call_tool(spec, values, lambda: ctx)
     click.echo(json.dumps(result, indent=2))
     if result.get("isError"):
         raise SystemExit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -17,19 +18,20 @@ from app.mcp.signatures import Arguments
 from app.mcp.specs import ToolSpec
 
 
-def bind(arguments: Arguments, values: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Return keyword arguments from validated `values` (raises pydantic's ValidationError)."""
+def bind(arguments: Arguments, values: dict[str, Any], context: Callable[[], Context]) -> dict[str, Any]:
+    """Return keyword arguments from validated `values` (raises pydantic's ValidationError); the Context is made
+    (`context()`) only for a function that takes one."""
     validated = arguments.model.model_validate(values)
     kwargs = {name: getattr(validated, name) for name in arguments.names}
     if arguments.context_parameter:
-        kwargs[arguments.context_parameter] = ctx
+        kwargs[arguments.context_parameter] = context()
     return kwargs
 
 
-def call_tool(spec: ToolSpec, values: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def call_tool(spec: ToolSpec, values: dict[str, Any], context: Callable[[], Context]) -> dict[str, Any]:
     """Run a tool; its failures become `isError` results, never protocol errors."""
     try:
-        kwargs = bind(spec.arguments, values, ctx)
+        kwargs = bind(spec.arguments, values, context)
     except ValidationError as error:
         return error_result(f"Invalid arguments for {spec.name}: {describe(error)}")
     try:

@@ -28,7 +28,7 @@ def call_tool(call: Call) -> dict[str, Any]:
     name, arguments, spec = call.params.get("name"), call.params.get("arguments") or {}, call.spec
     if spec is None:
         raise ProtocolError(INVALID_PARAMS, f"Unknown tool: {name}")
-    return invoke.call_tool(spec, arguments, call.context())
+    return invoke.call_tool(spec, arguments, call.context)
 
 
 def list_resources(call: Call) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def read_resource(call: Call) -> dict[str, Any]:
     if found is None:
         raise ProtocolError(call.revision.resource_not_found, "Resource not found", {"uri": uri})
     spec, variables = found
-    returned = spec.fn(**_bind(spec.arguments, variables, call.context()))
+    returned = spec.fn(**_bind(spec.arguments, variables, call.context))
     contents = _resource_contents(uri, returned, spec.mime_type) | ({"_meta": spec.meta} if spec.meta else {})
     return {"contents": [contents]} | listing.cacheable()
 
@@ -60,7 +60,7 @@ def get_prompt(call: Call) -> dict[str, Any]:
     name, arguments, spec = call.params.get("name"), call.params.get("arguments") or {}, call.spec
     if spec is None:
         raise ProtocolError(INVALID_PARAMS, f"Unknown prompt: {name}")
-    returned = spec.fn(**_bind(spec.arguments, arguments, call.context()))
+    returned = spec.fn(**_bind(spec.arguments, arguments, call.context))
     return {"messages": _prompt_messages(returned)} | ({"description": spec.description} if spec.description else {})
 
 
@@ -98,9 +98,9 @@ def _registry():
     return this_app().extensions["mcp"]
 
 
-def _bind(arguments, values: dict[str, Any], ctx) -> dict[str, Any]:
+def _bind(arguments, values: dict[str, Any], context) -> dict[str, Any]:
     try:
-        return invoke.bind(arguments, values, ctx)
+        return invoke.bind(arguments, values, context)
     except ValidationError as error:
         raise ProtocolError(INVALID_PARAMS, f"Invalid arguments: {invoke.describe(error)}") from None
 

@@ -119,7 +119,7 @@ def outcome(job: Job, stopping: threading.Event) -> dict[str, Any]:
     channel = TaskChannel(job, stopping)
     ctx = Context(job.principal, channel, job.task_id, client_capabilities=job.capabilities)
     try:
-        result = invoke.call_tool(job.spec, job.arguments, ctx)
+        result = invoke.call_tool(job.spec, job.arguments, lambda: ctx)
     except Cancelled:
         if stopping.is_set():
             return _failed(RESTARTED)
