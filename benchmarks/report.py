@@ -152,6 +152,17 @@ def micro_table(results: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def instructions_table(counted: dict[str, int]) -> str:
+    """Instructions per tools/call (callgrind), and the app's ratio to the floor: the same on a busy machine."""
+    lines = ["== instructions per tools/call (callgrind; the machine's load does not change them) =="]
+    lines += [f"{target:<40}{count:>12,}" for target, count in counted.items()]
+    floor = counted.get("floor")
+    for target, count in counted.items():
+        if floor and target != "floor":
+            lines.append(f"{f'{target} / floor':<40}{count / floor:>12.2f}")
+    return "\n".join(lines)
+
+
 def write_json(path: Path, document: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n")

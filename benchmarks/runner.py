@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import environment, micro, proc, protocol, report, streams, wrk
+from benchmarks import environment, instructions, micro, proc, protocol, report, streams, wrk
 from benchmarks.environment import BENCH_DIR, SetupError
 from benchmarks.protocol import FORMS, Form
 from benchmarks.report import Run, Series
@@ -45,6 +45,8 @@ OVERHEAD = 90.0
 PER_RUN = 0.5
 #: Seconds the open-streams probe may take on one server (a gthread one waits for its threads to free).
 STREAMS_PROBE = 240
+#: Seconds the instruction counts take (three processes under callgrind, two at a time).
+INSTRUCTIONS = 150
 
 
 class VerificationError(RuntimeError):
@@ -81,6 +83,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--budget", type=int, default=1500, help="refuse plans longer than this, in s (default 1500)")
     parser.add_argument("--no-micro", action="store_true", help="skip the in-process microbenchmarks")
     parser.add_argument("--no-streams", action="store_true", help="skip the open-streams probe")
+    parser.add_argument("--no-instructions", action="store_true", help="skip the instruction counts (callgrind)")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results" / "latest.json")
     args = parser.parse_args(argv)
     args.servers = [key.strip() for key in args.servers.split(",") if key.strip()]
@@ -96,7 +99,12 @@ def planned_seconds(args: argparse.Namespace) -> float:
     """How long the plan takes: every server in every form, warm-up and rounds, plus the fixed overhead."""
     runs = len(args.servers) * len(FORMS)
     probes = 0 if args.no_streams else len(set(args.servers) & set(PROBED)) * STREAMS_PROBE
-    return runs * (args.warmup + PER_RUN + args.rounds * (args.seconds + PER_RUN)) + probes + OVERHEAD
+    counts = INSTRUCTIONS if wants_instructions(args) else 0
+    return runs * (args.warmup + PER_RUN + args.rounds * (args.seconds + PER_RUN)) + probes + counts + OVERHEAD
+
+
+def wants_instructions(args: argparse.Namespace) -> bool:
+    return not args.no_micro and not args.no_instructions and "app" in args.servers and instructions.available()
 
 
 def main(argv: list[str]) -> int:
@@ -128,8 +136,12 @@ def benchmark(bench: Bench, deadline: float) -> dict[str, Any]:
         peaks = {server.key: (server.peak_rss_mb(), server.pss_mb()) for server in bench.servers}
         stream_results = probe_streams(bench)
         stack.close()  # stop the servers before the in-process measurements
+        counted = run_instructions(bench)  # first: the traced microbenchmark sets OTEL_* in this process
         micro_results = run_micro(bench)
     document = results(bench, peaks, micro_results)
+    if counted:
+        print("\n" + report.instructions_table(counted))
+    document["instructions_per_call"] = counted
     document["streams"] = stream_results
     document["environment"] |= {"started": started, "load_average_before": load_before}
     return document
@@ -236,6 +248,13 @@ def run_micro(bench: Bench) -> dict[str, dict[str, float]]:
         return {}
     print("in-process microbenchmarks ...", flush=True)
     return micro.run(bench.app_settings, bench.app_token)
+
+
+def run_instructions(bench: Bench) -> dict[str, int]:
+    if not wants_instructions(bench.args) or bench.app_settings is None or bench.app_token is None:
+        return {}
+    print("instruction counts (callgrind) ...", flush=True)
+    return instructions.run(bench.app_settings, bench.app_token)
 
 
 def results(
