@@ -1,4 +1,5 @@
-"""Extension objects, created unbound; `create_app` binds them to each app."""
+"""Extension objects, created unbound (`create_app` binds them to each app), and `this_app`, the app of the
+current context without the cost of its proxy."""
 
 from __future__ import annotations
 

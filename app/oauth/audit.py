@@ -26,7 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DataError, IntegrityError
 
 from app.clock import aware, utcnow
-from app.extensions import db
+from app.extensions import db, this_app
 from app.oauth import events
 from app.oauth.events import TOOL, ConnectionEvent, Event, as_event, newest_first
 
@@ -102,7 +102,7 @@ def record_tool_call(
 ) -> None:
     """Note a tool call, to be written with others within FLUSH_SECONDS (never on the request path)."""
     call = (time.time(), user_id, client_id, tool, outcome, duration_ms, arguments)
-    _batches.add(current_app._get_current_object(), call)  # type: ignore[attr-defined]
+    _batches.add(this_app(), call)
 
 
 #: A tool call as noted: when (epoch seconds), who, which client, the tool, how it ended, how long, its arguments.

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import select
 
 from app.auth.principal import Principal
@@ -83,7 +83,7 @@ def verify(token: str) -> Principal | None:
 def cached(token_hash: str) -> Principal | None:
     """Return the principal of the token with this digest (`models.digest`) if this worker verified it lately (no
     lookup), else None. The caller hashes the token once: the rate limit counts by the same digest."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = this_app()
     if app.config["EXTERNAL_ISSUER"]:
         return None
     return app.extensions["token_cache"].get((token_hash, resource_url()))
@@ -92,7 +92,7 @@ def cached(token_hash: str) -> Principal | None:
 def look_up(token: str, token_hash: str) -> Principal | None:
     """Verify `token` (whose digest is `token_hash`) in the database, or against the external issuer's keys, and
     cache what is valid."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = this_app()
     if app.config["EXTERNAL_ISSUER"]:
         return external.verify(token)
     key, cache = (token_hash, resource_url()), app.extensions["token_cache"]
