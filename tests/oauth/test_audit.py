@@ -12,6 +12,7 @@ from app.auth.users import Profile, upsert_user
 from app.clock import utcnow
 from app.extensions import db
 from app.oauth import audit, events, housekeeping, personal
+from app.oauth import tool_calls as writer
 from app.oauth.events import ConnectionEvent
 from tests.conftest import AuthActions, csrf_token
 from tests.support.mcp_client import McpActions
@@ -142,8 +143,8 @@ def test_the_writer_goes_on_after_a_failed_write(make_app, monkeypatch):
             raise failure
         return original(rows)
 
-    original = audit._insert
-    monkeypatch.setattr(audit, "_insert", failing_once)
+    original = writer._insert
+    monkeypatch.setattr(writer, "_insert", failing_once)
     call(McpActions(app.test_client(), token), "whoami", {})
     with app.app_context():
         audit.flush()  # this write fails: its row is lost, and said so
@@ -156,10 +157,10 @@ def test_a_batch_is_written_in_slices_and_a_refused_row_costs_only_itself(make_a
     itself; a database that goes away loses what was left, said in the log, not the slices written before."""
     app = make_app()
     user_id, _token = person(app)
-    monkeypatch.setattr(audit, "SLICE_ROWS", 2)
+    monkeypatch.setattr(writer, "SLICE_ROWS", 2)
     slices = []
-    original = audit._insert
-    monkeypatch.setattr(audit, "_insert", lambda rows: slices.append(len(rows)) or original(rows))
+    original = writer._insert
+    monkeypatch.setattr(writer, "_insert", lambda rows: slices.append(len(rows)) or original(rows))
     with app.app_context():
         for number in range(5):
             audit.record_tool_call(user_id if number != 2 else 999_999, "client-1", f"tool{number}", "ok", 1, None)
@@ -173,7 +174,7 @@ def test_a_batch_is_written_in_slices_and_a_refused_row_costs_only_itself(make_a
             raise RuntimeError("the database went away")
         return original(rows)
 
-    monkeypatch.setattr(audit, "_insert", away)
+    monkeypatch.setattr(writer, "_insert", away)
     with app.app_context():
         for number in range(5, 10):
             audit.record_tool_call(user_id, "client-1", f"tool{number}", "ok", 1, None)
