@@ -6,12 +6,12 @@ import os
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import ScriptInfo
 from sqlalchemy import event
 
 from app import kv, sessions
-from app.extensions import db
+from app.extensions import db, this_app
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -63,7 +63,7 @@ def _migration_commands(parent: click.Context | None) -> click.Group:
     from flask_migrate.cli import db as commands
 
     info = parent.find_object(ScriptInfo) if parent is not None else None
-    enable_migrations(info.load_app() if info is not None else current_app._get_current_object())  # type: ignore[attr-defined]
+    enable_migrations(info.load_app() if info is not None else this_app())
     return commands
 
 

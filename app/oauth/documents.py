@@ -23,7 +23,7 @@ from sqlalchemy import select
 from app import kv
 from app.clock import aware, utcnow
 from app.errors import store_errors
-from app.extensions import db
+from app.extensions import db, this_app
 from app.oauth import events, fetching
 from app.oauth.clients import https_problem, redirect_problem
 from app.oauth.fetching import Busy, FetchError
@@ -83,7 +83,7 @@ def _remembered(use_store: Callable[[], dict | None]):
     """Read or write the failure cache; a store that is down makes it a miss (the fetch itself does not need it)."""
     try:
         return use_store()
-    except store_errors(current_app._get_current_object()) as error:  # type: ignore[attr-defined]
+    except store_errors(this_app()) as error:
         current_app.logger.warning("metadata document failures not remembered: %s", type(error).__name__)
         db.session.rollback()
         return None

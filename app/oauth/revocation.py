@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from app import broadcast, metrics
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import db, this_app
 from app.oauth.models import Token
 
 CHANNEL = "oauth:revoked-tokens"
@@ -45,7 +45,7 @@ def revoke(*criteria: Any) -> int:
 
 
 def _announce(ids: list[int]) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = this_app()
     app.extensions["token_cache"].forget(ids)
     client = app.extensions.get("redis")
     if client is not None:

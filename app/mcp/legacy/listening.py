@@ -15,10 +15,11 @@ import queue
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Request, current_app
+from flask import Flask, Request
 from werkzeug.wrappers import Response
 
 from app.auth.principal import Principal
+from app.extensions import this_app
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
 from app.mcp.legacy import sessions
 from app.mcp.legacy.handshake import VERSIONS
@@ -50,7 +51,7 @@ def open_stream(req: Request, principal: Principal) -> Response | None:
     except Exception:
         streams.release(lease)
         raise
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = this_app()
     events = _events(app, session_id, principal, channel, lease, hub, inbox)
     response = Response(events, 200, headers=SSE_HEADERS, mimetype="text/event-stream")
     response.call_on_close(lambda: (hub.leave(inbox), streams.release(lease)))  # also if it never started

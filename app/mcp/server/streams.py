@@ -29,6 +29,7 @@ from flask import Flask, current_app
 
 from app import kv
 from app.auth.principal import Principal
+from app.extensions import this_app
 from app.mcp.errors import INTERNAL_ERROR, INVALID_REQUEST, ProtocolError
 from app.mcp.server.channel import Channel
 
@@ -109,7 +110,7 @@ def admit(channel: Channel, principal: Principal) -> Lease:
     if len(registry.channels) >= config["MCP_MAX_STREAMS"]:
         raise refusal(429, f"Too Many Requests: this server holds {config['MCP_MAX_STREAMS']} open streams")
     keepalive = config["MCP_KEEPALIVE_SECONDS"]
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = this_app()
     lease = Lease(registry, channel, _group(principal), secrets.token_hex(8), 4 * keepalive, keepalive, 0.0, app)
     if not _claim(lease, config["MCP_MAX_STREAMS_PER_CALLER"]):
         limit = config["MCP_MAX_STREAMS_PER_CALLER"]

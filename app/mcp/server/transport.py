@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Response, current_app
 
+from app.extensions import this_app
 from app.mcp.errors import INTERNAL_ERROR, Cancelled, ProtocolError, ToolError
 from app.mcp.server import jsonrpc, listen, observe, streams
 from app.mcp.server.call import Call
@@ -72,7 +73,7 @@ def json_response(message: dict[str, Any] | None, status: int = 200, headers: di
 
 
 def _streamed(call: Call) -> Response:
-    app, outbox, base, trace_context = current_app._get_current_object(), call.channel.outbox, public_url(), capture()
+    app, outbox, base, trace_context = this_app(), call.channel.outbox, public_url(), capture()
 
     def work() -> None:
         with app.app_context(), attached(trace_context):

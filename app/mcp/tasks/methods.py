@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from pydantic import ValidationError
 
+from app.extensions import this_app
 from app.mcp.errors import INVALID_PARAMS, METHOD_NOT_FOUND, MISSING_CLIENT_CAPABILITY, ProtocolError
 from app.mcp.server import changes, invoke, streams
 from app.mcp.server.channel import checked_answer
@@ -61,7 +62,7 @@ def _started(call: Call, spec: ToolSpec, arguments: dict[str, Any], answered: di
         limit = current_app.config["MCP_MAX_TASKS_PER_CALLER"]
         raise streams.refusal(429, f"Too Many Requests: this caller has {limit} tasks running or waiting already")
     job = Job(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
+        this_app(),
         record, spec, arguments, call.principal, dict(call.envelope.client_capabilities), answered, public_url(),
     )  # fmt: skip
     try:
