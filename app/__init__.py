@@ -73,5 +73,6 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     metrics.init_app(app)  # /metrics and the request counter, if METRICS_TOKEN is set
     tracing.init_app(app)  # traces, if OTEL_* asks for them: a span per request, around every hook above
     bodies.init_app(app)  # read unread request bodies once answered: outside every view and hook that may answer
-    errors.init_app(app)  # error pages: last, since its last-resort handler must wrap the whole WSGI app
+    errors.init_app(app)  # error pages: its last-resort handler wraps the whole WSGI app but the frame below
+    hooks.wrap(app)  # the request id and the response headers: outermost, so the last resort's page has them
     return app

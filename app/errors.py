@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app import limits, metrics, security
+from app import limits, metrics
 from app.extensions import db
 
 RETRY_AFTER_SECONDS = 5
@@ -116,8 +116,8 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 
 class LastResort:
-    """Answer a failure after Flask is done (Werkzeug writing the response's headers) with a page that has the
-    security headers, instead of the server's own bare 500."""
+    """Answer a failure after Flask is done (Werkzeug writing the response's headers) with a page, instead of the
+    server's own bare 500 (app.hooks' frame, around it, adds the security headers)."""
 
     def __init__(self, wsgi_app, logger) -> None:
         self.wsgi_app, self.logger = wsgi_app, logger
@@ -133,9 +133,7 @@ class LastResort:
             return self.wsgi_app(environ, start)
         except Exception:
             self.logger.exception("unhandled error writing the response to %s", environ.get("PATH_INFO"))
-            headers = [("Content-Type", "text/html; charset=utf-8"), *security.HEADERS.items()]
-            if environ.get("wsgi.url_scheme") == "https":  # as ProxyFix left it, for a trusted proxy
-                headers.append(("Strict-Transport-Security", security.HSTS))
+            headers = [("Content-Type", "text/html; charset=utf-8")]  # app.hooks' frame adds the security headers
             # Once a response has started, the server must decide (PEP 3333): exc_info lets it re-raise.
             start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info() if started else None)
             return [FAILURE_PAGE.encode()]

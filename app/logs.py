@@ -14,8 +14,9 @@ import logging
 import os
 import re
 import secrets
+from typing import Any
 
-from flask import Flask, Request, Response, has_request_context, request
+from flask import Flask, has_request_context, request
 
 from app import hooks
 
@@ -91,14 +92,14 @@ def configure_logging(level: str, style: str = "text") -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Give every request an id, and echo it in the response."""
-    hooks.before(app, _assign_request_id)
-    hooks.after(app, _echo_request_id)
+    """Give every request an id as it arrives, and echo it in the response."""
+    hooks.on_arrival(app, _assign_request_id)
+    hooks.on_headers(app, _echo_request_id)
 
 
-def _assign_request_id(req: Request) -> None:
-    offered = req.environ.get("HTTP_X_REQUEST_ID")
-    req.environ[REQUEST_ID] = offered if offered and SANE_REQUEST_ID.fullmatch(offered) else _new_id()
+def _assign_request_id(environ: dict[str, Any]) -> None:
+    offered = environ.get("HTTP_X_REQUEST_ID")
+    environ[REQUEST_ID] = offered if offered and SANE_REQUEST_ID.fullmatch(offered) else _new_id()
 
 
 def _new_id() -> str:
@@ -106,8 +107,5 @@ def _new_id() -> str:
     return f"{_PREFIX}{next(_COUNTER):08x}"
 
 
-def _echo_request_id(req: Request, response: Response) -> Response:
-    assigned = req.environ.get(REQUEST_ID)
-    if assigned is not None:
-        response.headers["X-Request-ID"] = assigned
-    return response
+def _echo_request_id(environ: dict[str, Any], _present: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return (("X-Request-ID", environ[REQUEST_ID]),)

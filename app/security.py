@@ -4,6 +4,7 @@ bearer credential."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Flask, Request, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -67,7 +68,7 @@ def init_app(app: Flask) -> None:
     # its own hook stands aside, and `check_form` calls `protect` with the exemptions applied.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     hooks.before(app, check_form, pages_only=True)
-    hooks.after(app, add_security_headers)
+    hooks.on_headers(app, security_headers)
 
 
 def check_form(req: Request) -> None:
@@ -78,21 +79,21 @@ def check_form(req: Request) -> None:
         csrf.protect(apply_exemptions=True)
 
 
-def add_security_headers(req: Request, response: Response) -> Response:
-    """Add the fixed security headers, and HSTS when the request came over https.
+#: The headers `security_headers` adds, by kind of response: precomputed once.
+PAGE_HEADERS = tuple(HEADERS.items())
+OTHER_HEADERS = (("X-Content-Type-Options", "nosniff"),)
+SECURE_HEADERS = (("Strict-Transport-Security", HSTS),)
 
-    Pages get them all; other responses (JSON on the API paths, the hot path of MCP
-    clients) need only nosniff, which is set without searching the headers.
+
+def security_headers(environ: dict[str, Any], present: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The fixed security headers (app.hooks adds those a response lacks), and HSTS when the request came over
+    https (as ProxyFix left the scheme, for a trusted proxy).
+
+    Pages get them all; other responses (JSON on the API paths, the hot path of MCP clients) need only nosniff.
     """
-    headers = response.headers
-    if response.mimetype == "text/html":
-        for name, value in HEADERS.items():
-            headers.setdefault(name, value)
-    else:
-        headers["X-Content-Type-Options"] = "nosniff"
-    if req.is_secure:
-        headers["Strict-Transport-Security"] = HSTS
-    return response
+    page = present.get("content-type", "").partition(";")[0].strip().lower() == "text/html"
+    fixed = PAGE_HEADERS if page else OTHER_HEADERS
+    return fixed + SECURE_HEADERS if environ.get("wsgi.url_scheme") in ("https", "wss") else fixed
 
 
 def kept_nowhere(response: Response) -> Response:

@@ -52,10 +52,14 @@ def test_json_lines_carry_the_request_id(app):
     saved = root.handlers[:], root.level
     configure_logging("INFO", "json")
     root.handlers[0].stream = stream
+
+    @app.after_request
+    def logs_a_line(response):
+        logging.getLogger("app").info("callback at /auth/callback?code=SECRET&state=S2")
+        return response
+
     try:
-        with app.test_request_context("/x", headers={"X-Request-ID": "req-0123456789"}):
-            app.preprocess_request()
-            logging.getLogger("app").info("callback at /auth/callback?code=SECRET&state=S2")
+        app.test_client().get("/health", headers={"X-Request-ID": "req-0123456789"})
     finally:
         root.handlers[:], root.level = saved
     entry = json.loads(stream.getvalue().splitlines()[-1])
