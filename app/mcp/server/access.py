@@ -9,6 +9,7 @@ pages (checked by `Origin`, which also stands in for a CSRF token). Never a redi
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import Request
@@ -67,7 +68,7 @@ def caller(req: Request) -> Principal:
 
 def require_scopes(principal: Principal, needed: tuple[str, ...]) -> None:
     """Raise InsufficientScope unless `principal` holds every scope in `needed`."""
-    if missing := scopes.missing(principal.scopes, needed):
+    if needed and (missing := scopes.missing(principal.scopes, needed)):
         if principal.client_id:
             reason = f"/mcp refused a call that needs the scope {' '.join(missing)}, which the token lacks"
             events.record("mcp", False, reason, principal.client_id, principal.user_id)
@@ -115,24 +116,42 @@ def _static_token_principal(token: str, token_hash: str) -> Principal | None:
     return None
 
 
+#: Host values remembered per app, allowed or not: a client sends the same one on every call. Bounded, since a
+#: client chooses what it sends.
+REMEMBERED_HOSTS = 256
+
+
+@dataclass
+class AllowedHosts:
+    """The allowed Host values, parsed once per app: exact entries, names on any port, and the verdicts so far."""
+
+    exact: frozenset[str]
+    any_port: frozenset[str]
+    verdicts: dict[str, bool] = field(default_factory=dict)
+
+
 def _host_allowed(host: str) -> bool:
     """Match `host` against the allowed list; an entry without a port allows any port."""
-    exact, any_port = _allowed_hosts()
-    if host in exact:
-        return True
-    requested = _split_host(host)
-    return requested is not None and requested[0] in any_port
+    allowed = _allowed_hosts()
+    verdict = allowed.verdicts.get(host)
+    if verdict is None:
+        requested = _split_host(host)
+        verdict = host in allowed.exact or (requested is not None and requested[0] in allowed.any_port)
+        if len(allowed.verdicts) < REMEMBERED_HOSTS:
+            allowed.verdicts[host] = verdict
+    return verdict
 
 
-def _allowed_hosts() -> tuple[frozenset[str], frozenset[str]]:
-    """The allowed Host values, parsed once per app: exact entries, and names on any port."""
-    cached = this_app().extensions.get("mcp_allowed_hosts")
-    if cached is None:
-        entries = this_app().config["MCP_ALLOWED_HOSTS"] or _default_hosts()
+def _allowed_hosts() -> AllowedHosts:
+    """The allowed Host values of this app (parsed on first use)."""
+    app = this_app()
+    allowed = app.extensions.get("mcp_allowed_hosts")
+    if allowed is None:
+        entries = app.config["MCP_ALLOWED_HOSTS"] or _default_hosts()
         split = [(entry, _split_host(entry)) for entry in entries]
         any_port = frozenset(parts[0] for _, parts in split if parts and parts[1] is None)
-        cached = this_app().extensions["mcp_allowed_hosts"] = (frozenset(entries), any_port)
-    return cached
+        allowed = app.extensions["mcp_allowed_hosts"] = AllowedHosts(frozenset(entries), any_port)
+    return allowed
 
 
 def _origin_allowed(origin: str) -> bool:
