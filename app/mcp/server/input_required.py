@@ -109,13 +109,14 @@ def channel(call: Call) -> AnsweringChannel:
 
 def run(call: Call) -> dict[str, Any]:
     """Run the call; a question without its answer makes an input-required result."""
-    channel = cast(AnsweringChannel, call.channel)
-    if call.target is not None and call.runs_target:
-        channel.answers()  # a forged or stale requestState is refused before the call runs
+    if answering(call.message.params) and call.target is not None and call.runs_target:
+        # A forged or stale requestState is refused before the call runs (most calls carry none: no channel is made).
+        cast(AnsweringChannel, call.channel).answers()
     try:
         return call.handler(call)
     except InputRequired as needed:
-        return {"resultType": "input_required", "inputRequests": needed.requests, "requestState": channel.state()}
+        state = cast(AnsweringChannel, call.channel).state()
+        return {"resultType": "input_required", "inputRequests": needed.requests, "requestState": state}
 
 
 def answering(params: dict[str, Any]) -> bool:
