@@ -13,6 +13,7 @@ from app.auth.upstream import UpstreamTokenError
 from app.mcp.content import CONTENT_TYPES
 from app.mcp.context import Context
 from app.mcp.errors import Cancelled, ProtocolError, ToolError
+from app.mcp.server import jsonrpc
 from app.mcp.server.input_required import InputRequired
 from app.mcp.signatures import Arguments
 from app.mcp.specs import ToolSpec
@@ -49,9 +50,10 @@ def tool_result(spec: ToolSpec, returned: Any) -> dict[str, Any]:
     """Return the CallToolResult fields for a tool's return value."""
     if spec.output is None:
         return {"content": to_content(returned), "isError": False}
-    structured = spec.output.dump_python(spec.output.validate_python(returned), mode="json")
+    output = spec.output  # its core validator and serializer, without the adapter's wrappers around them
+    structured = output.serializer.to_python(output.validator.validate_python(returned), mode="json")
     structured = {"result": structured} if spec.wrap_output else structured
-    return {"content": [_text(json.dumps(structured))], "structuredContent": structured, "isError": False}
+    return {"content": [_text(jsonrpc.dumps(structured))], "structuredContent": structured, "isError": False}
 
 
 def error_result(message: str) -> dict[str, Any]:
