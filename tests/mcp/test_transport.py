@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from app.mcp.server import access
 from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.conftest import AuthActions
 from tests.support.mcp_client import MODERN, TOKEN, McpActions
@@ -107,6 +108,20 @@ def test_allowed_hosts_and_origins_are_configurable(make_app):
     assert mcp.post(ping, {"Host": "mcp.example.com:8443", "Origin": "https://app.example.com"}).status_code == 200
     assert mcp.post(ping, {"Host": "localhost"}).status_code == 403
     assert mcp.post(ping, {"Host": "mcp.example.com", "Origin": "http://localhost:3000"}).status_code == 403
+
+
+def test_each_host_is_judged_the_same_every_time_and_few_verdicts_are_kept(make_app, monkeypatch):
+    monkeypatch.setattr(access, "REMEMBERED_HOSTS", 3)
+    app = make_app(MCP_STATIC_TOKENS=TOKEN, MCP_ALLOWED_HOSTS="mcp.example.com")
+    mcp = McpActions(app.test_client())
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    for _ in range(2):  # the second time, from the verdicts kept
+        assert mcp.post(ping, {"Host": "mcp.example.com:8443"}).status_code == 200
+        assert mcp.post(ping, {"Host": "evil.example.com:8443"}).status_code == 403
+    for port in range(5):  # a client choosing ever new Host values fills no memory
+        assert mcp.post(ping, {"Host": f"evil.example.com:{port}"}).status_code == 403
+    assert len(app.extensions["mcp_allowed_hosts"].verdicts) == 3
+    assert mcp.post(ping, {"Host": "mcp.example.com:1"}).status_code == 200  # judged, though not kept
 
 
 def test_browser_session_only_from_this_site(mcp_app):
