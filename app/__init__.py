@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import auth, bodies, errors, guard, hooks, limits, logs, metrics, oauth, security, storage, tracing, web
+from app import auth, bodies, errors, frame, guard, hooks, limits, logs, metrics, oauth, security, storage, tracing, web
 from app.mcp import apps as mcp_apps
 from app.mcp import legacy as mcp_legacy
 from app.mcp import server as mcp_server
@@ -58,6 +58,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     app = App(__name__, template_folder="../templates")
     app.config.from_mapping(load_config(os.environ if environ is None else environ, app.instance_path))
     # Each line's hooks run in this order on every request; where the order matters, the comment says why.
+    frame.init_app(app)  # the WSGI frame's pieces (put in place last)
     hooks.init_app(app)  # the template's own hooks, run by one before and one after hook: first, and last
     logs.init_app(app)  # a request id, first: every later hook may log
     storage.init_app(app)  # database, Redis, browser sessions, shared store: what everything below keeps data in
@@ -73,6 +74,6 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     metrics.init_app(app)  # /metrics and the request counter, if METRICS_TOKEN is set
     tracing.init_app(app)  # traces, if OTEL_* asks for them: a span per request, around every hook above
     bodies.init_app(app)  # read unread request bodies once answered: outside every view and hook that may answer
-    errors.init_app(app)  # error pages: its last-resort handler wraps the whole WSGI app but the frame below
-    hooks.wrap(app)  # the request id and the response headers: outermost, so the last resort's page has them
+    errors.init_app(app)  # error pages, and the last resort for what escapes Flask
+    frame.wrap(app)  # the WSGI frame: outermost, around every middleware, so the last resort's page has the headers
     return app

@@ -13,11 +13,13 @@ close that connection after the answer, and say so (`kept_alive` decides, for bo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
 from werkzeug.exceptions import ClientDisconnected
+
+from app import frame
 
 #: Bytes read at a time while dropping the rest of a body.
 CHUNK = 65536
@@ -28,19 +30,15 @@ def kept_alive(content_length: str | None, chunked: bool, max_content_length: in
     return not chunked and (content_length is None or int(content_length) <= 2 * max_content_length)
 
 
-class BodyDrain:
-    """WSGI middleware: once the app has answered, read what is left of a request body whose connection stays open."""
+def drain(max_content_length: int) -> Callable[[dict[str, Any]], None]:
+    """The frame's piece that, once the app has answered, reads what is left of a body whose connection stays open."""
 
-    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], max_content_length: int) -> None:
-        self.wsgi_app, self.max_content_length = wsgi_app, max_content_length
+    def drained(environ: dict[str, Any]) -> None:
+        length = environ.get("CONTENT_LENGTH")
+        if length and length != "0" and length.isdigit() and kept_alive(length, False, max_content_length):
+            _drop_rest(environ["wsgi.input"], int(length))
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        try:
-            return self.wsgi_app(environ, start_response)
-        finally:
-            length = environ.get("CONTENT_LENGTH")
-            if length and length != "0" and length.isdigit() and kept_alive(length, False, self.max_content_length):
-                _drop_rest(environ["wsgi.input"], int(length))
+    return drained
 
 
 def _drop_rest(stream: Any, length: int) -> None:
@@ -56,4 +54,4 @@ def _drop_rest(stream: Any, length: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = BodyDrain(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
+    frame.on_answered(app, drain(app.config["MAX_CONTENT_LENGTH"]))

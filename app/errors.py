@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from logging import Logger
+from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app import limits, metrics
+from app import frame, limits, metrics
 from app.extensions import db
 
 RETRY_AFTER_SECONDS = 5
@@ -115,28 +118,18 @@ def handle_unexpected_error(error: Exception) -> Response:
     return handle_http_error(InternalServerError())
 
 
-class LastResort:
-    """Answer a failure after Flask is done (Werkzeug writing the response's headers) with a page, instead of the
-    server's own bare 500 (app.hooks' frame, around it, adds the security headers)."""
+def last_resort(logger: Logger) -> Callable[[dict[str, Any], Callable[..., Any], bool], list[bytes]]:
+    """The frame's handler of a failure after Flask is done (Werkzeug writing the response's headers): a page,
+    instead of the server's own bare 500 (the frame adds the security headers)."""
 
-    def __init__(self, wsgi_app, logger) -> None:
-        self.wsgi_app, self.logger = wsgi_app, logger
+    def answer(environ: dict[str, Any], start_response: Callable[..., Any], started: bool) -> list[bytes]:
+        logger.exception("unhandled error writing the response to %s", environ.get("PATH_INFO"))
+        # Once a response has started, the server must decide (PEP 3333): exc_info lets it re-raise.
+        headers = [("Content-Type", "text/html; charset=utf-8")]
+        start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info() if started else None)
+        return [FAILURE_PAGE.encode()]
 
-    def __call__(self, environ, start_response):
-        started = []
-
-        def start(status, headers, exc_info=None):
-            started.append(status)
-            return start_response(status, headers, exc_info)
-
-        try:
-            return self.wsgi_app(environ, start)
-        except Exception:
-            self.logger.exception("unhandled error writing the response to %s", environ.get("PATH_INFO"))
-            headers = [("Content-Type", "text/html; charset=utf-8")]  # app.hooks' frame adds the security headers
-            # Once a response has started, the server must decide (PEP 3333): exc_info lets it re-raise.
-            start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info() if started else None)
-            return [FAILURE_PAGE.encode()]
+    return answer
 
 
 def init_app(app: Flask) -> None:
@@ -145,4 +138,4 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(unavailable, handle_store_down)
     app.register_error_handler(Exception, handle_unexpected_error)
     if app.config["APP_ENV"] != "development":  # there, the debugger shows what failed
-        app.wsgi_app = LastResort(app.wsgi_app, app.logger)
+        frame.on_failure(app, last_resort(app.logger))

@@ -8,21 +8,12 @@ those for pages only (the CSRF check, the sign-in guard, the remember-me cookie)
 skipped for the blueprints that are not pages (`not_pages`: the MCP endpoint checks its
 callers itself). Hooks registered with `app.before_request` and the like, a user's too,
 run as Flask runs them, for every request, after these.
-
-Two of the template's concerns need no request object at all: the request id, and the headers every
-response carries (security headers, the request id's echo). They run in the WSGI frame around the
-whole app (`wrap`): `on_arrival` hooks see the environ before any middleware or Flask hook does, and
-`on_headers` hooks name headers to add as each response starts, its own and the last resort's alike.
-A header the response already has is kept: a view or a user's hook that sets one decides it. Adding
-a header to the WSGI list is a list append, where werkzeug's `response.headers[...] = ...` searches
-and rewrites the list (about 10,000 instructions each, on the MCP endpoint's hot path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import Flask, Request, Response, request
 
@@ -32,9 +23,6 @@ from app.extensions import this_app
 PAGE = "app.hooks.page"
 BeforeHook = Callable[[Request], Response | None]
 AfterHook = Callable[[Request, Response], Response]
-ArrivalHook = Callable[[dict[str, Any]], None]
-#: Given the environ and the response's headers so far (lowercased name: value), the headers to add.
-HeadersHook = Callable[[dict[str, Any], dict[str, str]], Iterable[tuple[str, str]]]
 
 
 @dataclass
@@ -45,8 +33,6 @@ class Hooks:
     after: list[tuple[AfterHook, bool]] = field(default_factory=list)
     #: Blueprints that are not pages: their views skip the hooks for pages.
     not_pages: set[str] = field(default_factory=set)
-    arrival: list[ArrivalHook] = field(default_factory=list)
-    headers: list[HeadersHook] = field(default_factory=list)
 
 
 def init_app(app: Flask) -> None:
@@ -66,45 +52,6 @@ def after(app: Flask, hook: AfterHook, pages_only: bool = False) -> None:
     """Run `hook(request, response)` after each request (each page's only), as `app.after_request` would: the
     last added runs first."""
     app.extensions["hooks"].after.append((hook, pages_only))
-
-
-def on_arrival(app: Flask, hook: ArrivalHook) -> None:
-    """Run `hook(environ)` as each request arrives, before any middleware or Flask hook."""
-    app.extensions["hooks"].arrival.append(hook)
-
-
-def on_headers(app: Flask, hook: HeadersHook) -> None:
-    """Add the headers `hook(environ, present)` names to each response that lacks them, as it starts."""
-    app.extensions["hooks"].headers.append(hook)
-
-
-def wrap(app: Flask) -> None:
-    """Run the WSGI hooks around the whole app: called last, after every middleware is in place."""
-    app.wsgi_app = Frame(app.wsgi_app, app.extensions["hooks"])  # type: ignore[method-assign]
-
-
-class Frame:
-    """WSGI middleware: the arrival hooks, then the app, whose response starts with the headers hooks' additions."""
-
-    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], hooks: Hooks) -> None:
-        self.wsgi_app, self.hooks = wsgi_app, hooks
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        for arrive in self.hooks.arrival:
-            arrive(environ)
-
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            present, added = {}, []
-            for name, value in headers:  # a loop, not a comprehension: on 3.11, that is a call of its own
-                present[name.lower()] = value
-            for hook in self.hooks.headers:
-                for name, value in hook(environ, present):
-                    if (lowered := name.lower()) not in present:
-                        present[lowered] = value
-                        added.append((name, value))
-            return start_response(status, headers + added if added else headers, exc_info)
-
-        return self.wsgi_app(environ, start)
 
 
 def not_pages(app: Flask, blueprint: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, has_request_context, request
 
-from app import hooks
+from app import frame
 
 SECRET_PARAMS = re.compile(r"([?&](?:code|state|token|access_token|id_token|refresh_token|client_secret)=)[^&\s\"]*")
 #: A request id a caller (or a proxy) may set: short and plain, so it cannot forge log lines.
@@ -93,8 +93,8 @@ def configure_logging(level: str, style: str = "text") -> None:
 
 def init_app(app: Flask) -> None:
     """Give every request an id as it arrives, and echo it in the response."""
-    hooks.on_arrival(app, _assign_request_id)
-    hooks.on_headers(app, _echo_request_id)
+    frame.on_arrival(app, _assign_request_id)
+    frame.on_headers(app, _echo_request_id)
 
 
 def _assign_request_id(environ: dict[str, Any]) -> None:

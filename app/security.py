@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Request, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import hooks
+from app import frame, hooks
 from app.extensions import csrf
 
 #: The policy of every page. frame-ancestors comes first: of two copies of a directive, browsers obey
@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
     # its own hook stands aside, and `check_form` calls `protect` with the exemptions applied.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     hooks.before(app, check_form, pages_only=True)
-    hooks.on_headers(app, security_headers)
+    frame.on_headers(app, security_headers)
 
 
 def check_form(req: Request) -> None:
@@ -86,7 +86,7 @@ SECURE_HEADERS = (("Strict-Transport-Security", HSTS),)
 
 
 def security_headers(environ: dict[str, Any], present: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    """The fixed security headers (app.hooks adds those a response lacks), and HSTS when the request came over
+    """The fixed security headers (app.frame adds those a response lacks), and HSTS when the request came over
     https (as ProxyFix left the scheme, for a trusted proxy).
 
     Pages get them all; other responses (JSON on the API paths, the hot path of MCP clients) need only nosniff.

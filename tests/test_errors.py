@@ -6,7 +6,6 @@ import pytest
 from flask import abort, redirect
 
 from app import create_app
-from app.errors import LastResort
 
 
 @pytest.fixture
@@ -97,4 +96,4 @@ def test_a_failure_after_the_view_is_still_a_page_with_the_security_headers(app,
 
 def test_development_lets_the_debugger_see_every_error(tmp_path):
     settings = {"APP_ENV": "development", "SECRET_KEY": "k" * 40, "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
-    assert not isinstance(create_app(settings).wsgi_app, LastResort)
+    assert create_app(settings).extensions["frame"].failure is None

@@ -53,28 +53,3 @@ def test_the_csrf_check_and_the_guard_still_hold_pages(client):
     refused = client.post("/auth/dev", data={"name": "A", "email": "a@example.test"})
     assert refused.status_code == 400 and b"CSRF token is missing" in refused.data
     assert client.get("/account/tokens").status_code == 302  # to sign in
-
-
-def test_the_frame_adds_the_headers_a_response_lacks_and_keeps_those_it_has(make_app):
-    app = make_app()
-
-    @app.after_request
-    def own_headers(response):
-        response.headers["X-Content-Type-Options"] = "own"
-        response.headers["X-Request-ID"] = "own-request-id"
-        return response
-
-    response = app.test_client().get("/health")
-    assert response.headers.getlist("X-Content-Type-Options") == ["own"]
-    assert response.headers.getlist("X-Request-ID") == ["own-request-id"]
-    page = app.test_client().get("/")
-    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Content-Security-Policy"]
-
-
-def test_arrival_hooks_run_before_any_flask_hook(make_app):
-    app = make_app()
-    seen: list[str] = []
-    hooks.on_arrival(app, lambda environ: seen.append(f"arrival {environ['PATH_INFO']}"))
-    app.before_request(lambda: seen.append("before") or None)
-    app.test_client().get("/health")
-    assert seen == ["arrival /health", "before"]

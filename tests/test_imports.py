@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Lowest first; a module may import its own layer and those below it, never one above.
 LAYERS = (
     ("config",),
-    ("app.extensions", "app.hooks", "app.clock", "app.kv", "app.broadcast", "app.sessions", "app.storage",
+    ("app.extensions", "app.frame", "app.hooks", "app.clock", "app.kv", "app.broadcast", "app.sessions", "app.storage",
      "app.security", "app.errors", "app.logs", "app.limits", "app.guard", "app.urls", "app.tracing", "app.metrics"),
     ("app.auth",),
     ("app.oauth",),
