@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -36,19 +36,16 @@ class Call:
     revision: Revision
     #: Whether the client reads an event stream (it accepts text/event-stream).
     streaming: bool
+    # Read several times per call: kept as attributes, since a property is a call each time.
+    params: dict[str, Any] = field(init=False)
+    spec: ToolSpec | PromptSpec | ResourceSpec | None = field(init=False)
+    #: Whether the method runs the function it names (and so may talk to the client while it does).
+    runs_target: bool = field(init=False)
 
-    @property
-    def params(self) -> dict[str, Any]:
-        return self.message.params
-
-    @property
-    def spec(self) -> ToolSpec | PromptSpec | ResourceSpec | None:
-        return self.target[0] if self.target else None
-
-    @property
-    def runs_target(self) -> bool:
-        """Whether the method runs the function it names (and so may talk to the client while it does)."""
-        return self.message.method in RUNS
+    def __post_init__(self) -> None:
+        self.params = self.message.params
+        self.spec = self.target[0] if self.target else None
+        self.runs_target = self.message.method in RUNS
 
     @property
     def may_talk(self) -> bool:
