@@ -39,7 +39,7 @@ from app.mcp.server.modern import Modern
 def init_app(app: Flask) -> None:
     """Load the tools of MCP_TOOL_PACKAGES and serve them at MCP_PATH in 2026-07-28."""
     app.extensions["mcp"] = registry.load(app.config["MCP_TOOL_PACKAGES"])
-    dispatch.init_app(app, Modern(discovery.server_info(app)))
+    dispatch.init_app(app, Modern(discovery.server_info(app), app.extensions["mcp"]))
     endpoint.init_app(app)
     streams.init_app(app)
     changes.init_app(app)

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Response
 
 from app.auth.principal import Principal
-from app.extensions import this_app
 from app.mcp.context import LOG_LEVELS
 from app.mcp.errors import (
     HEADER_MISMATCH,
@@ -36,6 +35,8 @@ from app.mcp.server.jsonrpc import Message
 
 if TYPE_CHECKING:
     from app.mcp.server.call import Call
+    from app.mcp.server.registry import Registry
+    from app.mcp.specs import ToolSpec
 
 VERSIONS = ("2026-07-28",)
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
@@ -59,8 +60,8 @@ class Modern:
     methods = methods.SHARED | {"server/discover": discovery.discover, listen.METHOD: listen.listen}
     resource_not_found = INVALID_PARAMS
 
-    def __init__(self, server_info: dict[str, str]) -> None:
-        self.server_info = server_info
+    def __init__(self, server_info: dict[str, str], registry: Registry) -> None:
+        self.server_info, self.registry = server_info, registry
 
     def claims(self, message: Message, headers: Mapping[str, str]) -> bool:
         return True  # built in: it takes what no other revision claims
@@ -84,13 +85,15 @@ class Modern:
         named = NAMED_PARAMS.get(message.method) or dispatch.extension_name_param(message.method)
         if named and decode_header(name_header := headers.get("Mcp-Name")) != message.params.get(named):
             raise _mismatch(_header_problem("Mcp-Name", name_header, f"the request's {named!r}"))
-        if message.method == "tools/call":
-            _check_mirrored(message.params, headers)
+        if message.method == "tools/call":  # its name matches the Mcp-Name header by now: a string, or none
+            spec = self.registry.tools.get(message.params.get("name"))
+            if spec is not None and spec.headers:
+                _check_mirrored(spec, message.params.get("arguments"), headers)
         if not isinstance(version, str) or version not in VERSIONS:
             raise unsupported(str(version), VERSIONS)
         if not isinstance(capabilities, dict):
             raise ProtocolError(INVALID_PARAMS, f"{CAPABILITIES_KEY} must be an object", status=400)
-        return Envelope(version, capabilities, _log_level(meta))
+        return Envelope(version, capabilities, _log_level(meta) if LOG_LEVEL_KEY in meta else None)
 
     def accept(self, message: Message, principal: Principal, headers: Mapping[str, str]) -> Response:
         """2026-07-28 defines no notifications from clients over HTTP: accept and drop any, so long as the
@@ -136,12 +139,10 @@ def decode_header(value: str | None) -> str | None:
         return None
 
 
-def _check_mirrored(params: Mapping[str, Any], headers: Mapping[str, str]) -> None:
+def _check_mirrored(spec: ToolSpec, arguments: Any, headers: Mapping[str, str]) -> None:
     """Each parameter the tool mirrors into an `Mcp-Param-*` header: the header is sent exactly when the
     arguments hold a value there, carries only what a header value may, and says what the body says."""
-    spec = this_app().extensions["mcp"].tools.get(params.get("name"))
-    arguments = params.get("arguments")
-    for parameter in spec.headers if spec else ():
+    for parameter in spec.headers:
         value = _value_at(arguments, parameter.path)
         name, where = parameter.header_name, f"the argument {'.'.join(parameter.path)!r}"
         sent = headers.get(name)
