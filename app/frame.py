@@ -33,6 +33,8 @@ FailureHandler = Callable[[Environ, Callable[..., Any], bool], Iterable[bytes]]
 
 @dataclass
 class Pieces:
+    """What the modules registered, in the order they did (the last resort: one handler, or none)."""
+
     arrival: list[ArrivalHook] = field(default_factory=list)
     headers: list[HeadersHook] = field(default_factory=list)
     answered: list[ArrivalHook] = field(default_factory=list)
