@@ -10,7 +10,22 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-db = SQLAlchemy()
+
+class Database(SQLAlchemy):
+    """Flask-SQLAlchemy, whose teardown removes the request's session only when the request made one.
+
+    Its own teardown calls `scoped_session.remove()`, which, for a request that never used the database (most
+    calls to /mcp: their token was verified lately), raises and catches a KeyError on its way. The method is the
+    one `init_app` registers (Flask-SQLAlchemy is pinned); were it renamed, the library's own teardown would run,
+    as correct and only slower.
+    """
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        if self.session.registry.has():
+            self.session.remove()
+
+
+db = Database()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
