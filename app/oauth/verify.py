@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 
 from flask import Flask
 from sqlalchemy import select
@@ -27,22 +26,23 @@ CACHE_SIZE = 10_000
 
 
 class TokenCache:
-    """A thread-safe LRU of verified principals, each with its own deadline."""
+    """Verified principals, each with its own deadline: at most `size`, the oldest cached going first.
+
+    A read takes no lock and changes nothing (a dict read is atomic; an expired entry stays until its token is
+    cached again or it is the oldest): /mcp reads on every call. Writes take the lock. Evicting the oldest cached
+    rather than the least used costs a token in steady use at most one early lookup, and each is looked up again
+    within TOKEN_CACHE_SECONDS anyway.
+    """
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size, self.lock = size, threading.Lock()
-        self.entries: OrderedDict[tuple[str, str], tuple[float, Principal]] = OrderedDict()
+        self.entries: dict[tuple[str, str], tuple[float, Principal]] = {}
         #: Counts the times tokens were dropped: a lookup that began before one must not cache what it read.
         self.generation = 0
 
     def get(self, key: tuple[str, str]) -> Principal | None:
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is None or entry[0] <= time.monotonic():
-                self.entries.pop(key, None)
-                return None
-            self.entries.move_to_end(key)
-            return entry[1]
+        entry = self.entries.get(key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
 
     def put(self, key: tuple[str, str], principal: Principal, seconds: float, generation: int) -> None:
         """Cache `principal`, read from the database when the cache was at `generation`, unless tokens were dropped
@@ -50,10 +50,10 @@ class TokenCache:
         with self.lock:
             if generation != self.generation:
                 return
+            self.entries.pop(key, None)  # cached again: now the newest
             self.entries[key] = (time.monotonic() + seconds, principal)
-            self.entries.move_to_end(key)
             while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
+                del self.entries[next(iter(self.entries))]
 
     def forget(self, token_ids: list[int]) -> None:
         """Drop the tokens with these ids (revoked)."""
@@ -77,13 +77,12 @@ def init_app(app: Flask) -> None:
 def verify(token: str) -> Principal | None:
     """Return the principal of a valid token for this endpoint, else None."""
     token_hash = digest(token)
-    return cached(token_hash) or look_up(token, token_hash)
+    return cached(token_hash, this_app()) or look_up(token, token_hash)
 
 
-def cached(token_hash: str) -> Principal | None:
-    """Return the principal of the token with this digest (`models.digest`) if this worker verified it lately (no
+def cached(token_hash: str, app: Flask) -> Principal | None:
+    """Return the principal of the token with this digest (`models.digest`) if `app`'s worker verified it lately (no
     lookup), else None. The caller hashes the token once: the rate limit counts by the same digest."""
-    app = this_app()
     if app.config["EXTERNAL_ISSUER"]:
         return None
     return app.extensions["token_cache"].get((token_hash, resource_url()))
