@@ -12,7 +12,7 @@ import hmac
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from flask import Request
+from flask import Flask, Request
 from flask_login import current_user
 
 from app.auth.principal import Principal
@@ -60,8 +60,9 @@ def caller(req: Request) -> Principal:
     Authentication comes first: an invalid credential is counted per address (see
     app.mcp.server.throttle), never as a credential of its own.
     """
-    check_host_and_origin(req)
-    principal, credential = authenticate(req)
+    app = this_app()  # read once and handed on: each read of the context costs the hot path
+    check_host_and_origin(req, app)
+    principal, credential = authenticate(req, app)
     throttle.check(credential)
     return principal
 
@@ -75,16 +76,16 @@ def require_scopes(principal: Principal, needed: tuple[str, ...]) -> None:
         raise InsufficientScope(list(needed))
 
 
-def check_host_and_origin(req: Request) -> None:
+def check_host_and_origin(req: Request, app: Flask) -> None:
     """Refuse (403) a request for a foreign Host, or from a foreign Origin."""
-    if not _host_allowed(req.host):
+    if not _host_allowed(req.host, app):
         raise ProtocolError(INVALID_REQUEST, "Forbidden: this server does not answer for that Host", status=403)
     origin = req.environ.get("HTTP_ORIGIN")
     if origin is not None and not _origin_allowed(origin):
         raise ProtocolError(INVALID_REQUEST, "Forbidden: requests from that Origin are not accepted", status=403)
 
 
-def authenticate(req: Request) -> tuple[Principal, str]:
+def authenticate(req: Request, app: Flask) -> tuple[Principal, str]:
     """Return the caller, from a bearer token or a same-origin browser session (else 401), and what its rate
     limit counts by: the token's digest, or (a session) the client's address."""
     authorization = req.environ.get("HTTP_AUTHORIZATION")
@@ -93,14 +94,18 @@ def authenticate(req: Request) -> tuple[Principal, str]:
         if not token:
             raise Unauthorized("Authorization must be: Bearer <token>", "invalid_request")
         token_hash = digest(token)
-        principal = _static_token_principal(token, token_hash) or verify.cached(token_hash)
+        static = app.config["MCP_STATIC_TOKENS"]
+        principal = _static_token_principal(static, token, token_hash) if static else None
+        if principal is None:
+            principal = verify.cached(token_hash, app)
         if principal is None:
             throttle.check_address()  # too many invalid tokens from here: refused before the lookup
             principal = verify.look_up(token, token_hash)
         if principal is None:
             throttle.count_invalid()
             raise Unauthorized("The bearer token is not valid, has expired, or is for another server", "invalid_token")
-        require_scopes(principal, (BASE_SCOPE,))
+        if BASE_SCOPE not in principal.scopes:  # held directly, as on nearly every call: nothing more to ask
+            require_scopes(principal, (BASE_SCOPE,))
         return principal, token_hash[:32]
     if req.headers.get("Origin") == public_origin() and current_user.is_authenticated:
         user = current_user
@@ -108,8 +113,8 @@ def authenticate(req: Request) -> tuple[Principal, str]:
     raise Unauthorized()
 
 
-def _static_token_principal(token: str, token_hash: str) -> Principal | None:
-    for configured in this_app().config["MCP_STATIC_TOKENS"]:
+def _static_token_principal(static: list[str], token: str, token_hash: str) -> Principal | None:
+    for configured in static:
         if hmac.compare_digest(configured.encode(), token.encode()):
             short = token_hash[:16]
             return Principal(f"static-token:{short}", name="static token", scopes=scopes.ALL, token_id=short)
@@ -130,9 +135,9 @@ class AllowedHosts:
     verdicts: dict[str, bool] = field(default_factory=dict)
 
 
-def _host_allowed(host: str) -> bool:
+def _host_allowed(host: str, app: Flask) -> bool:
     """Match `host` against the allowed list; an entry without a port allows any port."""
-    allowed = _allowed_hosts()
+    allowed = _allowed_hosts(app)
     verdict = allowed.verdicts.get(host)
     if verdict is None:
         requested = _split_host(host)
@@ -142,9 +147,8 @@ def _host_allowed(host: str) -> bool:
     return verdict
 
 
-def _allowed_hosts() -> AllowedHosts:
-    """The allowed Host values of this app (parsed on first use)."""
-    app = this_app()
+def _allowed_hosts(app: Flask) -> AllowedHosts:
+    """The allowed Host values of `app` (parsed on first use)."""
     allowed = app.extensions.get("mcp_allowed_hosts")
     if allowed is None:
         entries = app.config["MCP_ALLOWED_HOSTS"] or _default_hosts()

@@ -28,6 +28,7 @@ from app.mcp.specs import PromptSpec, ResourceSpec, ToolSpec
 
 if TYPE_CHECKING:
     from app.mcp.server.channel import Channel
+    from app.mcp.server.registry import Registry
 
 Handler = Callable[["Call"], dict[str, Any]]
 #: Wraps a method's handler: given it and the call, answers the call (running the handler or not).
@@ -110,9 +111,9 @@ def extension_name_param(method: str) -> str | None:
     return this_app().extensions.get("mcp_extension_names", {}).get(method)
 
 
-def revision_of(message: Message, headers: Mapping[str, str]) -> Revision:
+def revision_of(message: Message, headers: Mapping[str, str], extensions: dict[str, Any] | None = None) -> Revision:
     """The revision a request speaks: the first that claims it, else the built-in one."""
-    *plugged, built_in = this_app().extensions["mcp_revisions"]
+    *plugged, built_in = (extensions or this_app().extensions)["mcp_revisions"]
     return next((revision for revision in plugged if revision.claims(message, headers)), built_in)
 
 
@@ -126,11 +127,12 @@ def versions() -> tuple[str, ...]:
 def handle(message: Message, principal: Principal, req: Request) -> Response:
     """Answer `message`: a result or error for a request, 202 for anything else accepted."""
     headers = RequestHeaders(req.environ)
-    revision = revision_of(message, headers)
+    extensions = this_app().extensions  # read once and handed on: each read of the context costs the hot path
+    revision = revision_of(message, headers, extensions)
     try:
         if message.kind != "request":
             return revision.accept(message, principal, headers)
-        call = _call(revision, message, principal, headers)
+        call = _call(revision, message, principal, headers, extensions)
         return transport.answer(call)
     except ProtocolError as problem:
         observe.refused(message, principal, problem, _known_method(message.method))
@@ -141,7 +143,9 @@ def _known_method(method: str) -> bool:
     return method in extension_methods() or any(known == method for known, _ in CLIENT_REQUESTS)
 
 
-def _call(revision: Revision, message: Message, principal: Principal, headers: RequestHeaders) -> Call:
+def _call(
+    revision: Revision, message: Message, principal: Principal, headers: RequestHeaders, extensions: dict[str, Any]
+) -> Call:
     """The call `message` asks for, once its envelope, method, params and scopes have passed."""
     envelope = revision.envelope(message, principal, headers)
     handler = revision.methods.get(message.method)
@@ -151,22 +155,24 @@ def _call(revision: Revision, message: Message, principal: Principal, headers: R
             raise ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}")
     else:
         wire.check_params(message, envelope.version)  # an extension's method checks its own params
-    wrapper = this_app().extensions.get("mcp_method_wrappers", {}).get(message.method)
+    wrapper = extensions.get("mcp_method_wrappers", {}).get(message.method)
     if wrapper is not None:
         handler = partial(wrapper, handler)
-    target = _target(message.method, message.params)
-    access.require_scopes(principal, target[0].scopes if target else ())
+    target = _target(message.method, message.params, extensions["mcp"])
+    if target and target[0].scopes:
+        access.require_scopes(principal, target[0].scopes)
     streaming = "text/event-stream" in headers.get("Accept", "")
     return Call(message, envelope, principal, target, handler, revision, streaming)
 
 
-def _target(method: str, params: dict[str, Any]) -> tuple[ToolSpec | PromptSpec | ResourceSpec, dict[str, str]] | None:
+def _target(
+    method: str, params: dict[str, Any], registry: Registry
+) -> tuple[ToolSpec | PromptSpec | ResourceSpec, dict[str, str]] | None:
     """The tool, prompt or resource a request names, with a resource template's variables (None if none).
 
     Every method that names one is here, whether it runs it or not (completions,
     subscriptions): each needs the scopes of what it names.
     """
-    registry = this_app().extensions["mcp"]
     if method in ("resources/read", "resources/subscribe", "resources/unsubscribe"):
         return registry.find_resource(params["uri"]) if isinstance(params.get("uri"), str) else None
     if method == "tools/call":

@@ -22,8 +22,8 @@ from app.mcp.specs import ToolSpec
 def bind(arguments: Arguments, values: dict[str, Any], context: Callable[[], Context]) -> dict[str, Any]:
     """Return keyword arguments from validated `values` (raises pydantic's ValidationError); the Context is made
     (`context()`) only for a function that takes one."""
-    validated = arguments.model.model_validate(values)
-    kwargs = {name: getattr(validated, name) for name in arguments.names}
+    validated = arguments.model.__pydantic_validator__.validate_python(values)  # `model_validate`, minus a call
+    kwargs = dict(validated.__dict__)  # the fields' values, exactly: the model forbids extra fields
     if arguments.context_parameter:
         kwargs[arguments.context_parameter] = context()
     return kwargs
