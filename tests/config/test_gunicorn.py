@@ -60,3 +60,39 @@ def test_a_home_directory_that_cannot_be_written_logs_nothing_at_error(tmp_path)
     with gunicorn_app(app_settings(tmp_path, **unwritable), services.free_port(), log, workers=1) as url:
         assert requests.get(f"{url}/health", timeout=10).ok
     assert "[ERROR]" not in log.read_text(), log.read_text()
+
+
+#: Under gevent: one connection whose next request is always there already (served, then the post_request hook,
+#: again and again), and one whose request arrives once the first has been served. Prints how many requests of the
+#: first were served before the second's.
+TAKING_TURNS = """
+import runpy, gevent, gevent.socket
+hooks = runpy.run_path({path!r})
+sender, receiver = gevent.socket.socketpair()
+served = []
+
+def ready_again_at_once():
+    for number in range(200):
+        served.append(number)
+        if number == 0:
+            sender.sendall(b"x")  # the other connection's request arrives
+        hooks["post_request"](None, None, None, None)
+
+def arriving():
+    receiver.recv(1)
+    print(len(served))
+
+gevent.joinall([gevent.spawn(arriving), gevent.spawn(ready_again_at_once)])
+"""
+
+
+def test_under_gevent_a_request_that_arrived_is_served_after_the_response_being_sent(tmp_path):
+    """The hook steps aside until the event loop has seen which other connections have a request waiting: a busy
+    connection cannot take turn after turn while a request that arrived meanwhile waits (the tail under load)."""
+    shutil.copy(ROOT / "gunicorn.conf.py", tmp_path / "gunicorn.conf.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+    env |= {"PYTHONPATH": str(ROOT), "GUNICORN_WORKER_CLASS": "gevent"}
+    script = TAKING_TURNS.format(path=str(tmp_path / "gunicorn.conf.py"))
+    done = subprocess.run([sys.executable, "-c", script], cwd="/", env=env, capture_output=True, text=True,
+                          check=True, timeout=60)  # fmt: skip
+    assert int(done.stdout) <= 2
