@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from app.auth.users import Profile, upsert_user
 from app.clock import utcnow
@@ -138,10 +138,10 @@ def test_the_writer_goes_on_after_a_failed_write(make_app, monkeypatch):
     user_id, token = person(app)
     failures = iter([RuntimeError("the database went away")])
 
-    def failing_once(rows):
+    def failing_once(connection, rows):
         if (failure := next(failures, None)) is not None:
             raise failure
-        return original(rows)
+        return original(connection, rows)
 
     original = writer._insert
     monkeypatch.setattr(writer, "_insert", failing_once)
@@ -160,7 +160,9 @@ def test_a_batch_is_written_in_slices_and_a_refused_row_costs_only_itself(make_a
     monkeypatch.setattr(writer, "SLICE_ROWS", 2)
     slices = []
     original = writer._insert
-    monkeypatch.setattr(writer, "_insert", lambda rows: slices.append(len(rows)) or original(rows))
+    monkeypatch.setattr(
+        writer, "_insert", lambda connection, rows: slices.append(len(rows)) or original(connection, rows)
+    )
     with app.app_context():
         for number in range(5):
             audit.record_tool_call(user_id if number != 2 else 999_999, "client-1", f"tool{number}", "ok", 1, None)
@@ -169,10 +171,10 @@ def test_a_batch_is_written_in_slices_and_a_refused_row_costs_only_itself(make_a
         "tool0", "tool1", "tool3", "tool4"
     ]  # fmt: skip
 
-    def away(rows):
+    def away(connection, rows):
         if rows[0]["target"] == "tool7":
             raise RuntimeError("the database went away")
-        return original(rows)
+        return original(connection, rows)
 
     monkeypatch.setattr(writer, "_insert", away)
     with app.app_context():
@@ -181,6 +183,28 @@ def test_a_batch_is_written_in_slices_and_a_refused_row_costs_only_itself(make_a
         audit.flush()
     assert [e.target for e in tool_calls(app, user_id)][:2] == ["tool6", "tool5"]
     assert len(tool_calls(app, user_id)) == 6
+
+
+def test_a_batch_takes_one_connection_and_pauses_between_its_slices(make_app, monkeypatch):
+    """A connection per slice would cost a checkout and a ping each. The pause is a timer, however short: under
+    gevent, `sleep(0)` would not let the worker serve the requests that arrived while a slice was written."""
+    app = make_app()
+    user_id, _token = person(app)
+    monkeypatch.setattr(writer, "SLICE_ROWS", 2)
+    pauses, checkouts = [], []
+    monkeypatch.setattr(writer.time, "sleep", pauses.append)
+
+    def checked_out(*_args):
+        checkouts.append(1)
+
+    with app.app_context():
+        for number in range(5):
+            audit.record_tool_call(user_id, "client-1", f"tool{number}", "ok", 1, None)
+        event.listen(db.engine, "checkout", checked_out)
+        audit.flush()
+        event.remove(db.engine, "checkout", checked_out)
+    assert len(checkouts) == 1 and len(pauses) == 2 and all(pause > 0 for pause in pauses)
+    assert len(tool_calls(app, user_id)) == 5
 
 
 FIXTURES = "tests.mcp_fixtures,tests.oauth.scoped_tools,app.tools"
