@@ -88,7 +88,7 @@ def form_table(title: str, labels: dict[str, str], summaries: dict[str, dict[str
     """The table of one protocol form: one line per server, then the ratios of this app to the others."""
     width = max(map(len, labels.values())) + 2
     lines = [f"== {title} ==", f"{'server':<{width}}{'req/s':>9}{'(range)':>12}{'p50 ms':>9}{'p99 ms':>9}"]
-    lines[-1] += f"{'CPU ms/req':>12}"
+    lines[-1] += f"{'p99/p50':>9}{'CPU ms/req':>12}"
     lines[-1] += f"{'RSS MB/worker':>15}{'PSS MB/worker':>15}{'errors':>8}"
     for key, label in labels.items():
         row = summaries.get(key, {})
@@ -98,6 +98,7 @@ def form_table(title: str, labels: dict[str, str], summaries: dict[str, dict[str
         spread = "({}-{})".format(*row["rps_range"])
         lines.append(
             f"{label:<{width}}{row['rps']:>9.0f}{spread:>12}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+            f"{_number(row['p99_ms'] / row['p50_ms'] if row['p50_ms'] else None, 1):>9}"
             f"{_number(row['cpu_ms_per_request'], 3):>12}{_number(row['peak_rss_mb'], 1):>15}"
             f"{_number(row.get('pss_mb'), 1):>15}{row['errors']:>8}"
         )

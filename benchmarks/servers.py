@@ -23,7 +23,7 @@ from pathlib import Path
 import requests
 
 from benchmarks import proc
-from benchmarks.environment import ROOT
+from benchmarks.environment import BENCH_DIR, ROOT
 from benchmarks.tokens import JwtIssuer, app_token
 
 APP_BIN = Path(sys.executable).parent
@@ -176,6 +176,7 @@ def floor_server(key: str, label: str, tmp: Path, worker_class: str = "sync") ->
     folder.mkdir()
     # Run from an empty folder, so gunicorn does not pick up the repo's ./gunicorn.conf.py.
     worker = ["--worker-class", worker_class] + (["--threads", "4"] if worker_class == "gthread" else [])
+    worker += ["--config", str(BENCH_DIR / "floor_gevent.py")] if worker_class == "gevent" else []
     command = [str(APP_BIN / "gunicorn"), "--workers", str(WORKERS), *worker]
     command += ["--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT), "benchmarks.floor:app"]
     with _running(command, folder, _clean_environ(), folder / "server.log") as process:
