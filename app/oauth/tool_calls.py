@@ -155,7 +155,7 @@ def _slice_written(connection: Connection, rows: list[dict[str, Any]]) -> int | 
         _insert(connection, rows)
         return 0
     except (DataError, IntegrityError):
-        pass
+        pass  # rolled back: written again row by row below
     except Exception as error:
         log.warning("the audit log's database failed: %s", type(error).__name__)
         return None

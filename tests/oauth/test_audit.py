@@ -3,7 +3,9 @@ export, each person's activity page, and the connection doctor's view left as it
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 from datetime import timedelta
 
 from sqlalchemy import event, func, select, update
@@ -191,19 +193,25 @@ def test_a_batch_takes_one_connection_and_pauses_between_its_slices(make_app, mo
     app = make_app()
     user_id, _token = person(app)
     monkeypatch.setattr(writer, "SLICE_ROWS", 2)
-    pauses, checkouts = [], []
-    monkeypatch.setattr(writer.time, "sleep", pauses.append)
+    monkeypatch.setattr(writer, "SLICE_PAUSE", 0.05)
+    starts, checkouts = [], []
+    original = writer._slice_written
+    monkeypatch.setattr(
+        writer, "_slice_written", lambda connection, rows: starts.append(time.monotonic()) or original(connection, rows)
+    )
+    rows = [writer._row((time.time(), user_id, "client-1", f"tool{number}", "ok", 1, None)) for number in range(5)]
 
     def checked_out(*_args):
         checkouts.append(1)
 
     with app.app_context():
-        for number in range(5):
-            audit.record_tool_call(user_id, "client-1", f"tool{number}", "ok", 1, None)
         event.listen(db.engine, "checkout", checked_out)
-        audit.flush()
-        event.remove(db.engine, "checkout", checked_out)
-    assert len(checkouts) == 1 and len(pauses) == 2 and all(pause > 0 for pause in pauses)
+        try:
+            assert writer._written(rows) == 0
+        finally:
+            event.remove(db.engine, "checkout", checked_out)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert len(checkouts) == 1 and len(gaps) == 2 and min(gaps) >= 0.05  # a sleep lasts at least its time
     assert len(tool_calls(app, user_id)) == 5
 
 

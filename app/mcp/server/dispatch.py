@@ -111,9 +111,9 @@ def extension_name_param(method: str) -> str | None:
     return this_app().extensions.get("mcp_extension_names", {}).get(method)
 
 
-def revision_of(message: Message, headers: Mapping[str, str], extensions: dict[str, Any] | None = None) -> Revision:
+def revision_of(message: Message, headers: Mapping[str, str]) -> Revision:
     """The revision a request speaks: the first that claims it, else the built-in one."""
-    *plugged, built_in = (extensions or this_app().extensions)["mcp_revisions"]
+    *plugged, built_in = this_app().extensions["mcp_revisions"]
     return next((revision for revision in plugged if revision.claims(message, headers)), built_in)
 
 
@@ -127,12 +127,11 @@ def versions() -> tuple[str, ...]:
 def handle(message: Message, principal: Principal, req: Request) -> Response:
     """Answer `message`: a result or error for a request, 202 for anything else accepted."""
     headers = RequestHeaders(req.environ)
-    extensions = this_app().extensions  # read once and handed on: each read of the context costs the hot path
-    revision = revision_of(message, headers, extensions)
+    revision = revision_of(message, headers)
     try:
         if message.kind != "request":
             return revision.accept(message, principal, headers)
-        call = _call(revision, message, principal, headers, extensions)
+        call = _call(revision, message, principal, headers)
         return transport.answer(call)
     except ProtocolError as problem:
         observe.refused(message, principal, problem, _known_method(message.method))
@@ -143,9 +142,7 @@ def _known_method(method: str) -> bool:
     return method in extension_methods() or any(known == method for known, _ in CLIENT_REQUESTS)
 
 
-def _call(
-    revision: Revision, message: Message, principal: Principal, headers: RequestHeaders, extensions: dict[str, Any]
-) -> Call:
+def _call(revision: Revision, message: Message, principal: Principal, headers: RequestHeaders) -> Call:
     """The call `message` asks for, once its envelope, method, params and scopes have passed."""
     envelope = revision.envelope(message, principal, headers)
     handler = revision.methods.get(message.method)
@@ -155,6 +152,7 @@ def _call(
             raise ProtocolError(METHOD_NOT_FOUND, f"Method not found: {message.method}")
     else:
         wire.check_params(message, envelope.version)  # an extension's method checks its own params
+    extensions = this_app().extensions
     wrapper = extensions.get("mcp_method_wrappers", {}).get(message.method)
     if wrapper is not None:
         handler = partial(wrapper, handler)
