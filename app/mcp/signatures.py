@@ -26,8 +26,6 @@ class Arguments:
     model: type[BaseModel]
     context_parameter: str | None
     schema: dict[str, Any]
-    #: The parameters that come from the call's arguments (not the context).
-    names: tuple[str, ...] = ()
 
 
 def describe_parameters(fn: Callable[..., Any], context_type: type) -> Arguments:
@@ -48,7 +46,7 @@ def describe_parameters(fn: Callable[..., Any], context_type: type) -> Arguments
         fields[name] = _field(hints[name], parameter.default)
     try:
         model = create_model(f"{fn.__name__}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
-        return Arguments(model, context_parameter, _clean(model.model_json_schema()), tuple(fields))
+        return Arguments(model, context_parameter, _clean(model.model_json_schema()))
     except PydanticUserError as error:
         raise SignatureError(f"{fn.__qualname__}: its parameters have no JSON Schema: {error}") from error
 
