@@ -59,7 +59,8 @@ ADVICE = {
 
 class ConnectionEvent(db.Model):
     __tablename__ = "connection_events"
-    #: The doctor reads a client's or a person's steps among their tool calls.
+    #: The doctor reads a client's or a person's steps among their tool calls; the audit log, a person's. Each
+    #: index leads with its column, so client_id and user_id need none of their own.
     __table_args__ = (
         Index("ix_connection_events_client_step", "client_id", "step", "id"),
         Index("ix_connection_events_user_step", "user_id", "step", "id"),
@@ -67,8 +68,8 @@ class ConnectionEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    client_id: Mapped[str | None] = mapped_column(String(2048), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[str | None] = mapped_column(String(2048))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     step: Mapped[str] = mapped_column(String(32))
     ok: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(Text)

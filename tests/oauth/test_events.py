@@ -94,3 +94,17 @@ def test_events_are_bounded_per_client_and_in_time(oauth_app, oauth, monkeypatch
         db.session.commit()
         assert housekeeping.purge()["events"] >= 5
         assert db.session.scalar(select(func.count()).select_from(ConnectionEvent)) == 0
+
+
+def test_lookups_by_client_or_person_use_the_indexes_that_lead_with_them(app):
+    """Each tool call writes a row, so the table keeps few indexes: (client_id, step, id) and (user_id, step, id)
+    serve lookups by client or person, and a person's removal, without indexes of their own."""
+    with app.app_context():
+        for column, index in (("client_id", "ix_connection_events_client_step"),
+                              ("user_id", "ix_connection_events_user_step")):  # fmt: skip
+            plan = db.session.execute(
+                db.text(f"EXPLAIN QUERY PLAN SELECT id FROM connection_events WHERE {column} = 1")
+            )
+            assert index in " ".join(str(row[-1]) for row in plan)
+        names = {index.name for index in ConnectionEvent.__table__.indexes}
+        assert not names & {"ix_connection_events_client_id", "ix_connection_events_user_id"}
