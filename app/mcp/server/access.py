@@ -60,7 +60,7 @@ def caller(req: Request) -> Principal:
     Authentication comes first: an invalid credential is counted per address (see
     app.mcp.server.throttle), never as a credential of its own.
     """
-    app = this_app()  # read once and handed on: each read of the context costs the hot path
+    app = this_app()  # handed on to the checks below, which read its settings and registries
     check_host_and_origin(req, app)
     principal, credential = authenticate(req, app)
     throttle.check(credential)
