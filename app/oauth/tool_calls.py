@@ -17,12 +17,15 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import Connection, insert
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from app.extensions import db, this_app
 from app.oauth.events import TOOL, ConnectionEvent
 
 log = logging.getLogger(__name__)
+
+#: Where tool calls go: the table itself, not the model (no ORM bookkeeping per row).
+TABLE = ConnectionEvent.__table__
 
 #: Tool calls that may wait for the database; past it, the newest are dropped (and counted in the log).
 MAX_WAITING = 100_000
@@ -171,7 +174,27 @@ def _slice_written(connection: Connection, rows: list[dict[str, Any]]) -> int | 
 def _insert(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """One transaction: committed, or rolled back if it fails."""
     with connection.begin():
-        connection.execute(insert(ConnectionEvent.__table__), rows)  # the table's: no ORM bookkeeping per row
+        if connection.dialect.name == "postgresql":
+            _copy(connection, rows)
+        else:
+            connection.execute(insert(TABLE), rows)
+
+
+def _copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows in one COPY, on the transaction's own connection. psycopg sends each row of an
+    executemany as an INSERT of its own; COPY costs the worker less than half that CPU (measured: 10-14 against
+    23-33 µs a row). What the database refuses is raised as SQLAlchemy would have raised it (IntegrityError,
+    DataError), for `_slice_written`."""
+    columns = list(rows[0])
+    quote = connection.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(TABLE.name)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    driver = connection.dialect.loaded_dbapi
+    try:
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
+    except driver.Error as error:
+        raise DBAPIError.instance(statement, None, error, driver.Error, dialect=connection.dialect) from error
 
 
 _batches = _Batches()
