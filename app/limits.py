@@ -56,12 +56,15 @@ class Window:
     def hit(self, key: str) -> tuple[bool, int]:
         """Count one request for `key`; return (allowed, seconds until the window resets)."""
         window, reset = self._now()
-        count = self._redis(
-            key, window, lambda name: self.client.pipeline().incr(name).expire(name, self.seconds * 2).execute()[0]
-        )
+        count = self._redis(key, window, self._incremented)
         if count is None:
             count = self._hit_memory(key, window)
         return count <= self.amount, reset
+
+    def _incremented(self, name: str) -> int:
+        """INCR and EXPIRE in one round trip. Not a transaction: MULTI and EXEC would cost two commands more, and
+        their replies, for an atomicity a counter does not need (every count sets the expiry again)."""
+        return self.client.pipeline(transaction=False).incr(name).expire(name, self.seconds * 2).execute()[0]
 
     def count(self, key: str) -> tuple[int, int]:
         """Return (requests counted for `key` in this window, seconds until it resets), counting none."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
+import redis
 from sqlalchemy import event
 
 from app.auth.users import Profile, upsert_user
@@ -91,6 +92,26 @@ def test_limits_shared_through_redis(make_app, postgres_url, redis_url):
     )
     assert first.legacy("ping").status_code == second.legacy("ping").status_code == 200
     assert first.legacy("ping").status_code == 429  # the other instance's requests counted
+
+
+def test_a_count_in_redis_is_one_round_trip_without_a_transaction(make_app, redis_url):
+    """Each /mcp call counts in Redis: INCR and EXPIRE go in one round trip, without MULTI and EXEC (two commands
+    more, and their replies, for an atomicity a counter does not need), and replies are parsed in C (hiredis)."""
+    app = make_app(REDIS_URL=redis_url, MCP_STATIC_TOKENS="one", MCP_RATE_LIMIT="100 per minute")
+    client = redis.Redis.from_url(redis_url)
+    mcp = McpActions(app.test_client(), "one")
+    before = client.info("commandstats")
+    assert [mcp.legacy("ping").status_code for _ in range(3)] == [200, 200, 200]
+    after = client.info("commandstats")
+
+    def calls(command: str) -> int:
+        stat = f"cmdstat_{command}"
+        return after.get(stat, {}).get("calls", 0) - before.get(stat, {}).get("calls", 0)
+
+    assert (calls("incrby"), calls("expire"), calls("multi"), calls("exec")) == (3, 3, 0, 0)
+    (key,) = client.keys("limit:MCP_RATE_LIMIT:*")
+    assert 0 < client.ttl(key) <= 120
+    assert redis.utils.HIREDIS_AVAILABLE
 
 
 def test_invalid_tokens_from_one_ipv6_network_count_together(make_app):
