@@ -12,7 +12,7 @@ from typing import Any
 from benchmarks.wrk import WrkResult
 
 #: This app's variants, compared with each reference server.
-APP_KEYS = ("app", "app-production", "app-gthread", "app-sync")
+APP_KEYS = ("app", "app-production", "app-scaleout", "app-gthread", "app-sync")
 REFERENCE_KEYS = ("floor", "floor-gthread", "floor-gevent", "fastmcp", "sdk")
 METRICS = ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request", "peak_rss_mb")
 
@@ -117,7 +117,10 @@ def _overheads(width: int, summaries: dict[str, dict[str, Any]]) -> list[str]:
     """What each variant of this app costs per request over the bare Flask floor of its worker class, in µs of
     server CPU: the goal, as a figure every run shows."""
     lines = []
-    pairs = (("app", "floor-gevent"), ("app-production", "floor-gevent"), ("app-gthread", "floor-gthread"))
+    pairs = (
+        ("app", "floor-gevent"), ("app-production", "floor-gevent"), ("app-scaleout", "floor-gevent"),
+        ("app-gthread", "floor-gthread"),
+    )  # fmt: skip
     for app, floor in (*pairs, ("app-sync", "floor")):
         floor = floor if _cpu(summaries, floor) is not None else "floor"  # else the sync floor, named as such
         mine, theirs = _cpu(summaries, app), _cpu(summaries, floor)

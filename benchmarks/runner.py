@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import environment, instructions, micro, proc, protocol, report, streams, wrk
+from benchmarks import environment, instructions, micro, proc, protocol, report, stores, streams, wrk
 from benchmarks.environment import BENCH_DIR, SetupError
 from benchmarks.protocol import FORMS, Form
 from benchmarks.report import Run, Series
@@ -21,12 +21,16 @@ from benchmarks.servers import Server, StartError, app_server, floor_server, pee
 from benchmarks.tokens import FlowError, JwtIssuer
 
 SERVER_KEYS = (
-    "app", "app-production", "app-gthread", "app-sync", "floor", "floor-gthread", "floor-gevent", "fastmcp", "sdk"
+    "app", "app-production", "app-scaleout", "app-gthread", "app-sync", "floor", "floor-gthread", "floor-gevent",
+    "fastmcp", "sdk",
 )  # fmt: skip
+#: Run only when its stores are named (benchmarks/stores.py).
+SCALEOUT = "app-scaleout"
 #: This app's servers by key: their worker class and label.
 APP_SERVERS: dict[str, tuple[str, str]] = {
     "app": ("gevent", "this app (gevent, the default)"),
     "app-production": ("gevent", "this app, production settings"),
+    SCALEOUT: ("gevent", "this app, scale-out (PostgreSQL, Redis)"),
     "app-gthread": ("gthread", "this app (gthread, 4 threads)"),
     "app-sync": ("sync", "this app (sync)"),
 }
@@ -79,7 +83,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1, help="seconds of unrecorded load per server and form")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--servers", default=",".join(SERVER_KEYS), help=f"subset of {','.join(SERVER_KEYS)}")
+    default = [key for key in SERVER_KEYS if key != SCALEOUT or stores.configured()]
+    parser.add_argument("--servers", default=",".join(default), help=f"subset of {','.join(SERVER_KEYS)}")
     parser.add_argument("--budget", type=int, default=1500, help="refuse plans longer than this, in s (default 1500)")
     parser.add_argument("--no-micro", action="store_true", help="skip the in-process microbenchmarks")
     parser.add_argument("--no-streams", action="store_true", help="skip the open-streams probe")
@@ -90,6 +95,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = set(args.servers) - set(SERVER_KEYS)
     if unknown or not args.servers:
         parser.error(f"--servers takes a subset of {','.join(SERVER_KEYS)}")
+    if SCALEOUT in args.servers and not stores.configured():
+        parser.error(f"{SCALEOUT} needs {stores.POSTGRES_VARIABLE} and {stores.REDIS_VARIABLE}")
     if min(args.rounds, args.seconds, args.connections, args.threads) < 1 or args.warmup < 0:
         parser.error("--rounds, --seconds, --connections and --threads must be at least 1")
     return args
@@ -155,9 +162,10 @@ def start_servers(bench: Bench, stack: ExitStack, tmp: Path, peers_bin: Path | N
         print(f"starting {key} ...", flush=True)
         if key in APP_SERVERS:
             worker_class, label = APP_SERVERS[key]
-            production = key == "app-production"
-            server, settings = stack.enter_context(app_server(key, label, tmp, worker_class, production))
-            if key == "app" or bench.app_settings is None:
+            production = key in ("app-production", SCALEOUT)
+            shared = stack.enter_context(stores.shared_stores()) if key == SCALEOUT else None
+            server, settings = stack.enter_context(app_server(key, label, tmp, worker_class, production, shared))
+            if key == "app" or (bench.app_settings is None and key != SCALEOUT):  # its schema goes with it
                 bench.app_settings, bench.app_token = settings, server.token
         elif key in FLOORS:
             worker_class, label = FLOORS[key]

@@ -139,14 +139,16 @@ def personal_token(environ: dict[str, str]) -> str:
 
 @contextmanager
 def app_server(
-    key: str, label: str, tmp: Path, worker_class: str, production: bool = False
+    key: str, label: str, tmp: Path, worker_class: str, production: bool = False, stores: dict[str, str] | None = None
 ) -> Iterator[tuple[Server, dict[str, str]]]:
     """This app under gunicorn.conf.py with `worker_class` (gevent, gthread with 4 threads, or sync), with the
-    benchmark's settings or (`production`) production ones; yield it and its settings."""
+    benchmark's settings or (`production`) production ones, on shared `stores` if given (DATABASE_URL,
+    REDIS_URL); yield it and its settings."""
     port, folder = free_port(), tmp / key
     folder.mkdir()
     base_url = f"http://127.0.0.1:{port}"
     settings = production_settings(folder) if production else app_settings(base_url, folder)
+    settings |= stores or {}
     threads = 4 if worker_class == "gthread" else 1
     environ = _clean_environ() | settings | {"GUNICORN_WORKER_CLASS": worker_class, "GUNICORN_WORKERS": str(WORKERS)}
     environ["GUNICORN_THREADS"] = str(threads)
