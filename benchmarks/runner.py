@@ -20,12 +20,12 @@ from benchmarks.report import Run, Series
 from benchmarks.servers import Server, StartError, app_server, floor_server, peer_server
 from benchmarks.tokens import FlowError, JwtIssuer
 
-SERVER_KEYS = (
-    "app", "app-production", "app-scaleout", "app-gthread", "app-sync", "floor", "floor-gthread", "floor-gevent",
-    "fastmcp", "sdk",
-)  # fmt: skip
 #: Run only when its stores are named (benchmarks/stores.py).
 SCALEOUT = "app-scaleout"
+SERVER_KEYS = (
+    "app", "app-production", SCALEOUT, "app-gthread", "app-sync", "floor", "floor-gthread", "floor-gevent",
+    "fastmcp", "sdk",
+)  # fmt: skip
 #: This app's servers by key: their worker class and label.
 APP_SERVERS: dict[str, tuple[str, str]] = {
     "app": ("gevent", "this app (gevent, the default)"),

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 
+from config.loader import database_uri
+
 POSTGRES_VARIABLE = "BENCH_POSTGRES_URL"
 REDIS_VARIABLE = "BENCH_REDIS_URL"
 
@@ -29,7 +31,7 @@ def shared_stores() -> Iterator[dict[str, str]]:
     """Yield the app's DATABASE_URL (a new schema, dropped afterwards) and REDIS_URL."""
     url = os.environ[POSTGRES_VARIABLE]
     schema = f"bench_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(database_uri(url))
     try:
         with engine.begin() as connection:
             connection.execute(text(f"CREATE SCHEMA {schema}"))

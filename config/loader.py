@@ -90,15 +90,20 @@ def _int(values: dict[str, str], name: str) -> int:
         raise ConfigError([f"{name} must be a whole number, not {values[name]!r}"]) from None
 
 
+def database_uri(url: str) -> str:
+    """The SQLAlchemy URL of a DATABASE_URL: hosting platforms hand out postgres:// URLs, and psycopg 3 is the
+    driver installed."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 def _storage(values: dict[str, str], instance_path: str) -> dict[str, Any]:
     """Database and request-size settings."""
     url = values["DATABASE_URL"] or f"sqlite:///{Path(instance_path) / 'app.db'}"
-    # Hosting platforms hand out postgres:// URLs; psycopg 3 is the driver installed.
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            url = "postgresql+psycopg://" + url.removeprefix(prefix)
     return {
-        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_DATABASE_URI": database_uri(url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": _int(values, "MAX_CONTENT_LENGTH"),
         "TRUSTED_PROXY_HOPS": _int(values, "TRUSTED_PROXY_HOPS"),

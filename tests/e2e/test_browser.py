@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import create_engine, text
 
+from config.loader import database_uri
 from tests.support import services, stores
 from tests.support.oidc import OidcProvider, start_oidc_provider
 from tests.support.servers import ROOT, LiveApp, app_settings, live_app
@@ -67,7 +68,7 @@ def page(browser):
 
 
 def users(database_url: str) -> list[tuple[str, str, str | None]]:
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(database_uri(database_url))
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT provider, subject, email FROM users ORDER BY id")).all()
     engine.dispose()

@@ -11,6 +11,7 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from config.loader import database_uri
 from tests.support import services
 
 
@@ -19,7 +20,7 @@ def postgres_schema() -> Iterator[str]:
     """Yield a PostgreSQL URL whose search_path is a new, empty schema."""
     services.require(services.listening("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
     schema = f"test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(services.POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(database_uri(services.POSTGRES_URL))
     with engine.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     try:
