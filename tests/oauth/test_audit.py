@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import event, func, select, update
 
@@ -159,6 +159,43 @@ def test_on_postgresql_a_batch_goes_by_copy_intact_and_a_refused_row_costs_only_
     written = [(e.target, e.client_id, e.ok, e.reason, e.duration_ms, e.detail) for e in tool_calls(app, user_id)]
     assert written == [("tool2", None, False, "tool_error", None, None), ("tool0", "client-1", True, "ok", 7, awkward)]
     assert not [statement for statement in statements if "connection_events" in statement]  # all went by COPY
+
+
+def test_on_sqlite_a_slice_goes_to_the_driver_as_tuples_intact(make_app):
+    """SQLAlchemy's executemany builds each row's parameters anew (22 µs of CPU a row, measured, against 14 for the
+    driver's own); the writer hands SQLite tuples made with the columns' own bind processors, so every value is
+    stored as SQLAlchemy stores it and reads back the same, and a refused row still costs only itself."""
+    app = make_app()
+    user_id, _token = person(app)
+    awkward = "tab\tnew\nline back\\slash é \u0000 end"
+    noted = time.time()
+    executed = []
+
+    def seen(_connection, _cursor, statement, parameters, context, executemany):
+        if "connection_events" in statement:
+            executed.append((executemany, context.compiled is None, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            writer._batches.add(app, (noted, user_id, "client-1", "tool0", "ok", 7, awkward))
+            audit.record_tool_call(999_999, "client-1", "tool1", "ok", None, None)
+            audit.record_tool_call(user_id, None, "tool2", "tool_error", None, None)
+            writer.flush()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+    written = [(e.target, e.client_id, e.ok, e.reason, e.duration_ms, e.detail) for e in tool_calls(app, user_id)]
+    assert written == [
+        ("tool2", None, False, "tool_error", None, None),
+        ("tool0", "client-1", True, "ok", 7, awkward.replace("\u0000", "\ufffd")),
+    ]
+    with app.app_context():
+        at = db.session.scalar(select(ConnectionEvent.at).where(ConnectionEvent.target == "tool0"))
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite keeps no zone: the writer's times are UTC
+    assert abs(at.timestamp() - noted) < 1e-5  # to the microsecond, as SQLAlchemy wrote and reads it
+    whole_slice = executed[0]
+    assert whole_slice[0] and whole_slice[1], "a slice goes as one driver-level executemany, not compiled per row"
+    assert all(isinstance(row, tuple) for row in whole_slice[2]) and len(whole_slice[2]) == 3
 
 
 def test_the_writer_goes_on_after_a_failed_write(make_app, monkeypatch):
