@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,8 +11,11 @@ import orjson
 from app.mcp.errors import INVALID_REQUEST, PARSE_ERROR, ProtocolError
 
 RequestId = str | int
+#: A message's bytes as `parse` checks them, in one pass of `bytes.translate` (a regular expression took up to four
+#: times as long on a tools/call): a digit becomes "0", an opening bracket ("{" or "[") "{", any other byte a space.
+SHAPES = bytes(48 if 48 <= byte <= 57 else 123 if byte in (91, 123) else 32 for byte in range(256))
 #: An integer of 19 digits or more may not fit in 64 bits (orjson would make it a float).
-BIG_INTEGER = re.compile(rb"\d{19,}")
+BIG_INTEGER = b"0" * 19
 #: How deep objects and arrays may nest in a message. Far past any tool's arguments, and far
 #: from Python's recursion limit, which json.dumps and others hit at about a thousand.
 MAX_DEPTH = 100
@@ -33,8 +35,9 @@ class Message:
 def parse(data: bytes) -> Message:
     """Return the message in `data`, or raise ProtocolError (-32700 or -32600, HTTP 400)."""
     # orjson reads integers beyond 64 bits as floats, losing them: leave those to json.
+    shape = data.translate(SHAPES)
     try:
-        body = _slow_loads(data) if BIG_INTEGER.search(data) else orjson.loads(data)
+        body = _slow_loads(data) if BIG_INTEGER in shape else orjson.loads(data)
     except orjson.JSONDecodeError:
         body = _slow_loads(data)  # e.g. lone surrogates, which json reads and then refuses
     if isinstance(body, list):
@@ -46,7 +49,7 @@ def parse(data: bytes) -> Message:
         raise _invalid("id must be a string or an integer")
     request_id = body["id"] if has_id else None
     # Only a body with more brackets than the limit can be nested past it (counting them costs next to nothing).
-    if data.count(b"{") + data.count(b"[") > MAX_DEPTH and _deeper_than(body, MAX_DEPTH):
+    if shape.count(b"{") > MAX_DEPTH and _deeper_than(body, MAX_DEPTH):
         raise _invalid(f"JSON nested more than {MAX_DEPTH} deep", request_id)
     if "method" in body:
         return _request_or_notification(body, request_id)
