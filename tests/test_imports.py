@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Lowest first; a module may import its own layer and those below it, never one above.
 LAYERS = (
     ("config",),
-    ("app.extensions", "app.frame", "app.hooks", "app.clock", "app.kv", "app.broadcast", "app.sessions", "app.storage",
-     "app.security", "app.errors", "app.logs", "app.limits", "app.guard", "app.urls", "app.tracing", "app.metrics"),
+    ("app.extensions", "app.frame", "app.bodies", "app.hooks", "app.clock", "app.kv", "app.broadcast", "app.sessions",
+     "app.storage", "app.security", "app.errors", "app.logs", "app.limits", "app.guard", "app.urls", "app.tracing",
+     "app.metrics"),
     ("app.auth",),
     ("app.oauth",),
     # What tool authors import, defined without the engine: decorators (and what they record), Context,

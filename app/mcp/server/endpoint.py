@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Request, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from app import hooks, limits, metrics
+from app import bodies, hooks, limits, metrics
 from app.auth.principal import Principal
 from app.extensions import csrf
 from app.mcp.errors import INVALID_REQUEST, ProtocolError
@@ -45,7 +45,7 @@ def endpoint() -> Response:
     principal = access.caller(req)
     if req.mimetype != "application/json":
         raise ProtocolError(INVALID_REQUEST, "Content-Type must be application/json", status=415)
-    return dispatch.handle(jsonrpc.parse(req.get_data()), principal, req)
+    return dispatch.handle(jsonrpc.parse(bodies.read_all(req)), principal, req)
 
 
 def serve_stream(app: Flask, opener: Callable[[Request, Principal], Response | None]) -> None:
