@@ -4,12 +4,12 @@ Many answers come before the request body is read: 401 without a token, 403 for 
 Origin, 415, 429. The server then says `Connection: keep-alive`, but gunicorn, finding more
 than 64 KiB unread when it looks for the next request, closes the connection instead, and
 the request the client has sent on it meanwhile is lost (behind nginx with upstream
-keep-alive, it becomes a 502). So the rest of a body is read and dropped here, which costs
-one empty read when the app has read it all: up to twice MAX_CONTENT_LENGTH, so that a body
-a little too long still gets its 413 on a connection that stays usable. A longer body, or
-one of unknown length (chunked), is not read: gunicorn.conf.py's `pre_request` has gunicorn
-close that connection after the answer, and say so (`kept_alive` decides, for both). A view that reads the whole
-body itself (`read_all`, the MCP endpoint) spares the empty read.
+keep-alive, it becomes a 502). So the rest of a body is read and dropped here: up to twice
+MAX_CONTENT_LENGTH, so that a body a little too long still gets its 413 on a connection that
+stays usable. A longer body, or one of unknown length (chunked), is not read: gunicorn.conf.py's
+`pre_request` has gunicorn close that connection after the answer, and say so (`kept_alive`
+decides, for both). A body the app read whole costs one empty read more, unless the view read
+it with `read_all` (the MCP endpoint does).
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = (
     ("config",),
     ("app.extensions", "app.frame", "app.bodies", "app.hooks", "app.clock", "app.kv", "app.broadcast", "app.sessions",
-     "app.storage", "app.security", "app.errors", "app.logs", "app.limits", "app.guard", "app.urls", "app.tracing",
-     "app.metrics"),
+     "app.storage", "app.bulk", "app.security", "app.errors", "app.logs", "app.limits", "app.guard", "app.urls",
+     "app.tracing", "app.metrics"),
     ("app.auth",),
     ("app.oauth",),
     # What tool authors import, defined without the engine: decorators (and what they record), Context,
