@@ -135,40 +135,10 @@ def test_one_bad_row_does_not_lose_the_others(make_app, postgres_url):
     assert [e.target for e in tool_calls(app, eve_id)] == ["who\ufffdami"]
 
 
-def test_on_postgresql_a_batch_goes_by_copy_intact_and_a_refused_row_costs_only_itself(make_app, postgres_url):
-    """COPY costs PostgreSQL's client a third of the CPU of one INSERT per row; the rows must arrive as they were
-    noted (COPY's own escapes: tabs, newlines, backslashes), and a row refused (its person deleted) loses only
-    itself, as with INSERT."""
-    app = make_app(DATABASE_URL=postgres_url)
-    user_id, _token = person(app)
-    awkward = "tab\tnew\nline back\\slash \\N é"
-    statements = []
-
-    def executed(_connection, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", executed)
-        try:
-            audit.record_tool_call(user_id, "client-1", "tool0", "ok", 7, awkward)
-            audit.record_tool_call(999_999, "client-1", "tool1", "ok", None, None)
-            audit.record_tool_call(user_id, None, "tool2", "tool_error", None, None)
-            writer.flush()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", executed)
-    written = [(e.target, e.client_id, e.ok, e.reason, e.duration_ms, e.detail) for e in tool_calls(app, user_id)]
-    assert written == [("tool2", None, False, "tool_error", None, None), ("tool0", "client-1", True, "ok", 7, awkward)]
-    assert not [statement for statement in statements if "connection_events" in statement]  # all went by COPY
-
-
-def test_on_sqlite_a_slice_goes_to_the_driver_as_tuples_intact(make_app):
-    """SQLAlchemy's executemany builds each row's parameters anew (about a fifth of the writer's CPU a row); the
-    writer hands SQLite tuples made with the columns' own bind processors, so every value is stored as SQLAlchemy
-    stores it and reads back the same, and a refused row still costs only itself."""
-    app = make_app()
-    user_id, _token = person(app)
-    awkward = "tab\tnew\nline back\\slash é \u0000 end"
-    noted = time.time()
+def three_calls_written(app, user_id: int, awkward: str, noted: float) -> list[tuple]:
+    """Note three tool calls (one with `awkward` arguments at `noted`, one of a person who does not exist, one
+    without a client) and write them; return what the engine sent through its cursor for `connection_events`:
+    (executemany, whether the statement was given as text rather than compiled, the parameters)."""
     executed = []
 
     def seen(_connection, _cursor, statement, parameters, context, executemany):
@@ -184,8 +154,37 @@ def test_on_sqlite_a_slice_goes_to_the_driver_as_tuples_intact(make_app):
             writer.flush()
         finally:
             event.remove(db.engine, "before_cursor_execute", seen)
-    written = [(e.target, e.client_id, e.ok, e.reason, e.duration_ms, e.detail) for e in tool_calls(app, user_id)]
-    assert written == [
+    return executed
+
+
+def rows_of(app, user_id: int) -> list[tuple]:
+    return [(e.target, e.client_id, e.ok, e.reason, e.duration_ms, e.detail) for e in tool_calls(app, user_id)]
+
+
+def test_on_postgresql_a_batch_goes_by_copy_intact_and_a_refused_row_costs_only_itself(make_app, postgres_url):
+    """COPY costs PostgreSQL's client a third of the CPU of one INSERT per row; the rows must arrive as they were
+    noted (COPY's own escapes: tabs, newlines, backslashes), and a row refused (its person deleted) loses only
+    itself, as with INSERT."""
+    app = make_app(DATABASE_URL=postgres_url)
+    user_id, _token = person(app)
+    awkward = "tab\tnew\nline back\\slash \\N é"
+    executed = three_calls_written(app, user_id, awkward, time.time())
+    assert rows_of(app, user_id) == [
+        ("tool2", None, False, "tool_error", None, None),
+        ("tool0", "client-1", True, "ok", 7, awkward),
+    ]
+    assert not executed  # all went by COPY
+
+
+def test_on_sqlite_a_slice_goes_to_the_driver_as_tuples_intact(make_app):
+    """SQLAlchemy's executemany builds each row's parameters anew (about a fifth of the writer's CPU a row); the
+    writer hands SQLite tuples made with the columns' own bind processors, so every value is stored as SQLAlchemy
+    stores it and reads back the same, and a refused row still costs only itself."""
+    app = make_app()
+    user_id, _token = person(app)
+    awkward, noted = "tab\tnew\nline back\\slash é \u0000 end", time.time()
+    executed = three_calls_written(app, user_id, awkward, noted)
+    assert rows_of(app, user_id) == [
         ("tool2", None, False, "tool_error", None, None),
         ("tool0", "client-1", True, "ok", 7, awkward.replace("\u0000", "\ufffd")),
     ]
