@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 
+from app.mcp.server.modern import CAPABILITIES_KEY, VERSION_KEY
 from tests.support.mcp_client import MODERN, TOKEN
 
 
@@ -31,7 +32,7 @@ def posted(app, body: bytes, headers: dict[str, str]) -> tuple[int, Recorded]:
 
 
 def listing() -> bytes:
-    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+    meta = {VERSION_KEY: MODERN, CAPABILITIES_KEY: {}}
     return json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}}).encode()
 
 
